@@ -1,0 +1,260 @@
+"""The ``digest`` command: parses arguments, calls the pipeline, prints. Nothing else.
+
+stdout carries results (issue folders, briefings); stderr carries progress and
+logs. Exit status: 0 done, 2 bad usage or config, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from digest import __version__, pipeline
+from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, load_config
+from digest.errors import DigestError, UsageError
+from digest.issuejson import briefing_to_dict
+from digest.render import render_briefings_text
+from digest.render.templates import environment
+from digest.state import State, state_url
+
+log = logging.getLogger("digest")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Control characters (terminal escapes among them) never reach the terminal from feed text.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class StderrFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = CONTROL.sub("\N{REPLACEMENT CHARACTER}", record.getMessage())
+        return f"digest: {record.levelname.lower()}: {message}"
+
+
+def setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(StderrFormatter())
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+@contextmanager
+def reported_errors(verbose: bool) -> Iterator[None]:
+    """Turn errors into one line on stderr and the contract's exit status."""
+    try:
+        yield
+    except DigestError as err:
+        if verbose:
+            traceback.print_exc()
+        for line in str(err).splitlines() or [type(err).__name__]:
+            click.echo(f"digest: error: {line}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("digest: interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"digest: error: {type(err).__name__}: {err} (run with --verbose for details)", err=True)
+        sys.exit(1)
+
+
+def parse_instant(value: str, option: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option}: {value!r} is not an ISO 8601 time such as 2026-03-14T07:00:00+00:00"
+        ) from None
+    if instant.tzinfo is None:
+        raise UsageError(f"{option}: {value!r} needs a UTC offset, such as +00:00")
+    return instant.astimezone(UTC)
+
+
+def common_options(func: F) -> F:
+    """--config and --verbose, which every command takes."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("feeds.yaml"),
+        show_default=True,
+        help="The config file.",
+    )
+    @click.option("--verbose", is_flag=True, help="Tracebacks and debug logs.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        setup_logging(kwargs["verbose"])
+        with reported_errors(kwargs["verbose"]):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def build_options(func: F) -> F:
+    func = click.option("--edition", "editions", multiple=True, help="An edition to build (repeatable).")(
+        func
+    )
+    func = click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Output folder [default: out/ beside the config file].",
+    )(func)
+    func = click.option("--now", default=None, help="The clock to build against (ISO 8601 with offset).")(
+        func
+    )
+    func = click.option(
+        "--since", default=None, help='Use entries published at or after this instant, or "all".'
+    )(func)
+    return func
+
+
+def chosen_editions(config: Config, names: tuple[str, ...]) -> list[EditionConfig]:
+    unknown = [n for n in names if n not in config.editions]
+    if unknown:
+        raise UsageError(f"--edition: unknown edition {unknown[0]!r}; editions: {', '.join(config.editions)}")
+    return [config.editions[n] for n in names] if names else list(config.editions.values())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+def main() -> None:
+    """Digest turns news feeds into Q&A briefings: e-mail, PDF and an archive."""
+
+
+@main.command()
+@common_options
+@build_options
+def build(
+    config_path: Path,
+    verbose: bool,
+    editions: tuple[str, ...],
+    out_dir: Path | None,
+    now: str | None,
+    since: str | None,
+) -> None:
+    """Build one issue of each edition and print each new issue folder."""
+    config = load_config(config_path)
+    clock = parse_instant(now, "--now") if now else datetime.now(UTC)
+    window: datetime | str | None = (
+        "all" if since == "all" else parse_instant(since, "--since") if since else None
+    )
+    out = out_dir or config.folder / "out"
+    failed = 0
+    with State(state_url(config)) as state:
+        for edition in chosen_editions(config, editions):
+            try:
+                with progress_bar(len(edition.sources), edition.name) as advance:
+                    result = pipeline.build_edition(
+                        config, edition, state, out_dir=out, now=clock, since=window, on_feed=advance
+                    )
+            except DigestError as err:
+                if verbose:
+                    traceback.print_exc()
+                log.error("%s", err)
+                failed += 1
+                continue
+            if result.path is None:
+                log.info("edition %s: %s; no issue built", edition.name, result.reason)
+            else:
+                click.echo(str(result.path))
+    if failed:
+        sys.exit(1)
+
+
+@contextmanager
+def progress_bar(total: int, edition: str) -> Iterator[Callable[[Any], None]]:
+    """A bar of sources fetched, on a terminal only."""
+    from tqdm import tqdm
+
+    with tqdm(
+        total=total,
+        desc=f"{edition}: sources",
+        unit="feed",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    ) as bar:
+
+        def advance(_result: Any) -> None:
+            bar.update(1)
+
+        yield advance
+
+
+@main.command()
+@common_options
+def check(config_path: Path, verbose: bool) -> None:
+    """Validate the config; say what is wrong with file, line and key."""
+    config = load_config(config_path)
+    sources = sum(len(e.sources) for e in config.editions.values())
+    click.echo(f"{config_path}: ok ({len(config.editions)} editions, {sources} sources)")
+
+
+@main.command()
+@common_options
+@click.argument("issue_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def render(config_path: Path, verbose: bool, issue_dir: Path) -> None:
+    """Render every output of an issue again from its issue.json."""
+    config = load_config(config_path)
+    edition_name = issue_dir.resolve().parent.name
+    if edition_name not in config.editions:
+        raise UsageError(f"{issue_dir}: its edition {edition_name!r} is not in {config_path}")
+    pipeline.render_again(config, config.editions[edition_name], issue_dir)
+    click.echo(str(issue_dir))
+
+
+@main.command("condense")
+@common_options
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One story object of issue.json per line.")
+@click.option("--title", default=None, help="A headline where the input has none.")
+@click.option("--edition", "edition_name", default=None, help="Use this edition's condenser and time zone.")
+@click.option("--now", default=None, help="The clock (ISO 8601 with offset).")
+def condense_command(
+    config_path: Path,
+    verbose: bool,
+    targets: tuple[str, ...],
+    as_json: bool,
+    title: str | None,
+    edition_name: str | None,
+    now: str | None,
+) -> None:
+    """Condense articles (text, HTML or feed files, or URLs) into briefings."""
+    fetch_settings, edition = condense_settings(config_path, edition_name)
+    clock = parse_instant(now, "--now") if now else datetime.now(UTC)
+    briefings, briefly = pipeline.condense_inputs(targets, fetch_settings, edition, clock, title)
+    for item in briefly:
+        log.warning(
+            "%s: too short for a briefing; in a digest it would go to Briefly", item.headline or item.url
+        )
+    if as_json:
+        for briefing in briefings:
+            click.echo(json.dumps(briefing_to_dict(briefing), ensure_ascii=False))
+    else:
+        click.echo(render_briefings_text(briefings, environment(None)), nl=False)
+    if not briefings:
+        sys.exit(1)
+
+
+def condense_settings(config_path: Path, edition_name: str | None) -> tuple[FetchConfig, EditionConfig]:
+    """The config's settings when there is a config (or one was named); defaults otherwise."""
+    if config_path.exists() or config_path != Path("feeds.yaml") or edition_name:
+        config = load_config(config_path)
+        editions = chosen_editions(config, (edition_name,) if edition_name else ())
+        return config.fetch, editions[0]
+    return FetchConfig(), EditionConfig(title="Digest", sources=(SourceConfig(url="-"),))

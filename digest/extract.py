@@ -1,0 +1,236 @@
+"""Entry HTML -> Article: clean plain-text paragraphs, question headings, dateline.
+
+Method:
+
+1. Parse ``content_html`` (else ``summary_html``) with lxml.html and walk it in
+   document order. Every block element (``p``, ``div``, ``li``, headings,
+   ``blockquote``...) ends the paragraph being built; two ``<br>`` in a row do
+   too, a single one is a space. Text is unescaped by the parser, white space
+   is collapsed, empty paragraphs are dropped. Figures and their captions,
+   scripts, tables of contents and the like are skipped, and so are short
+   boilerplate lines ("Read more", "The post ... appeared first on ...").
+2. A block is a *question heading* when it is an ``h2``-``h4``, or a paragraph
+   whose text is wholly bold, and its text ends in ``?``. Other headings are
+   dropped (a subhead is not a sentence of the story).
+3. The plain-text briefing shape of FORMAT.md (text files arrive as one ``<p>``
+   per line) is recognised too: a first paragraph opening with
+   ``date YYYY-MM-DD PLACE - `` gives the dateline's date and place and loses
+   that prefix; ``- - -`` lines are separators, never paragraphs, and the
+   paragraph right after one is a question heading when it ends in ``?``.
+4. Otherwise a wire dateline opening the first paragraph (``LAGOS, March 14
+   (Wire) -``, ``LAGOS —``) gives the place; it is cut from the paragraph when
+   what follows it starts a sentence cleanly.
+5. Paragraphs before the first question are the intro; each question owns the
+   paragraphs up to the next one. Questions with no paragraph under them are
+   dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# lxml ships no type stubs (lxml-stubs is not a dependency); one ignore covers the package.
+import lxml.html  # type: ignore[import-untyped]
+from lxml import etree
+
+from digest.text import normalize_space, word_count, word_set
+from digest.types import Article, Entry, Section
+
+_BLOCK_TAGS = word_set(
+    """
+    address article aside blockquote body center dd details div dl dt fieldset footer form h1 h2 h3 h4
+    h5 h6 header hr html li main nav ol p pre section summary table tbody td tfoot th thead tr ul
+    """
+)
+_SKIPPED_TAGS = word_set("figure figcaption script style noscript template iframe object svg button")
+_QUESTION_HEADINGS = frozenset({"h2", "h3", "h4"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_BOLD_TAGS = frozenset({"b", "strong"})
+
+SEPARATOR = "- - -"
+_SEED_DATELINE = re.compile(
+    r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\s+(?:([A-Z][A-Z0-9.'’&-]*(?:[ ,]+[A-Z][A-Z0-9.'’&-]*)*)\s+)?-\s+"
+)
+_WIRE_DATELINE = re.compile(
+    r"^([A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})"  # the place, in capitals
+    r"(?:,(?: [A-Z][a-z]+\.?){1,3})?"  # ", Nigeria" or ", March"
+    r"(?: \d{1,2})?"  # the day of a ", March 14"
+    r"(?: ?\([^()]{1,40}\))?"  # "(Reuters)"
+    r" ?[-—–]{1,2} "
+)
+_BOILERPLATE = re.compile(
+    r"^(?:read more|continue reading|read the full (?:story|article)|click here|advertisement|"
+    r"share this|share on|sign up|subscribe|related:|see also|follow us|image:|photo:|"
+    r"the post .* appeared first on)\b",
+    re.IGNORECASE,
+)
+_BOILERPLATE_MAX_WORDS = 15
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    is_question: bool = False
+    is_other_heading: bool = False
+
+
+def extract(entry: Entry) -> Article:
+    """The readable text of ``entry``: intro paragraphs, question sections, dateline place and date."""
+    html = entry.content_html.strip() or entry.summary_html.strip()
+    blocks = _blocks(html) if html else []
+    blocks = [b for b in blocks if b.is_question or b.is_other_heading or not _is_boilerplate(b.text)]
+    place, dateline_date, blocks = _dateline(blocks)
+    intro, sections = _sections(_mark_separated_questions(blocks))
+    words = sum(word_count(p) for p in intro) + sum(word_count(p) for s in sections for p in s.answer)
+    return Article(
+        entry=entry,
+        intro=intro,
+        sections=sections,
+        place=place,
+        dateline_date=dateline_date,
+        word_count=words,
+    )
+
+
+def _blocks(html: str) -> list[_Block]:
+    """The paragraphs and headings of an HTML fragment, in reading order."""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return []
+    builder = _BlockBuilder()
+    builder.walk(root)
+    builder.flush()
+    return builder.blocks
+
+
+class _BlockBuilder:
+    """Accumulates inline text and cuts it into blocks at block boundaries."""
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self._parts: list[str] = []
+        self._pending_break = False
+
+    def flush(self, kind: str = "") -> None:
+        text = normalize_space("".join(self._parts))
+        self._parts = []
+        self._pending_break = False
+        if not text or text == "\u200b":
+            return
+        is_heading = kind in _HEADINGS
+        is_question = text.endswith("?") and (kind in _QUESTION_HEADINGS or kind == "bold")
+        self.blocks.append(
+            _Block(text=text, is_question=is_question, is_other_heading=is_heading and not is_question)
+        )
+
+    def add(self, text: str | None) -> None:
+        if text:
+            if text.strip():
+                self._pending_break = False
+            self._parts.append(text)
+
+    def walk(self, element: etree._Element) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = tag.lower()
+        if tag in _SKIPPED_TAGS or not tag:
+            # Comments and processing instructions have no text, but their tail is still content.
+            self.add(element.tail)
+            return
+        if tag == "br":
+            if self._pending_break:
+                self.flush()
+            else:
+                self._pending_break = True
+                self._parts.append(" ")
+            self.add(element.tail)
+            return
+        if tag in _BLOCK_TAGS:
+            self.flush()
+            self.add(element.text)
+            for child in element:
+                self.walk(child)
+            self.flush(_block_kind(element, tag))
+        else:
+            self.add(element.text)
+            for child in element:
+                self.walk(child)
+        self.add(element.tail)
+
+
+def _block_kind(element: etree._Element, tag: str) -> str:
+    """``tag``, or ``"bold"`` for a paragraph whose whole text sits inside <b>/<strong>."""
+    if tag in ("p", "div") and normalize_space(element.text_content()) and not _text_outside_bold(element):
+        return "bold"
+    return tag
+
+
+def _text_outside_bold(element: etree._Element) -> str:
+    """The visible text of ``element`` that is not inside a <b> or <strong>."""
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        # Comments (no string tag) show nothing but their tail.
+        if tag and tag not in _BOLD_TAGS:
+            parts.append(_text_outside_bold(child))
+        parts.append(child.tail or "")
+    return normalize_space("".join(parts))
+
+
+def _is_boilerplate(text: str) -> bool:
+    return word_count(text) <= _BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.match(text))
+
+
+def _dateline(blocks: list[_Block]) -> tuple[str, date | None, list[_Block]]:
+    """The place and date of the text's own dateline, and the blocks with it removed."""
+    if not blocks or blocks[0].is_question or blocks[0].is_other_heading:
+        return "", None, blocks
+    first = blocks[0].text
+    seed = _SEED_DATELINE.match(first)
+    if seed:
+        year, month, day, place = seed.groups()
+        try:
+            found: date | None = date(int(year), int(month), int(day))
+        except ValueError:
+            found = None
+        rest = first[seed.end() :].strip()
+        return (place or "").strip(" ,"), found, ([_Block(rest)] if rest else []) + blocks[1:]
+    wire = _WIRE_DATELINE.match(first)
+    if wire and 2 <= len(wire.group(1)) <= 30 and any(c.isalpha() for c in wire.group(1)):
+        rest = first[wire.end() :]
+        if rest[:1].isupper() or rest[:1].isdigit() or rest[:1] in "\"“'‘":
+            return wire.group(1), None, [_Block(rest), *blocks[1:]]
+        return wire.group(1), None, blocks
+    return "", None, blocks
+
+
+def _mark_separated_questions(blocks: list[_Block]) -> list[_Block]:
+    """Drop ``- - -`` separators, making the paragraph after each a question when it ends in '?'."""
+    marked: list[_Block] = []
+    after_separator = False
+    for block in blocks:
+        if block.text == SEPARATOR:
+            after_separator = True
+            continue
+        if after_separator and block.text.endswith("?") and not block.is_other_heading:
+            block = _Block(block.text, is_question=True)
+        after_separator = False
+        marked.append(block)
+    return marked
+
+
+def _sections(blocks: list[_Block]) -> tuple[tuple[str, ...], tuple[Section, ...]]:
+    intro: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    for block in blocks:
+        if block.is_question:
+            sections.append((block.text, []))
+        elif block.is_other_heading:
+            continue
+        elif sections:
+            sections[-1][1].append(block.text)
+        else:
+            intro.append(block.text)
+    return tuple(intro), tuple(Section(q, tuple(answer)) for q, answer in sections if answer)

@@ -1,0 +1,603 @@
+"""Sources -> FeedResults of Entries: fetch (bounded, concurrent, conditional) and parse with feedparser.
+
+Fetching. ``fetch_sources`` runs every source in a thread pool (at most ``MAX_PARALLEL`` at once)
+over one shared ``httpx.Client``, so connections to the same host are reused. Each request:
+
+- sends a fixed User-Agent and a feed-preferring Accept header, plus If-None-Match /
+  If-Modified-Since from the previous fetch's validators; a 304 becomes ``not-modified``;
+- follows at most ``max_redirects`` redirects, http(s) only (httpx refuses other schemes);
+- streams the body (``iter_bytes`` yields it already decompressed, so the cap bounds what a
+  gzip bomb would expand to) and stops past ``max_bytes``;
+- bounds time twice: httpx's connect/read/write/pool timeouts (each ``timeout`` seconds) cut a
+  silent server, and a deadline of ``timeout`` seconds from the start, checked after every
+  chunk, cuts a server that trickles. So a source ends within about twice ``timeout`` at worst.
+
+Every failure of one source becomes ``FeedResult(status="failed", error="<url>: <reason>")``, one
+line, no traceback; the other sources go on. Local paths are read from disk under the same cap.
+
+Parsing. feedparser reads RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom. A body with no entries and no
+recognised feed version is not a feed (an HTML page, an error page, an empty body): ParseError.
+Each entry is normalised into an ``Entry``:
+
+- id: the first 20 hex digits of sha256("<source url>\\n<key>"), the key being the guid, else
+  the link, else the title and the summary's text; the same entry gets the same id every run;
+- title: plain text (tags stripped, entities decoded, white space collapsed);
+- link: made absolute against the feed's URL (or, for a local file, the feed's own link); kept
+  only when http(s);
+- published: published, else updated (feedparser gives both as UTC); undated entries get
+  ``now`` and ``dated=False``; dates in the future are clamped to ``now``;
+- summary and content (the longest content value): sanitised by ``sanitize_html``; plain-text
+  values are escaped, one ``<p>`` per non-blank line, never trusted as HTML.
+
+Sanitising. ``sanitize_html`` keeps an allow-list of tags and attributes (nh3, i.e. ammonia),
+drops the content of scripts, styles, frames, forms and the like, allows only http(s) and
+mailto URLs, marks links ``rel="noopener noreferrer nofollow"``, then removes images without a
+source or with a width or height of 0 or 1 pixel (tracking pixels).
+
+``read_inputs`` serves ``digest condense``: a file or URL is sniffed (its first element, then
+its Content-Type, then its suffix) as a feed, an HTML page or plain text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from html.parser import HTMLParser
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import httpx
+import lxml.html  # type: ignore[import-untyped]  # lxml ships no stubs; this covers the package
+import nh3
+from lxml import etree
+
+from digest.config import FetchConfig
+from digest.errors import FetchError, InputError, ParseError, SourceError
+from digest.text import normalize_space
+from digest.types import Entry, FeedResult, Source
+
+logger = logging.getLogger(__name__)
+
+Validators = tuple[str | None, str | None]
+
+USER_AGENT = "Digest/0.1 (+https://github.com/digest)"
+FEED_ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+#: Sources fetched at once (and connections kept open).
+MAX_PARALLEL = 16
+#: Characters of hex digest kept for an entry id.
+ENTRY_ID_LENGTH = 20
+
+ALLOWED_TAGS = {
+    "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "i", "em", "u", "a", "ul", "ol", "li",
+    "blockquote", "q", "cite", "figure", "figcaption", "img", "table", "tr", "td", "th", "thead", "tbody",
+    "pre", "code", "span", "div", "sub", "sup", "hr", "time",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt", "width", "height"}, "time": {"datetime"}}
+#: Tags dropped together with everything inside them (not merely unwrapped).
+DROPPED_WITH_CONTENT = {
+    "script", "style", "iframe", "frame", "frameset", "noscript", "template", "object", "embed", "applet",
+    "form", "button", "select", "textarea", "svg", "math",
+}  # fmt: skip
+
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags=DROPPED_WITH_CONTENT,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+# nh3's output is normalised: every attribute value in double quotes with '"' and '>' escaped,
+# so these patterns cannot be fooled by markup inside a value.
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+_PIXEL_SIZE = re.compile(r"^\s*[01](?:\.0*)?\s*(?:px)?\s*$")
+_FIRST_ELEMENT = re.compile(rb"<([A-Za-z][A-Za-z0-9:._-]*)")
+_BLOCK_TAGS = {"p", "br", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}
+
+InputKind = Literal["feed", "html", "text"]
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A fetched (or read) document."""
+
+    data: bytes
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+# --- fetching ------------------------------------------------------------------------------------
+
+
+def fetch_sources(
+    sources: Sequence[Source],
+    settings: FetchConfig,
+    validators: Mapping[str, Validators],
+    now: datetime,
+    on_done: Callable[[FeedResult], None] | None = None,
+) -> tuple[FeedResult, ...]:
+    """Fetch and parse every source concurrently; results in the order of ``sources``.
+
+    Never raises for one source's failure: it gives ``FeedResult(status="failed")`` with a
+    one-line error naming the URL or path. ``validators`` maps a source URL to the (etag,
+    last_modified) of its previous fetch; a 304 gives ``status="not-modified"``, no entries and
+    those same validators. ``on_done`` is called (in the calling thread) once per source as it
+    finishes.
+    """
+    if not sources:
+        return ()
+    results: dict[int, FeedResult] = {}
+    with (
+        _client(settings) as client,
+        ThreadPoolExecutor(min(MAX_PARALLEL, len(sources)), thread_name_prefix="digest-fetch") as pool,
+    ):
+        futures = {
+            pool.submit(_fetch_source, client, source, settings, validators.get(source.url), now): index
+            for index, source in enumerate(sources)
+        }
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            if on_done is not None:
+                on_done(result)
+    return tuple(results[index] for index in range(len(sources)))
+
+
+def _client(settings: FetchConfig) -> httpx.Client:
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT, "Accept": FEED_ACCEPT},
+        timeout=httpx.Timeout(settings.timeout),
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        limits=httpx.Limits(max_connections=MAX_PARALLEL, max_keepalive_connections=MAX_PARALLEL),
+    )
+
+
+def _fetch_source(
+    client: httpx.Client, source: Source, settings: FetchConfig, previous: Validators | None, now: datetime
+) -> FeedResult:
+    """One source, start to finish; every failure becomes a failed FeedResult."""
+    fallback_name = source.name or source.url
+    try:
+        if source.is_remote:
+            body = _get(client, source.url, settings, previous or (None, None))
+            if body is None:
+                etag, last_modified = previous or (None, None)
+                return FeedResult(
+                    source, fallback_name, "not-modified", etag=etag, last_modified=last_modified
+                )
+        else:
+            body = _read_file(source.url, settings)
+        title, entries = parse_feed(body.data, source, now, body.content_type)
+    except SourceError as err:
+        return FeedResult(source, fallback_name, "failed", error=str(err))
+    except Exception as err:
+        # A bug or a library surprise must not cost the other sources; --verbose shows the traceback.
+        logger.debug("fetching %s failed unexpectedly", source.url, exc_info=True)
+        reason = normalize_space(f"unexpected error ({type(err).__name__}: {err})")
+        return FeedResult(source, fallback_name, "failed", error=f"{source.url}: {reason}")
+    return FeedResult(
+        source,
+        source.name or title or source.url,
+        "ok",
+        entries=entries,
+        etag=body.etag,
+        last_modified=body.last_modified,
+    )
+
+
+def _get(client: httpx.Client, url: str, settings: FetchConfig, validators: Validators) -> _Body | None:
+    """GET ``url`` within the limits of ``settings``; None on 304. Raises FetchError."""
+    etag, last_modified = validators
+    conditional = {}
+    if etag:
+        conditional["If-None-Match"] = etag
+    if last_modified:
+        conditional["If-Modified-Since"] = last_modified
+    deadline = time.monotonic() + settings.timeout
+    try:
+        with client.stream("GET", url, headers=conditional) as response:
+            if response.status_code == HTTPStatus.NOT_MODIFIED:
+                return None
+            if not 200 <= response.status_code < 300:
+                raise FetchError(url, _status_text(response))
+            data = _read_body(response, url, settings, deadline)
+            return _Body(
+                data,
+                response.headers.get("Content-Type"),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            )
+    except httpx.TimeoutException as err:
+        raise FetchError(url, _timed_out(settings)) from err
+    except httpx.TooManyRedirects as err:
+        raise FetchError(url, f"more than {settings.max_redirects} redirects") from err
+    except httpx.UnsupportedProtocol as err:
+        raise FetchError(url, "redirected to a URL that is not http(s)") from err
+    except httpx.InvalidURL as err:
+        raise FetchError(url, normalize_space(f"invalid URL ({err})")) from err
+    except httpx.HTTPError as err:
+        raise FetchError(url, normalize_space(f"network error ({err or type(err).__name__})")) from err
+
+
+def _read_body(response: httpx.Response, url: str, settings: FetchConfig, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > settings.max_bytes:
+            raise FetchError(url, f"larger than {settings.max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise FetchError(url, _timed_out(settings))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_file(path: str, settings: FetchConfig) -> _Body:
+    """A local feed or input file, under the same size cap as a download. Raises FetchError."""
+    file = Path(path)
+    try:
+        if file.stat().st_size > settings.max_bytes:
+            raise FetchError(path, f"larger than {settings.max_bytes} bytes")
+        return _Body(file.read_bytes())
+    except FileNotFoundError as err:
+        raise FetchError(path, "no such file") from err
+    except IsADirectoryError as err:
+        raise FetchError(path, "is a folder, not a file") from err
+    except PermissionError as err:
+        raise FetchError(path, "permission denied") from err
+    except OSError as err:
+        raise FetchError(path, normalize_space(err.strerror or str(err))) from err
+
+
+def _status_text(response: httpx.Response) -> str:
+    reason = response.reason_phrase
+    if not reason:
+        try:
+            reason = HTTPStatus(response.status_code).phrase
+        except ValueError:
+            reason = ""
+    return normalize_space(f"HTTP {response.status_code} {reason}")
+
+
+def _timed_out(settings: FetchConfig) -> str:
+    return f"timed out after {settings.timeout:g}s"
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def parse_feed(
+    data: bytes, source: Source, now: datetime, content_type: str | None = None
+) -> tuple[str, tuple[Entry, ...]]:
+    """Parse a feed's bytes -> (the feed's title, its entries normalised).
+
+    Raises ParseError(source.url, reason) when the body is empty, is not a feed (an HTML page,
+    anything with neither entries nor a feed version) or feedparser fails on it.
+    """
+    if not data.strip():
+        raise ParseError(source.url, "empty body")
+    # Content-Location is feedparser's base for relative URLs in the feed's content.
+    headers = {"content-location": source.url} if source.is_remote else {}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(data, response_headers=headers)
+    except Exception as err:
+        raise ParseError(source.url, normalize_space(f"not a feed ({type(err).__name__}: {err})")) from err
+    if not parsed.entries and not parsed.get("version"):
+        raise ParseError(source.url, _not_a_feed_reason(data, content_type, parsed))
+    feed_title = _plain_text(parsed.feed.get("title", ""))
+    feed_name = source.name or feed_title or source.url
+    # A local file has no URL of its own: its relative links point into the site it describes.
+    base = source.url if source.is_remote else parsed.feed.get("link", "")
+    utc_now = now.astimezone(UTC)
+    entries = tuple(_entry(raw, source, feed_name, base, utc_now) for raw in parsed.entries)
+    return feed_title, entries
+
+
+def _not_a_feed_reason(data: bytes, content_type: str | None, parsed: Any) -> str:
+    if _sniff(data, content_type, "") == "html":
+        return "not a feed (HTML page)"
+    problem = parsed.get("bozo_exception")
+    detail = f": {normalize_space(str(problem))[:120]}" if problem else ""
+    return f"not a feed (no RSS, RDF or Atom document found{detail})"
+
+
+def _entry(raw: Any, source: Source, feed_name: str, base: str, now: datetime) -> Entry:
+    title = _detail_text(raw.get("title_detail"), raw.get("title", ""))
+    link = _absolute_http(raw.get("link", ""), base)
+    summary_html = _detail_html(raw.get("summary_detail"), raw.get("summary", ""))
+    contents = [c for c in raw.get("content", []) if c.get("value")]
+    longest = max(contents, key=lambda c: len(c["value"]), default=None)
+    content_html = _detail_html(longest, longest["value"]) if longest else ""
+    published, dated = _published(raw, now)
+    return Entry(
+        id=_entry_id(
+            source.url, raw.get("id") or raw.get("link") or _text_key(title, summary_html or content_html)
+        ),
+        feed=feed_name,
+        feed_url=source.url,
+        title=title,
+        link=link,
+        published=published,
+        dated=dated,
+        summary_html=summary_html,
+        content_html=content_html,
+    )
+
+
+def _entry_id(source_url: str, key: str) -> str:
+    return sha256(f"{source_url}\n{key}".encode()).hexdigest()[:ENTRY_ID_LENGTH]
+
+
+def _text_key(title: str, body_html: str) -> str:
+    """What identifies an entry that has neither guid nor link: its title and text."""
+    return f"{title}\n{_plain_text(body_html)}"
+
+
+def _published(raw: Any, now: datetime) -> tuple[datetime, bool]:
+    """(published, dated): feedparser's UTC struct_time, clamped to now; now when there is none."""
+    stamp = raw.get("published_parsed") or raw.get("updated_parsed")
+    if stamp is None:
+        return now, False
+    try:
+        published = datetime.fromtimestamp(calendar.timegm(stamp), UTC)
+    except (OverflowError, ValueError, OSError):
+        return now, False
+    return min(published, now), True
+
+
+def _is_plain(detail: Any) -> bool:
+    return bool(detail) and detail.get("type") == "text/plain"
+
+
+def _detail_text(detail: Any, value: str) -> str:
+    """A feedparser text construct as plain text."""
+    return normalize_space(value) if _is_plain(detail) else _plain_text(value)
+
+
+def _detail_html(detail: Any, value: str) -> str:
+    """A feedparser text construct as sanitised HTML."""
+    if not value:
+        return ""
+    return text_to_html(value) if _is_plain(detail) else sanitize_html(value)
+
+
+def _absolute_http(link: str, base: str) -> str:
+    absolute = urljoin(base, link.strip()) if link else ""
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else ""
+
+
+# --- text and HTML -------------------------------------------------------------------------------
+
+
+def sanitize_html(html: str) -> str:
+    """Allow-list sanitiser: only harmless markup survives (see the module docstring)."""
+    return _IMG_TAG.sub(_keep_image, _CLEANER.clean(html)).strip()
+
+
+def _keep_image(match: re.Match[str]) -> str:
+    attributes = dict(_ATTRIBUTE.findall(match.group(0)))
+    if not attributes.get("src"):
+        return ""
+    if any(_PIXEL_SIZE.match(attributes.get(side, "")) for side in ("width", "height")):
+        return ""
+    return match.group(0)
+
+
+def text_to_html(text: str) -> str:
+    """Plain text -> HTML: one escaped ``<p>`` per non-blank line."""
+    lines = (line.strip() for line in text.splitlines())
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines if line)
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _plain_text(markup: str) -> str:
+    """HTML -> one line of text: tags stripped, entities decoded, white space collapsed."""
+    if "<" not in markup and "&" not in markup:
+        return normalize_space(markup)
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    return normalize_space("".join(collector.parts))
+
+
+# --- digest condense inputs ----------------------------------------------------------------------
+
+
+def read_inputs(target: str, settings: FetchConfig, now: datetime) -> tuple[Entry, ...]:
+    """A file or URL given to ``digest condense`` -> its entries.
+
+    A feed gives one Entry per entry; an HTML page one Entry (title from <title>, else <h1>;
+    content the sanitised <article>, else <body>); plain text one Entry, title "", one paragraph
+    per non-blank line, ``dated=False``, ``published=now``. Raises InputError naming the target.
+    """
+    source = Source(url=target)
+    utc_now = now.astimezone(UTC)
+    try:
+        if source.is_remote:
+            with _client(settings) as client:
+                body = _get(client, target, settings, (None, None))
+            assert body is not None  # only a conditional request can give 304
+        else:
+            body = _read_file(target, settings)
+        kind = _sniff(body.data, body.content_type, target)
+        if kind == "feed":
+            entries = parse_feed(body.data, source, utc_now, body.content_type)[1]
+            if not entries:
+                raise InputError(f"{target}: the feed has no entries")
+            return entries
+        if kind == "html":
+            return (_html_entry(body, source, utc_now),)
+        return (_text_entry(body, source, utc_now),)
+    except SourceError as err:
+        raise InputError(str(err)) from err
+
+
+def _sniff(data: bytes, content_type: str | None, target: str) -> InputKind:
+    """What a document is: by its first element, else its media type, else its name's suffix."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        first = _FIRST_ELEMENT.search(head)
+        if first is not None:
+            return "feed" if first.group(1).decode("ascii").lower() in _FEED_ROOTS else "html"
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if "html" in media_type:
+        return "html"
+    if any(word in media_type for word in ("xml", "rss", "atom", "rdf")):
+        return "feed"
+    if not media_type or media_type == "application/octet-stream":
+        suffix = Path(urlsplit(target).path).suffix.lower()
+        if suffix in (".html", ".htm", ".xhtml"):
+            return "html"
+        if suffix in (".xml", ".rss", ".atom", ".rdf"):
+            return "feed"
+    return "text"
+
+
+def _html_entry(body: _Body, source: Source, now: datetime) -> Entry:
+    try:
+        # Decoded here, not by libxml2, which takes a page without <meta charset> for Latin-1.
+        # lxml refuses text that still carries an XML encoding declaration: drop it.
+        document = lxml.html.document_fromstring(_XML_DECLARATION.sub("", _decode(body, "html"), count=1))
+    except (etree.ParserError, ValueError) as err:
+        raise InputError(normalize_space(f"{source.url}: not readable as HTML ({err})")) from err
+    title = normalize_space(document.findtext(".//title") or "")
+    if not title:
+        heading = document.find(".//h1")
+        title = normalize_space(heading.text_content()) if heading is not None else ""
+    main = document.find(".//article")
+    if main is None:
+        main = document.find(".//body")
+        if main is not None:
+            # Page chrome around the text, never the text itself.
+            for chrome in main.xpath(".//nav | .//aside | .//footer"):
+                chrome.drop_tree()
+    content = sanitize_html(lxml.html.tostring(main, encoding="unicode")) if main is not None else ""
+    canonical = _first_attribute(document, ".//link[@rel='canonical']/@href")
+    page_url = source.url if source.is_remote else ""
+    link = _absolute_http(canonical, page_url) or page_url
+    published, dated = _page_published(document, now)
+    return Entry(
+        id=_entry_id(source.url, link or _text_key(title, content)),
+        feed=_first_attribute(document, ".//meta[@property='og:site_name']/@content") or _input_name(source),
+        feed_url=source.url,
+        title=title,
+        link=link,
+        published=published,
+        dated=dated,
+        summary_html="",
+        content_html=content,
+    )
+
+
+def _first_attribute(document: Any, xpath: str) -> str:
+    values = document.xpath(xpath)
+    return normalize_space(str(values[0])) if values else ""
+
+
+def _page_published(document: Any, now: datetime) -> tuple[datetime, bool]:
+    """The page's own date (article:published_time, else the first <time datetime>), clamped."""
+    for xpath in (".//meta[@property='article:published_time']/@content", ".//time/@datetime"):
+        stamp = _first_attribute(document, xpath)
+        if not stamp:
+            continue
+        try:
+            published = datetime.fromisoformat(stamp)
+        except ValueError:
+            continue
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        return min(published.astimezone(UTC), now), True
+    return now, False
+
+
+def _text_entry(body: _Body, source: Source, now: datetime) -> Entry:
+    text = _decode(body, "text")
+    content = text_to_html(text)
+    link = source.url if source.is_remote else ""
+    return Entry(
+        id=_entry_id(source.url, link or _text_key("", content)),
+        feed=_input_name(source),
+        feed_url=source.url,
+        title="",
+        link=link,
+        published=now,
+        dated=False,
+        summary_html="",
+        content_html=content,
+    )
+
+
+def _decode(body: _Body, kind: InputKind) -> str:
+    """Bytes -> text: the charset the server declared, else the page's <meta>, else UTF-8."""
+    charset = _charset(body.content_type)
+    if charset is None and kind == "html":
+        declared = _META_CHARSET.search(body.data[:4096])
+        charset = declared.group(1).decode("ascii") if declared else None
+    try:
+        return body.data.decode(charset or "utf-8-sig")
+    except (UnicodeDecodeError, LookupError):
+        # Most text that is not UTF-8 is Windows-1252; a stray byte must not stop the condenser.
+        return body.data.decode("cp1252", errors="replace")
+
+
+def _charset(content_type: str | None) -> str | None:
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
+
+
+def _input_name(source: Source) -> str:
+    """A short name for an input: the host of a URL, the file name of a path."""
+    return (urlsplit(source.url).hostname or source.url) if source.is_remote else Path(source.url).name
+
+
+__all__ = [
+    "MAX_PARALLEL",
+    "USER_AGENT",
+    "Validators",
+    "fetch_sources",
+    "parse_feed",
+    "read_inputs",
+    "sanitize_html",
+    "text_to_html",
+]

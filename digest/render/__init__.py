@@ -1,0 +1,180 @@
+"""Issue -> Rendered: every file of an issue folder, drawn by the templates.
+
+Python chooses templates and hands them data; all presentation is in
+``templates/`` (see templates.py for the environment). The steps:
+
+1. ``issue.txt`` from ``issue.txt`` (FORMAT.md's digest shape); it is also the
+   e-mail's text part.
+2. ``email.html`` from ``email.html``, its CSS inlined once here (inline.py),
+   so delivery sends it as is. Gmail clips a message whose HTML exceeds
+   102,000 bytes, so when the whole issue does not fit, the later stories are
+   cut down to their lede and a link to the web copy: the template gets
+   ``full_stories``, the count of stories shown whole, and the largest count
+   that fits is found by bisection (a handful of renders at most).
+3. ``briefing.html`` from ``briefing.html``, and ``briefing.pdf`` from it
+   (pdf.py), reading only files of the theme and default template folders.
+4. ``issue.eml``, a complete message for previewing (mime.py), with a
+   Message-ID derived from the issue so the same issue gives the same file.
+5. ``issue.json`` (issuejson.py).
+
+Template errors (a broken theme, a misspelt variable) raise RenderError
+naming the template, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+import jinja2
+
+from digest import issuejson
+from digest.config import EditionConfig
+from digest.errors import RenderError
+from digest.output import newest_first
+from digest.render.inline import inline_css
+from digest.render.mime import build_message
+from digest.render.pdf import render_pdf
+from digest.render.templates import environment, template_folders
+from digest.types import Briefing, Issue, Links, Rendered
+
+__all__ = [
+    "EMAIL_HTML_LIMIT",
+    "environment",
+    "render_archive",
+    "render_briefings_text",
+    "render_email_html",
+    "render_issue",
+    "render_text",
+]
+
+#: Gmail clips an HTML part longer than this (bytes, as decoded).
+EMAIL_HTML_LIMIT = 102_000
+
+#: Namespace of the Atom ids of issues: the same edition and issue id always give the same id.
+_ATOM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://digest.invalid/atom")
+_NOT_IN_MESSAGE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as err:
+        raise RenderError(f"{name}: template not found: {err.name}") from err
+    except jinja2.TemplateSyntaxError as err:
+        raise RenderError(f"{err.filename or name}:{err.lineno}: {err.message}") from err
+    except jinja2.TemplateError as err:
+        raise RenderError(f"{name}: {err}") from err
+
+
+def _title(issue: Issue, env: jinja2.Environment) -> str:
+    return _render(env, "title.txt", issue=issue).strip()
+
+
+def render_text(issue: Issue, links: Links, env: jinja2.Environment) -> str:
+    """issue.txt: the issue in FORMAT.md's digest shape, with its footer."""
+    return _render(env, "issue.txt", issue=issue, links=links)
+
+
+def render_briefings_text(briefings: Sequence[Briefing], env: jinja2.Environment) -> str:
+    """Briefings in FORMAT.md's shape, separated as in a digest, with no issue header or footer."""
+    return _render(env, "briefings.txt", briefings=tuple(briefings))
+
+
+def render_email_html(issue: Issue, links: Links, env: jinja2.Environment, base_url: str) -> str:
+    """email.html with its CSS inlined, cut down (later stories to their lede) to stay under the limit."""
+    title = _title(issue, env)
+    renders: dict[int, str] = {}
+
+    def render(full_stories: int) -> str:
+        if full_stories not in renders:
+            html = _render(
+                env, "email.html", issue=issue, links=links, title=title, full_stories=full_stories
+            )
+            renders[full_stories] = inline_css(html, base_url)
+        return renders[full_stories]
+
+    def fits(full_stories: int) -> bool:
+        return len(render(full_stories).encode("utf-8")) < EMAIL_HTML_LIMIT
+
+    count = len(issue.stories)
+    if fits(count):
+        return render(count)
+    if not fits(0):
+        size = len(render(0).encode("utf-8"))
+        raise RenderError(f"email.html: {size} bytes with every story cut short, over {EMAIL_HTML_LIMIT}")
+    # Invariant: fits(low) and not fits(high).
+    low, high = 0, count
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return render(low)
+
+
+def render_issue(
+    issue: Issue,
+    edition: EditionConfig,
+    links: Links,
+    env: jinja2.Environment,
+    *,
+    sender: str | None = None,
+) -> Rendered:
+    """Every file of the issue's folder. ``sender`` defaults to the edition's delivery address."""
+    title = _title(issue, env)
+    text = render_text(issue, links, env)
+    email_html = render_email_html(issue, links, env, edition.base_url)
+    briefing_html = _render(env, "briefing.html", issue=issue, links=links, title=title)
+    folders = template_folders(env)
+    pdf = render_pdf(briefing_html, folders[0], issue.built_at, title, roots=folders[1:])
+
+    if sender is None:
+        default_sender = formataddr((edition.title, "digest@localhost"))
+        sender = edition.delivery.from_ if edition.delivery else default_sender
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    edition_name = _NOT_IN_MESSAGE_ID.sub("-", edition.name or issue.edition)
+    message_id = f"<digest.{edition_name}.{_NOT_IN_MESSAGE_ID.sub('-', issue.issue_id)}@{domain}>"
+    message = build_message(
+        subject=_render(env, "subject.txt", issue=issue, title=title),
+        sender=sender,
+        # A preview has no one recipient; the group syntax says so in a valid header.
+        to="undisclosed-recipients:;",
+        text=text,
+        html=email_html,
+        date=issue.built_at,
+        message_id_domain=domain,
+        headers={"Message-ID": message_id},
+    )
+    return Rendered(
+        issue_json=issuejson.dumps(issue),
+        issue_txt=text.encode("utf-8"),
+        email_html=email_html.encode("utf-8"),
+        briefing_html=briefing_html.encode("utf-8"),
+        briefing_pdf=pdf,
+        issue_eml=message.as_bytes(),
+    )
+
+
+def render_archive(
+    issues: Sequence[Issue], edition: EditionConfig, env: jinja2.Environment
+) -> tuple[bytes, bytes]:
+    """(index.html, feed.xml) of an edition: every issue, newest first."""
+    ordered = newest_first(issues)
+    name = edition.name or (ordered[0].edition if ordered else edition.title)
+    entry_ids = {i.issue_id: uuid.uuid5(_ATOM_NAMESPACE, f"{name}/{i.issue_id}").urn for i in ordered}
+    # An empty feed still needs an <updated>; there is no build time to give, so the clock it is.
+    updated = max((i.built_at for i in ordered), default=datetime.now(UTC))
+    index = _render(env, "index.html", edition=edition, issues=ordered)
+    feed = _render(
+        env,
+        "feed.xml",
+        edition=edition,
+        issues=ordered,
+        updated=updated,
+        feed_id=uuid.uuid5(_ATOM_NAMESPACE, name).urn,
+        entry_ids=entry_ids,
+    )
+    return index.encode("utf-8"), feed.encode("utf-8")

@@ -1,0 +1,170 @@
+"""Plain-text helpers shared by extract, cluster and the condensers.
+
+Sentences are found by a small rule-based splitter rather than a trained
+model, so it is fast, offline and deterministic:
+
+1. A candidate boundary is ``.``, ``!`` or ``?`` (or an ellipsis), optionally
+   followed by closing quotes or brackets, then white space, then something
+   that can open a sentence: a capital, a digit or an opening quote/bracket.
+   A lower-case next word (``"...," she said.``, ``?" he asked``) never opens a
+   sentence, and ``3.5`` has no white space, so neither splits.
+2. The boundary is rejected after a known abbreviation (``Mr.``, ``Dr.``,
+   ``Jan.``, ``Inc.``), after a single initial (``J. K. Rowling``), and after a
+   dotted acronym (``U.S.``, ``a.m.``) unless the next word is one that usually
+   opens a sentence (``The``, ``He``, ``But``...).
+3. Pieces whose quotation marks are left open are joined with the following
+   pieces until the quote closes, so a multi-sentence quote stays whole with
+   its attribution.
+
+Every sentence returned is a verbatim slice of the (white-space normalised)
+input, which lets condensers promise that their output quotes the source.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPACE = re.compile(r"\s+")
+WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-'’.][0-9A-Za-zÀ-ÖØ-öø-ÿ]+)*")
+
+_BOUNDARY = re.compile(r"""(?:\.{3}|…|[.!?])["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-Ö])""")
+_LAST_TOKEN = re.compile(r"(\S+)$")
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The white-space separated words of ``text``: word lists written as one readable string."""
+    return frozenset(text.split())
+
+
+ABBREVIATIONS = word_set(
+    """
+    mr mrs ms mx dr prof st sen rep gov gen lt col maj sgt capt cmdr adm cpl pvt rev fr hon pres supt
+    insp det jr sr inc ltd co corp bros plc llc dept univ est approx vs etc cf al fig no nos vol ch pp
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+    mt ft ave blvd rd hwy
+    """
+)
+
+#: Words that usually open a sentence: after a dotted acronym they signal a real boundary.
+SENTENCE_STARTERS = word_set(
+    """
+    the a an he she it they we i you this that these those there his her its their our my
+    but and so yet or however meanwhile in on at for after before when while as if though
+    although since still also some many most no one two three officials police
+    """
+)
+
+STOPWORDS = word_set(
+    """
+    a about above after again against all also am an and any are aren as at be because been before
+    being below between both but by can cannot could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just let me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves
+    said says say told according new news mr mrs ms dr one two us s t
+    """
+)
+
+
+def normalize_space(text: str) -> str:
+    """Collapse every run of white space (non-breaking included) to one space; strip the ends."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as written (numbers count as words; punctuation does not)."""
+    return WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def cut_words(text: str, limit: int) -> str:
+    """``text`` when it has at most ``limit`` words, else its first ``limit`` words and an ellipsis."""
+    tokens = text.split(" ")
+    if len(tokens) <= limit:
+        return text
+    # Cut on spaces so punctuation stays attached, then drop what would dangle before the ellipsis.
+    return " ".join(tokens[:limit]).rstrip(",;:-–—") + "…"
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that carry meaning: stop words and one-letter tokens dropped.
+
+    Hyphenated compounds count as their parts, so "Lagos-Abuja" and "Lagos–Abuja" agree.
+    """
+    terms = (part for token in WORD.findall(text) for part in token.lower().split("-"))
+    return [t for t in terms if len(t) > 1 and t not in STOPWORDS]
+
+
+def _is_false_boundary(before: str, next_word: str) -> bool:
+    """Whether the period ending ``before`` belongs to an abbreviation rather than ending a sentence."""
+    match = _LAST_TOKEN.search(before)
+    if not match:
+        return False
+    token = match.group(1).lstrip("\"'“‘([")
+    if not token.endswith("."):
+        return False
+    bare = token[:-1]
+    if bare.lower() in ABBREVIATIONS:
+        return True
+    # A single initial, as in "J. K. Rowling" or "George W. Bush".
+    if len(bare) == 1 and bare.isalpha() and bare.isupper():
+        return True
+    # Dotted acronyms ("U.S.", "a.m.") end sentences only before a typical sentence opener.
+    if "." in bare and all(len(part) <= 2 for part in bare.split(".")):
+        return next_word.lower().strip("\"'“‘([") not in SENTENCE_STARTERS
+    return False
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` leaves a quotation open (unpaired straight quotes or more “ than ”)."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """The sentences of one paragraph, each a verbatim slice of its normalised text."""
+    text = normalize_space(paragraph)
+    pieces: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        rest = text[end:].lstrip()
+        next_word = rest.split(" ", 1)[0] if rest else ""
+        if (
+            match.group(0).startswith(".")
+            and not match.group(0).startswith("...")
+            and _is_false_boundary(text[start : match.start() + 1], next_word)
+        ):
+            continue
+        pieces.append(text[start:end].strip())
+        start = end
+    if start < len(text):
+        pieces.append(text[start:].strip())
+    return _join_open_quotes([p for p in pieces if p], text)
+
+
+def _join_open_quotes(pieces: list[str], text: str) -> list[str]:
+    """Merge pieces until their quotation marks balance (at most five pieces, in case of a stray mark)."""
+    merged: list[str] = []
+    index = 0
+    while index < len(pieces):
+        current = pieces[index]
+        taken = 1
+        while _open_quote(current) and index + taken < len(pieces) and taken < 5:
+            candidate = current + " " + pieces[index + taken]
+            if candidate not in text:
+                break
+            current = candidate
+            taken += 1
+        if _open_quote(current):
+            # Never closed: keep the pieces apart rather than swallow a paragraph.
+            merged.append(pieces[index])
+            index += 1
+        else:
+            merged.append(current)
+            index += taken
+    return merged

@@ -1,0 +1,122 @@
+"""Invented issues and briefings for tests (no text from real articles).
+
+``make_briefing(n)`` gives a distinct briefing for each ``n``; ``make_issue()``
+an issue of three briefings and two Briefly items. Every field can be
+overridden by keyword.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from digest.types import (
+    Briefing,
+    BrieflyItem,
+    Dateline,
+    FeedStatus,
+    Issue,
+    Links,
+    Section,
+    SourceRef,
+)
+
+BERLIN_WINTER = timezone(timedelta(hours=1))
+
+_PLACES = ("LAGOS", "", "OSLO")
+_TOPICS = (
+    ("Ferry operators add night crossings as bridge closes for repairs", "ferry"),
+    ("Regional council approves a four-year plan for cycle lanes", "cycle lane"),
+    ("Glacier survey finds faster melt on the northern slopes", "glacier"),
+)
+
+
+def make_briefing(n: int = 1, **overrides: Any) -> Briefing:
+    """A briefing about an invented event; ``n`` (1-3, then cycling) picks the topic and place."""
+    headline, topic = _TOPICS[(n - 1) % len(_TOPICS)]
+    place = _PLACES[(n - 1) % len(_PLACES)]
+    briefing = Briefing(
+        headline=headline,
+        dateline=Dateline(date=date(2026, 3, 14), place=place),
+        lede=(
+            f"Officials announced on Friday that the {topic} project will go ahead, "
+            f"with a budget of {n * 12} million euros and work starting in April.",
+            f"About {n * 300} residents attended the public hearing, the organisers said.",
+        ),
+        sections=(
+            Section(
+                question=f"Why does the {topic} plan matter now?",
+                answer=(
+                    f"Because the old arrangements run out in {2026 + n}, the planning office said.",
+                    f"\"We have waited long enough,\" said Mara Lind, who chairs the {topic} committee.",
+                ),
+            ),
+            Section(
+                question="What happens next?",
+                answer=(f"A first report on the {topic} work is expected in June.",),
+            ),
+        ),
+        sources=(
+            SourceRef(
+                title=f"{headline} (wire)",
+                url=f"https://news.example.org/{topic.replace(' ', '-')}/{n}",
+                feed="Example Wire",
+                published=datetime(2026, 3, 14, 6, 30, tzinfo=UTC),
+                entry_id=f"wire-{n}",
+            ),
+            SourceRef(
+                title=f"More on the {topic}",
+                url=f"https://daily.example.net/a/{n}",
+                feed="Example Daily",
+                published=datetime(2026, 3, 13, 22, 5, tzinfo=UTC),
+                entry_id=f"daily-{n}",
+            ),
+        ),
+    )
+    return replace(briefing, **overrides)
+
+
+def make_issue(**overrides: Any) -> Issue:
+    """An issue of three briefings and two Briefly items, built in a UTC+1 edition."""
+    issue = Issue(
+        edition="morning",
+        issue_id="2026-03-14",
+        title="Morning Briefing",
+        date=date(2026, 3, 14),
+        built_at=datetime(2026, 3, 14, 7, 0, tzinfo=BERLIN_WINTER),
+        stories=tuple(make_briefing(n) for n in (1, 2, 3)),
+        briefly=(
+            BrieflyItem(
+                headline="Library extends weekend hours",
+                summary="The central library will open on Sundays from May.",
+                url="https://news.example.org/library",
+                feed="Example Wire",
+                entry_id="wire-9",
+            ),
+            BrieflyItem(
+                headline="Harbour crane back in service",
+                summary="Repairs finished two weeks early.",
+                url="",
+                feed="Example Daily",
+                entry_id="daily-9",
+            ),
+        ),
+        feeds=(
+            FeedStatus(name="Example Wire", url="https://news.example.org/feed", status="ok", error=None,
+                       entries=4),
+            FeedStatus(name="Example Daily", url="https://daily.example.net/rss", status="failed",
+                       error="https://daily.example.net/rss: HTTP 503", entries=0),
+        ),
+    )
+    return replace(issue, **overrides)
+
+
+def make_links(issue_id: str = "2026-03-14", base_url: str = "https://briefing.example.org/morning/",
+               unsubscribe: str = "") -> Links:
+    return Links(
+        web=f"{base_url}{issue_id}/briefing.html",
+        pdf=f"{base_url}{issue_id}/briefing.pdf",
+        archive=f"{base_url}index.html",
+        unsubscribe=unsubscribe,
+    )

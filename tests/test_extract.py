@@ -1,0 +1,168 @@
+"""extract(): entry HTML -> paragraphs, question headings, dateline."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, date, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from digest.extract import extract
+from digest.types import Entry
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SEED = SHARED / "seed" / "qa-briefing-example.txt"
+
+
+def make_entry(content_html: str = "", summary_html: str = "", title: str = "A title") -> Entry:
+    return Entry(
+        id="urn:test:1",
+        feed="Test Feed",
+        feed_url="https://feeds.example.org/test.rss",
+        title=title,
+        link="https://example.org/a/1",
+        published=datetime(2026, 3, 14, 7, 0, tzinfo=UTC),
+        dated=True,
+        summary_html=summary_html,
+        content_html=content_html,
+    )
+
+
+def lines_as_html(text: str) -> str:
+    """What ingest does with a text file: one <p> per non-blank line, stripped and escaped."""
+    return "".join(f"<p>{html.escape(line.strip())}</p>" for line in text.splitlines() if line.strip())
+
+
+def test_paragraphs_are_cleaned() -> None:
+    article = extract(
+        make_entry(
+            "<div>First   line &amp; more<br>same paragraph<br><br>Second paragraph</div>"
+            "<p>  </p><ul><li>A list item</li></ul>"
+            "<figure><img src='x.jpg'><figcaption>A caption nobody needs</figcaption></figure>"
+            "<p>Read more</p><p>The post Budget talks appeared first on Example News.</p>"
+            "<p>Tail <!-- a comment --> text</p>"
+        )
+    )
+    assert article.intro == (
+        "First line & more same paragraph",
+        "Second paragraph",
+        "A list item",
+        "Tail text",
+    )
+    assert article.sections == ()
+    assert article.word_count == 12  # "&" is not a word
+
+
+def test_summary_is_used_when_there_is_no_content() -> None:
+    article = extract(make_entry(summary_html="<p>Only a summary here.</p>"))
+    assert article.intro == ("Only a summary here.",)
+
+
+def test_empty_entry_gives_an_empty_article() -> None:
+    article = extract(make_entry())
+    assert (article.intro, article.sections, article.word_count) == ((), (), 0)
+
+
+def test_heading_and_bold_questions_make_sections() -> None:
+    article = extract(
+        make_entry(
+            "<p>The council met on Monday.</p><p>It voted twice.</p>"
+            "<h2>What did it decide?</h2><p>To close the bridge.</p><p>For a month.</p>"
+            "<h3>Background</h3><p>The bridge is old.</p>"
+            "<p><b>Who objected?</b></p><p>Shop owners.</p>"
+            "<p><strong>Why <em>now</em>?</strong></p><p>Cracks were found.</p>"
+            "<h4>What next?</h4><p>Repairs start in May.</p>"
+            "<p><b>Note:</b> not a question?</p>"
+        )
+    )
+    assert article.intro == ("The council met on Monday.", "It voted twice.")
+    assert [s.question for s in article.sections] == [
+        "What did it decide?",
+        "Who objected?",
+        "Why now?",
+        "What next?",
+    ]
+    # A non-question subhead is dropped; its text stays with the section before it.
+    assert article.sections[0].answer == ("To close the bridge.", "For a month.", "The bridge is old.")
+    # Partly bold text is a paragraph, not a heading.
+    assert article.sections[3].answer == ("Repairs start in May.", "Note: not a question?")
+
+
+def test_question_without_answer_is_dropped() -> None:
+    article = extract(make_entry("<p>Intro.</p><h2>Empty?</h2><h2>Full?</h2><p>Answer.</p>"))
+    assert [s.question for s in article.sections] == ["Full?"]
+
+
+def test_plain_text_briefing_shape() -> None:
+    text = """
+ date 2026-03-14 NEW HAVEN - The city opened its third ferry line on Saturday.
+Ridership doubled in a week.
+- - -
+Who pays for it?
+The state and the city share the cost.
+- - -
+What comes next?
+A fourth line in 2027.
+"""
+    article = extract(make_entry(lines_as_html(text)))
+    assert article.place == "NEW HAVEN"
+    assert article.dateline_date == date(2026, 3, 14)
+    assert article.intro == (
+        "The city opened its third ferry line on Saturday.",
+        "Ridership doubled in a week.",
+    )
+    assert [(s.question, s.answer) for s in article.sections] == [
+        ("Who pays for it?", ("The state and the city share the cost.",)),
+        ("What comes next?", ("A fourth line in 2027.",)),
+    ]
+    assert all("- - -" not in p for p in article.paragraphs)
+
+
+def test_plain_text_dateline_without_place() -> None:
+    article = extract(make_entry(lines_as_html("date 2026-03-14 - Ferries run again.\n- - -\nWhy?\nWind.")))
+    assert (article.place, article.dateline_date) == ("", date(2026, 3, 14))
+    assert article.intro == ("Ferries run again.",)
+    assert article.sections[0].question == "Why?"
+
+
+def test_question_line_without_separator_is_a_paragraph() -> None:
+    article = extract(make_entry(lines_as_html("Is it over?\nNobody knows.")))
+    assert article.intro == ("Is it over?", "Nobody knows.")
+    assert article.sections == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "place", "lede"),
+    [
+        ("LAGOS, March 14 (Wire) - The port reopened.", "LAGOS", "The port reopened."),
+        ("LAGOS — The port reopened.", "LAGOS", "The port reopened."),
+        ("PORT HARCOURT, Nigeria (AP) — Oil prices rose.", "PORT HARCOURT", "Oil prices rose."),
+        ('LAGOS - "We are open," the port said.', "LAGOS", '"We are open," the port said.'),
+        ("LAGOS - after a week, the port reopened.", "LAGOS", "LAGOS - after a week, the port reopened."),
+        ("Lagos - The port reopened.", "", "Lagos - The port reopened."),
+    ],
+)
+def test_wire_dateline(first: str, place: str, lede: str) -> None:
+    article = extract(make_entry(f"<p>{html.escape(first)}</p><p>More text.</p>"))
+    assert article.place == place
+    assert article.intro[0] == lede
+    assert article.dateline_date is None
+
+
+def test_the_seed_example() -> None:
+    if not SEED.exists():
+        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    text = SEED.read_text(encoding="utf-8")
+    article = extract(make_entry(lines_as_html(text)))
+    question_lines = [
+        line.strip() for before, line in pairwise(text.splitlines()) if before.strip() == "- - -"
+    ]
+    assert len(article.sections) == 6
+    assert [s.question for s in article.sections] == question_lines
+    assert article.place == "MOSCOW"
+    assert article.dateline_date == date(2021, 7, 12)
+    assert len(article.intro) == 4
+    assert not article.intro[0].startswith(("date", " "))
+    assert article.word_count > 800
