@@ -228,3 +228,20 @@ def test_bad_now_is_a_usage_error(tmp_path: Path) -> None:
     result = run("build", "--config", str(REPO / "feeds.yaml"), "--now", "yesterday", "--out", str(tmp_path))
     assert result.exit_code == 2
     assert "--now" in result.stderr
+
+
+SEED = REPO.parent / "shared" / "seed" / "qa-briefing-example.txt"
+
+
+def test_condense_keeps_the_seed_examples_questions_and_dateline() -> None:
+    if not SEED.exists():
+        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so `digest condense` on it is not checked")
+    lines = [line.strip() for line in SEED.read_text("utf-8").splitlines()]
+    seed_questions = [lines[i + 1] for i, line in enumerate(lines[:-1]) if line == "- - -"]
+    result = run("condense", "--config", str(REPO / "feeds.yaml"), str(SEED))
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.splitlines()
+    assert printed[1].startswith("date 2021-07-12 MOSCOW - ")
+    questions = [printed[i + 1] for i, line in enumerate(printed[:-1]) if line == "- - -"]
+    assert len(seed_questions) == 6
+    assert questions == seed_questions
