@@ -18,8 +18,10 @@ Method:
    that prefix; ``- - -`` lines are separators, never paragraphs, and the
    paragraph right after one is a question heading when it ends in ``?``.
 4. Otherwise a wire dateline opening the first paragraph (``LAGOS, March 14
-   (Wire) -``, ``LAGOS —``) gives the place; it is cut from the paragraph when
-   what follows it starts a sentence cleanly.
+   (Wire) -``, ``LAGOS —``, ``PORT ELLIS —``: up to four words in capitals)
+   gives the place; it is cut from the paragraph when what follows it starts
+   a sentence cleanly. Headings before that paragraph (a page repeating its
+   headline in an ``h1``) are passed over, so they do not hide the dateline.
 5. Paragraphs before the first question are the intro; each question owns the
    paragraphs up to the next one. Questions with no paragraph under them are
    dropped.
@@ -184,10 +186,21 @@ def _is_boilerplate(text: str) -> bool:
 
 
 def _dateline(blocks: list[_Block]) -> tuple[str, date | None, list[_Block]]:
-    """The place and date of the text's own dateline, and the blocks with it removed."""
-    if not blocks or blocks[0].is_question or blocks[0].is_other_heading:
+    """The place and date of the text's own dateline, and the blocks with it removed.
+
+    The dateline opens the first paragraph; headings before it (a page's own headline) are passed over.
+    """
+    at = next((i for i, block in enumerate(blocks) if not block.is_other_heading), len(blocks))
+    if at == len(blocks) or blocks[at].is_question:
         return "", None, blocks
-    first = blocks[0].text
+    place, found, rest = _paragraph_dateline(blocks[at].text)
+    if place or found or rest != blocks[at].text:
+        return place, found, [*blocks[:at], *([_Block(rest)] if rest else []), *blocks[at + 1 :]]
+    return "", None, blocks
+
+
+def _paragraph_dateline(first: str) -> tuple[str, date | None, str]:
+    """The place and date of a dateline opening ``first``, and what remains of the paragraph."""
     seed = _SEED_DATELINE.match(first)
     if seed:
         year, month, day, place = seed.groups()
@@ -195,15 +208,14 @@ def _dateline(blocks: list[_Block]) -> tuple[str, date | None, list[_Block]]:
             found: date | None = date(int(year), int(month), int(day))
         except ValueError:
             found = None
-        rest = first[seed.end() :].strip()
-        return (place or "").strip(" ,"), found, ([_Block(rest)] if rest else []) + blocks[1:]
+        return (place or "").strip(" ,"), found, first[seed.end() :].strip()
     wire = _WIRE_DATELINE.match(first)
     if wire and 2 <= len(wire.group(1)) <= 30 and any(c.isalpha() for c in wire.group(1)):
         rest = first[wire.end() :]
         if rest[:1].isupper() or rest[:1].isdigit() or rest[:1] in "\"“'‘":
-            return wire.group(1), None, [_Block(rest), *blocks[1:]]
-        return wire.group(1), None, blocks
-    return "", None, blocks
+            return wire.group(1), None, rest
+        return wire.group(1), None, first
+    return "", None, first
 
 
 def _mark_separated_questions(blocks: list[_Block]) -> list[_Block]:

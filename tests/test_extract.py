@@ -138,6 +138,8 @@ def test_question_line_without_separator_is_a_paragraph() -> None:
     [
         ("LAGOS, March 14 (Wire) - The port reopened.", "LAGOS", "The port reopened."),
         ("LAGOS — The port reopened.", "LAGOS", "The port reopened."),
+        ("PORT ELLIS — The bridge reopened.", "PORT ELLIS", "The bridge reopened."),
+        ("SAINT-OMBRE DU LAC — Engines failed.", "SAINT-OMBRE DU LAC", "Engines failed."),
         ("PORT HARCOURT, Nigeria (AP) — Oil prices rose.", "PORT HARCOURT", "Oil prices rose."),
         ('LAGOS - "We are open," the port said.', "LAGOS", '"We are open," the port said.'),
         ("LAGOS - after a week, the port reopened.", "LAGOS", "LAGOS - after a week, the port reopened."),
@@ -166,3 +168,19 @@ def test_the_seed_example() -> None:
     assert len(article.intro) == 4
     assert not article.intro[0].startswith(("date", " "))
     assert article.word_count > 800
+
+
+def test_a_page_headline_does_not_hide_the_dateline() -> None:
+    article = extract(
+        make_entry(
+            "<h1>Bridge reopens</h1><p>PORT ELLIS — The bridge reopened on Tuesday.</p><p>More text.</p>"
+        )
+    )
+    assert article.place == "PORT ELLIS"
+    assert article.intro == ("The bridge reopened on Tuesday.", "More text.")
+
+
+def test_a_question_first_is_not_a_dateline() -> None:
+    article = extract(make_entry("<h2>What now?</h2><p>LAGOS — The port reopened.</p>"))
+    assert article.place == ""
+    assert article.sections[0].answer == ("LAGOS — The port reopened.",)
