@@ -120,3 +120,27 @@ def make_links(issue_id: str = "2026-03-14", base_url: str = "https://briefing.e
         archive=f"{base_url}index.html",
         unsubscribe=unsubscribe,
     )
+
+
+def make_long_briefing(n: int) -> Briefing:
+    """A full-length briefing (a 3-paragraph lede of ~180 words, six sections of ~120 words)."""
+    words: tuple[str, ...] = ("the", "ministry", "said", "its", "figures", "for", "the", "region")
+    words += ("showed", "a", "steady", "change", "over", "the", "year")
+
+    def paragraph(seed: int, length: int) -> str:
+        return " ".join(words[(seed + i) % len(words)] for i in range(length)).capitalize() + "."
+
+    return make_briefing(
+        n,
+        headline=f"Story {n}: {_TOPICS[(n - 1) % len(_TOPICS)][0]}",
+        lede=tuple(f"Lede {n}.{k}: " + paragraph(n + k, 58) for k in range(1, 4)),
+        sections=tuple(
+            Section(f"Question {n}.{k}: what does it change?", tuple(paragraph(k + i, 40) for i in range(3)))
+            for k in range(1, 7)
+        ),
+    )
+
+
+def make_long_issue(count: int = 40) -> Issue:
+    """An issue of ``count`` full-length briefings: too long for one e-mail."""
+    return make_issue(stories=tuple(make_long_briefing(n) for n in range(1, count + 1)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
+import logging
 import re
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,12 +16,13 @@ import feedparser
 import jinja2
 import lxml.html  # type: ignore[import-untyped]
 import pytest
-from factories import make_briefing, make_issue, make_links
-from pypdf import PdfReader
+from factories import make_briefing, make_issue, make_links, make_long_issue
 
+import digest.render
 from digest.config import EditionConfig, SourceConfig
 from digest.errors import RenderError
 from digest.render import (
+    EMAIL_HTML_BUDGET,
     EMAIL_HTML_LIMIT,
     environment,
     render_archive,
@@ -29,8 +31,8 @@ from digest.render import (
     render_issue,
     render_text,
 )
+from digest.render.inline import inline_css
 from digest.render.mime import build_message
-from digest.render.pdf import SafeFetcher, render_pdf
 from digest.render.templates import DEFAULT_TEMPLATES
 from digest.types import Issue, Rendered, Section
 
@@ -140,8 +142,8 @@ def test_email_html_is_ready_for_mail_clients(rendered: Rendered) -> None:
     assert len(styles) == 1 and "@media (max-width: 620px)" in styles[0].text
     assert "prefers-color-scheme: dark" in styles[0].text and "[data-ogsc]" in styles[0].text
     # Rules of the inlined block now live in style attributes.
-    headline = tree.xpath("//h2")[0]
-    assert "font-family" in headline.get("style", "")
+    story = tree.xpath("//td[contains(@class, 'story')]")[0]
+    assert "font-family" in story.get("style", "")
     assert all("font-size" in p.get("style", "") for p in tree.xpath("//td[contains(@class, 'story')]//p"))
     assert "<!--[if mso]>" in html
 
@@ -183,21 +185,6 @@ def test_email_shows_every_story_and_briefly(rendered: Rendered) -> None:
     assert "To unsubscribe, reply to this e-mail." in text
 
 
-def test_long_issue_is_cut_to_stay_under_gmails_limit(env: jinja2.Environment) -> None:
-    long_answer = tuple(f"Paragraph {i} " + "word " * 120 for i in range(6))
-    stories = tuple(
-        replace(make_briefing(n), sections=tuple(Section(f"Question {k}?", long_answer) for k in range(5)))
-        for n in range(1, 13)
-    )
-    html = render_email_html(make_issue(stories=stories), make_links(), env, BASE_URL)
-    assert len(html.encode("utf-8")) < EMAIL_HTML_LIMIT
-    cut = html.count("Read the whole briefing")
-    assert 0 < cut < 12
-    # The first stories are whole, the rest link to their place in the web copy.
-    assert html.count("Question 4?") == 12 - cut
-    assert f"{BASE_URL}2026-03-14/briefing.html#story-12" in html
-
-
 def test_markup_in_feed_text_is_shown_not_run(env: jinja2.Environment) -> None:
     issue = make_issue(stories=(make_briefing(1, headline=HOSTILE),))
     result = render_issue(issue, EDITION, make_links(), env)
@@ -226,67 +213,14 @@ def test_briefing_html_is_a_standalone_page(rendered: Rendered) -> None:
     tree = lxml.html.fromstring(rendered.briefing_html.decode("utf-8"))
     assert tree.get("lang") == "en"
     assert tree.findtext(".//title") == "Morning Briefing - 2026-03-14"
-    assert [a.get("href") for a in tree.xpath("//nav//a")] == ["#story-1", "#story-2", "#story-3", "#briefly"]
+    stories = [a.get("href") for a in tree.xpath("//nav/ol/li/a")]
+    assert stories == ["#story-1", "#story-2", "#story-3", "#briefly"]
     assert len(tree.xpath("//article[@class='story']//h3")) == 6
+    # The contents name every question too, each pointing at its heading.
+    questions = tree.xpath("//nav//ol[@class='toc-questions']//a")
+    assert [a.get("href") for a in questions][:2] == ["#story-1-q1", "#story-1-q2"]
+    assert all(tree.get_element_by_id(a.get("href")[1:]).tag == "h3" for a in questions)
     assert "counter(pages)" in rendered.briefing_html.decode()
-
-
-def _pdf_text(pdf: bytes) -> tuple[PdfReader, str]:
-    reader = PdfReader(io.BytesIO(pdf))
-    return reader, " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
-
-
-def test_pdf_has_pages_title_and_headlines(rendered: Rendered) -> None:
-    reader, text = _pdf_text(rendered.briefing_pdf)
-    # The cover with its contents, one page per story (each starts a page), then Briefly.
-    assert len(reader.pages) == 5
-    assert reader.metadata is not None and reader.metadata.title == "Morning Briefing - 2026-03-14"
-    assert reader.metadata.creation_date == datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
-    for briefing in make_issue().stories:
-        assert briefing.headline in text
-    assert "Page 1 of 5" in text and "Page 5 of 5" in text
-
-
-def test_same_issue_gives_the_same_pdf_bytes(rendered: Rendered, env: jinja2.Environment) -> None:
-    again = render_issue(make_issue(), EDITION, make_links(), env)
-    assert again.briefing_pdf == rendered.briefing_pdf
-    assert again.issue_eml == rendered.issue_eml
-
-
-def test_safe_fetcher_serves_only_template_files(tmp_path: Path) -> None:
-    theme = tmp_path / "theme"
-    theme.mkdir()
-    (theme / "logo.svg").write_text("<svg/>")
-    (theme / "escape.css").symlink_to("/etc/passwd")
-    fetcher = SafeFetcher([theme, DEFAULT_TEMPLATES])
-    assert fetcher.resolve((theme / "logo.svg").as_uri()) == (theme / "logo.svg").resolve()
-    # Missing in the theme: the default theme's file of the same name, as the template loader does.
-    assert fetcher.resolve((theme / "briefing.css").as_uri()) == DEFAULT_TEMPLATES / "briefing.css"
-    assert fetcher.fetch((theme / "logo.svg").as_uri()).read() == b"<svg/>"
-    refused = [
-        "file:///etc/passwd",
-        (theme / "escape.css").as_uri(),
-        theme.as_uri() + "/../../../../etc/passwd",
-        "file:///dev/zero",
-        "file://otherhost" + (theme / "logo.svg").as_posix(),
-        "http://127.0.0.1:9/style.css",
-        "https://example.org/x.png",
-        "data:text/css,body{}",
-    ]
-    for url in refused:
-        with pytest.raises(ValueError, match=re.escape(url[:20])):
-            fetcher.resolve(url)
-
-
-def test_pdf_renders_without_forbidden_resources(tmp_path: Path) -> None:
-    html = (
-        '<html><head><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
-        '<link rel="stylesheet" href="file:///etc/passwd"></head>'
-        '<body><p>Alone on the page</p><img src="file:///dev/zero"></body></html>'
-    )
-    created = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
-    _, text = _pdf_text(render_pdf(html, tmp_path, created, "Lonely"))
-    assert "Alone on the page" in text
 
 
 # -- issue.eml -----------------------------------------------------------------
@@ -417,8 +351,92 @@ def test_seed_example_reads_as_one_briefing_shape(env: jinja2.Environment) -> No
         assert separators and all(lines[n + 1].endswith("?") for n in separators)
 
 
-def test_pdf_title_comes_from_the_title_template(env: jinja2.Environment) -> None:
-    issue: Issue = make_issue(title="Evening\nEdition")
-    result = render_issue(issue, EDITION, make_links(), env)
-    reader = PdfReader(io.BytesIO(result.briefing_pdf))
-    assert reader.metadata is not None and reader.metadata.title == "Evening Edition - 2026-03-14"
+# -- the e-mail against Gmail's clipping, premailer, themes ---------------------------
+
+
+def test_a_40_story_issue_keeps_every_headline_and_lede_under_the_limit(env: jinja2.Environment) -> None:
+    issue = make_long_issue(40)
+    links = make_links(unsubscribe="https://briefing.example.org/u/token")
+    html = render_email_html(issue, links, env, BASE_URL)
+    assert len(html.encode("utf-8")) < EMAIL_HTML_BUDGET < EMAIL_HTML_LIMIT
+    tree = lxml.html.fromstring(html)
+    text = " ".join(tree.text_content().split())
+    for briefing in issue.stories:
+        assert briefing.headline in text
+        assert all(paragraph in text for paragraph in briefing.lede)
+    # The first stories are whole; the rest give way to a link to their place in the web copy.
+    whole = sum(1 for b in issue.stories if b.sections[-1].question in text)
+    more = tree.xpath("//p[contains(@class, 'more')]/a")
+    assert 0 < whole < 40 and len(more) == 40 - whole
+    assert [a.get("href") for a in more][-1] == f"{BASE_URL}2026-03-14/briefing.html#story-40"
+    assert all(a.text_content().startswith("Read the full briefing") for a in more)
+    assert issue.stories[whole - 1].sections[-1].question in text
+    assert issue.stories[whole].sections[0].question not in text
+    # What the template marked for the cut leaves no trace, and the footer is still there.
+    assert "data-full" not in html and "data-short" not in html
+    assert tree.xpath("//a[text()='Unsubscribe']/@href") == ["https://briefing.example.org/u/token"]
+
+
+def test_a_short_issue_is_whole_with_no_read_more_links(rendered: Rendered) -> None:
+    html = rendered.email_html.decode("utf-8")
+    assert "Read the full briefing" not in html and "data-full" not in html
+
+
+def test_premailer_runs_once_per_issue_quietly(
+    env: jinja2.Environment, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str] = []
+    real_inline = inline_css
+
+    def counting_inline(html: str, base_url: str) -> str:
+        calls.append(base_url)
+        return real_inline(html, base_url)
+
+    monkeypatch.setattr(digest.render, "inline_css", counting_inline)
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render_email_html(make_long_issue(40), make_links(), env, BASE_URL)
+    assert calls == [BASE_URL]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_relative_links_of_a_theme_are_made_absolute(tmp_path: Path) -> None:
+    template = (DEFAULT_TEMPLATES / "email.html").read_text("utf-8")
+    themed = template.replace(
+        '<td class="masthead">',
+        '<td class="masthead"><a href="index.html"><img src="logo.png" width="120"></a>',
+    )
+    (tmp_path / "email.html").write_text(themed, "utf-8")
+    html = render_email_html(make_issue(), make_links(), environment(tmp_path), BASE_URL)
+    tree = lxml.html.fromstring(html)
+    assert f"{BASE_URL}index.html" in tree.xpath("//a/@href")
+    images = tree.xpath("//img")
+    assert len(images) == 1 and images[0].get("src") == f"{BASE_URL}logo.png"
+    # A theme's image without alt gets an empty one: decorative, never a file name read out.
+    assert images[0].get("alt") == ""
+
+
+def test_email_is_built_for_mail_clients(rendered: Rendered) -> None:
+    html = rendered.email_html.decode("utf-8")
+    tree = lxml.html.fromstring(html)
+    container = tree.xpath("//table[contains(@class, 'container')]")[0]
+    assert "max-width:600px" in container.get("style", "").replace(" ", "")
+    assert '<!--[if mso]><table role="presentation" align="center" width="600"' in html
+    for banned in ("display:flex", "display:grid", "position:absolute", "position:fixed"):
+        assert banned not in html.replace(" ", "")
+    assert all(t.get("role") == "presentation" for t in tree.xpath("//table"))
+    assert "-apple-system" in html and "Segoe UI" in html
+    assert tree.xpath("//a[text()='View in browser']/@href") == [f"{BASE_URL}2026-03-14/briefing.html"]
+    assert tree.xpath("//td[contains(@class, 'topbar')]/a[text()='PDF']/@href") == [
+        f"{BASE_URL}2026-03-14/briefing.pdf"
+    ]
+
+
+def test_unsubscribe_link_reaches_both_footers(env: jinja2.Environment) -> None:
+    links = make_links(unsubscribe="https://briefing.example.org/u/abc")
+    html = render_email_html(make_issue(), links, env, BASE_URL)
+    text = render_text(make_issue(), links, env)
+    assert 'href="https://briefing.example.org/u/abc"' in html
+    assert "Unsubscribe: https://briefing.example.org/u/abc\n" in text
+    assert "reply to this e-mail" not in html and "reply to this e-mail" not in text

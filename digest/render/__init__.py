@@ -5,14 +5,14 @@ Python chooses templates and hands them data; all presentation is in
 
 1. ``issue.txt`` from ``issue.txt`` (FORMAT.md's digest shape); it is also the
    e-mail's text part.
-2. ``email.html`` from ``email.html``, its CSS inlined once here (inline.py),
-   so delivery sends it as is. Gmail clips a message whose HTML exceeds
-   102,000 bytes, so when the whole issue does not fit, the later stories are
-   cut down to their lede and a link to the web copy: the template gets
-   ``full_stories``, the count of stories shown whole, and the largest count
-   that fits is found by bisection (a handful of renders at most).
+2. ``email.html`` from ``email.html``, its CSS inlined once per issue
+   (inline.py), so delivery sends it as is. Gmail clips a message whose HTML
+   exceeds 102,000 bytes, so the template gives each story a whole and a
+   short version and fit.py keeps the whole version of as many stories, from
+   the first, as fit (every headline and lede always stays).
 3. ``briefing.html`` from ``briefing.html``, and ``briefing.pdf`` from it
-   (pdf.py), reading only files of the theme and default template folders.
+   (pdf.py: PDF/A-3a, reading only files of the theme and default template
+   folders, and http(s) images where the edition allows them).
 4. ``issue.eml``, a complete message for previewing (mime.py), with a
    Message-ID derived from the issue so the same issue gives the same file.
 5. ``issue.json`` (issuejson.py).
@@ -36,13 +36,15 @@ from digest import issuejson
 from digest.config import EditionConfig
 from digest.errors import RenderError
 from digest.output import newest_first
+from digest.render.fit import fit_email
 from digest.render.inline import inline_css
 from digest.render.mime import build_message
-from digest.render.pdf import render_pdf
-from digest.render.templates import environment, template_folders
+from digest.render.pdf import PdfInfo, render_pdf
+from digest.render.templates import environment, oneline, template_folders
 from digest.types import Briefing, Issue, Links, Rendered
 
 __all__ = [
+    "EMAIL_HTML_BUDGET",
     "EMAIL_HTML_LIMIT",
     "environment",
     "render_archive",
@@ -54,6 +56,9 @@ __all__ = [
 
 #: Gmail clips an HTML part longer than this (bytes, as decoded).
 EMAIL_HTML_LIMIT = 102_000
+#: What the renderer fills: the rest is room for what delivery puts in per subscriber (the
+#: unsubscribe link's token), so a sent message stays under the limit too.
+EMAIL_HTML_BUDGET = EMAIL_HTML_LIMIT - 2_000
 
 #: Namespace of the Atom ids of issues: the same edition and issue id always give the same id.
 _ATOM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://digest.invalid/atom")
@@ -86,33 +91,10 @@ def render_briefings_text(briefings: Sequence[Briefing], env: jinja2.Environment
 
 
 def render_email_html(issue: Issue, links: Links, env: jinja2.Environment, base_url: str) -> str:
-    """email.html with its CSS inlined, cut down (later stories to their lede) to stay under the limit."""
-    title = _title(issue, env)
-    renders: dict[int, str] = {}
-
-    def render(full_stories: int) -> str:
-        if full_stories not in renders:
-            html = _render(
-                env, "email.html", issue=issue, links=links, title=title, full_stories=full_stories
-            )
-            renders[full_stories] = inline_css(html, base_url)
-        return renders[full_stories]
-
-    def fits(full_stories: int) -> bool:
-        return len(render(full_stories).encode("utf-8")) < EMAIL_HTML_LIMIT
-
-    count = len(issue.stories)
-    if fits(count):
-        return render(count)
-    if not fits(0):
-        size = len(render(0).encode("utf-8"))
-        raise RenderError(f"email.html: {size} bytes with every story cut short, over {EMAIL_HTML_LIMIT}")
-    # Invariant: fits(low) and not fits(high).
-    low, high = 0, count
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    return render(low)
+    """email.html with its CSS inlined, later stories cut to their lede to stay under the limit."""
+    html = _render(env, "email.html", issue=issue, links=links, title=_title(issue, env))
+    fitted, _ = fit_email(inline_css(html, base_url), EMAIL_HTML_BUDGET)
+    return fitted
 
 
 def render_issue(
@@ -129,7 +111,8 @@ def render_issue(
     email_html = render_email_html(issue, links, env, edition.base_url)
     briefing_html = _render(env, "briefing.html", issue=issue, links=links, title=title)
     folders = template_folders(env)
-    pdf = render_pdf(briefing_html, folders[0], issue.built_at, title, roots=folders[1:])
+    info = PdfInfo(title=title, author=oneline(issue.title), created=issue.built_at)
+    pdf = render_pdf(briefing_html, folders[0], info, roots=folders[1:], images=edition.images)
 
     if sender is None:
         default_sender = formataddr((edition.title, "digest@localhost"))

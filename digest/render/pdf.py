@@ -1,43 +1,107 @@
-"""briefing.html -> briefing.pdf with WeasyPrint, reading only the theme's own files.
+"""briefing.html -> briefing.pdf: archival (PDF/A-3a, tagged), reproducible, safe and time-limited.
 
-The HTML comes from feeds, so it must not make the renderer read arbitrary
-files or reach the network. WeasyPrint fetches every resource (stylesheets,
-images, fonts) through a URL fetcher; ours serves ``file:`` URLs only, and
-only for regular files inside the template folders. A relative URL is first
-resolved against ``base_dir`` (the theme folder); a file missing there is
-looked up under the same relative name in the other ``roots``, the same
-one-by-one override the template loader applies. Symlinks are resolved
-before the check, so a link pointing out of a folder is refused. Everything
-else (``http(s):``, ``data:`` included, other ``file:`` paths, ``/dev``)
-raises ValueError naming the URL; WeasyPrint logs it and renders without
-the resource.
+Archival. The document is written as PDF/A-3a (``pdf_variant="pdf/a-3a"``,
+which WeasyPrint tags for accessibility, ``pdf_tags=True``): the XMP
+metadata carries the PDF/A identification, every font is embedded (WeasyPrint
+always subsets and embeds), colours get an sRGB output intent. Title, author,
+language and the creation and modification dates come from the issue, never
+from the clock; the file identifier is a hash of the content (the variant's
+default), so rendering the same issue twice gives the same bytes. Bookmarks
+and page numbers are the stylesheet's business (``bookmark-level``,
+``target-counter``).
 
-Same input, same bytes: the document's creation and modification dates are
-set to ``created`` (the issue's build time) rather than the clock, and no
-PDF file identifier is written (WeasyPrint's default), so two renders of one
-issue are byte-identical.
+Safe. The HTML carries text from feeds, so it must not make the renderer read
+arbitrary files or reach the network. WeasyPrint fetches every resource
+(stylesheets, images, fonts) through a URL fetcher; ours serves:
+
+- ``file:`` URLs of regular files inside the template folders only. A URL is
+  judged by where it really points (``..`` folded, symlinks resolved), and a
+  file missing in the theme is looked up under the same relative name in the
+  default theme, the same one-by-one override the template loader applies;
+- ``http(s):`` URLs only when the edition allows images, and then only
+  responses whose type is ``image/*``, at most ``MAX_IMAGE_BYTES``, within
+  the render's time limit.
+
+Everything else (``data:``, other files, ``/dev``, the network) raises
+ValueError naming the URL; WeasyPrint logs it and renders without the
+resource. Attachments (``<link rel=attachment>``, ``<a rel=attachment>``)
+are dropped before the PDF is written, so nothing but the briefing is inside.
+
+Time-limited. WeasyPrint has no time limit of its own and cannot be
+interrupted from another thread, so renders run in a child process that is
+killed when ``time_limit`` runs out. The child (``python -m
+digest.render.pdfworker``) lives on between renders, so WeasyPrint is imported and
+its fonts found once per run, not once per PDF: jobs and results travel
+pickled over its stdin and stdout, each preceded by its length. It is
+started with fork and exec (subprocess), never a bare fork, so it holds no
+lock of the caller's other threads (the scheduler's), and it imports only
+this module, never the caller's main script. After a timeout or a crash the
+child is killed and the next render starts a new one; renders from several
+threads take turns. WeasyPrint's warnings in the child (a refused resource)
+come back with the result and are logged here.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import httpx
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from digest.errors import RenderError
 
+logger = logging.getLogger(__name__)
+
+#: The archival variant: PDF/A-3, level A (tagged, with Unicode text).
+PDF_VARIANT = "pdf/a-3a"
+#: Seconds one PDF may take, fetching included.
+DEFAULT_TIME_LIMIT = 120.0
+#: The largest image fetched over http(s), in bytes.
+MAX_IMAGE_BYTES = 5_000_000
+#: Redirects an image request may follow.
+MAX_IMAGE_REDIRECTS = 3
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What the PDF says about itself."""
+
+    title: str
+    #: The edition; the PDF's author.
+    author: str
+    #: The creation (and modification) date, from the issue, so a rebuild gives the same bytes.
+    created: datetime
+    #: BCP 47.
+    lang: str = "en"
+
 
 class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
-    """Serves regular files under ``roots`` (the first one is the base); refuses all else."""
+    """Serves regular files under ``roots`` (the first one is the base) and, when ``images``
+    is true, http(s) images; refuses everything else."""
 
-    def __init__(self, roots: Sequence[Path]) -> None:
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+    def __init__(self, roots: Sequence[Path], *, images: bool = False, deadline: float | None = None) -> None:
+        super().__init__(
+            allowed_protocols=("file", "http", "https") if images else ("file",), allow_redirects=False
+        )
         self.roots = tuple(root.resolve() for root in roots)
+        self.images = images
+        #: A ``time.monotonic()`` value after which nothing more is fetched.
+        self.deadline = deadline
 
     def resolve(self, url: str) -> Path:
         """The file a ``file:`` URL names, if it is allowed; ValueError naming the URL otherwise."""
@@ -55,33 +119,199 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
         raise ValueError(f"{url}: not a file of the template folders")
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if self.images and urlsplit(url).scheme in ("http", "https"):
+            return self.fetch_image(url)
         path = self.resolve(url)
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), status=200)
+
+    def fetch_image(self, url: str) -> URLFetcherResponse:
+        """An http(s) image within the size cap and the time left; ValueError naming the URL otherwise."""
+        timeout = self._time_left(url)
+        try:
+            with httpx.Client(
+                timeout=timeout, follow_redirects=True, max_redirects=MAX_IMAGE_REDIRECTS
+            ) as client, client.stream("GET", url, headers={"Accept": "image/*"}) as response:
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if response.status_code != 200:
+                    raise ValueError(f"{url}: HTTP {response.status_code}")
+                if not kind.startswith("image/"):
+                    raise ValueError(f"{url}: not an image ({kind or 'no type'})")
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_IMAGE_BYTES:
+                        raise ValueError(f"{url}: image larger than {MAX_IMAGE_BYTES} bytes")
+                    self._time_left(url)
+                return URLFetcherResponse(
+                    str(response.url), bytes(data), status=200, headers={"Content-Type": kind}
+                )
+        except httpx.HTTPError as err:
+            raise ValueError(f"{url}: {type(err).__name__}: {err}") from err
+
+    def _time_left(self, url: str) -> float:
+        if self.deadline is None:
+            return DEFAULT_TIME_LIMIT
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ValueError(f"{url}: the PDF's time limit ran out")
+        return left
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything a child needs to render one PDF (sent to it pickled)."""
+
+    html: str
+    roots: tuple[Path, ...]
+    info: PdfInfo
+    images: bool
+    deadline_after: float
+
+
+class _Collect(logging.Handler):
+    """Keeps WeasyPrint's warnings in the child, to be logged again by the parent."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
+def _write(job: _Job) -> bytes:
+    """The PDF itself; runs in the child (or in-process in tests of the fetcher)."""
+    fetcher = SafeFetcher(job.roots, images=job.images, deadline=time.monotonic() + job.deadline_after)
+    base_url = job.roots[0].as_uri() + "/"
+    document = HTML(string=job.html, base_url=base_url, url_fetcher=fetcher).render()
+    stamp = job.info.created.isoformat(timespec="seconds")
+    metadata = document.metadata
+    metadata.title = job.info.title
+    metadata.authors = [job.info.author] if job.info.author else []
+    metadata.lang = job.info.lang
+    metadata.created = stamp
+    metadata.modified = stamp
+    # No attachments: a PDF of the briefing holds the briefing and nothing else.
+    metadata.attachments = []
+    for page in document.pages:
+        page.links = [link for link in page.links if link[0] != "attachment"]
+    return bytes(document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=[]))
+
+
+def attempt(job: _Job) -> tuple[str, bytes | str, list[str]]:
+    """("ok", pdf, warnings) or ("error", reason, warnings); runs in the child."""
+    collect = _Collect()
+    logging.getLogger("weasyprint").addHandler(collect)
+    try:
+        return "ok", _write(job), collect.messages
+    except Exception as err:  # WeasyPrint raises many kinds; all mean "no PDF"
+        return "error", " ".join(f"{type(err).__name__}: {err}".split()), collect.messages
+    finally:
+        logging.getLogger("weasyprint").removeHandler(collect)
+
+
+FRAME = struct.Struct(">Q")
+
+
+def _read_exactly(descriptor: int, count: int, deadline: float) -> bytes:
+    """``count`` bytes from a pipe; TimeoutError after ``deadline``, EOFError when it closes."""
+    data = bytearray()
+    while len(data) < count:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([descriptor], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(descriptor, min(count - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+
+
+class _Worker:
+    """The child process that renders PDFs, one job at a time."""
+
+    def __init__(self) -> None:
+        # The child must import digest from wherever this process did (an editable install, a test run).
+        path = os.pathsep.join(p for p in sys.path if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "digest.render.pdfworker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+
+    def run(self, job: _Job, time_limit: float) -> tuple[str, bytes | str, list[str]]:
+        """The child's answer; TimeoutError or EOFError (the child died) otherwise."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        deadline = time.monotonic() + time_limit
+        message = pickle.dumps(job)
+        try:
+            self.process.stdin.write(FRAME.pack(len(message)) + message)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise EOFError from None
+        descriptor = self.process.stdout.fileno()
+        (length,) = FRAME.unpack(_read_exactly(descriptor, FRAME.size, deadline))
+        answer: tuple[str, bytes | str, list[str]] = pickle.loads(_read_exactly(descriptor, length, deadline))
+        return answer
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_worker() -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is not None:
+            _worker.stop()
+            _worker = None
 
 
 def render_pdf(
     html: str,
     base_dir: Path,
-    created: datetime,
-    title: str,
-    lang: str = "en",
+    info: PdfInfo,
     *,
     roots: Sequence[Path] = (),
+    images: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> bytes:
     """The PDF of ``html``, whose relative URLs resolve against ``base_dir``.
 
     ``roots`` are further folders whose files may be fetched (the default
-    theme behind a user theme). Raises RenderError when WeasyPrint fails.
+    theme behind a user theme); ``images`` lets http(s) images in. Raises
+    RenderError when WeasyPrint fails or the render takes over ``time_limit``
+    seconds.
     """
-    fetcher = SafeFetcher([base_dir, *roots])
-    stamp = created.isoformat(timespec="seconds")
-    try:
-        document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).render()
-        document.metadata.title = title
-        document.metadata.lang = lang
-        document.metadata.created = stamp
-        document.metadata.modified = stamp
-        pdf = document.write_pdf(uncompressed_pdf=False, pdf_identifier=None)
-    except Exception as err:  # WeasyPrint raises many kinds; all mean "no PDF"
-        raise RenderError(f"briefing.pdf: {title}: {err}") from err
-    return bytes(pdf)
+    global _worker
+    job = _Job(html, (base_dir.resolve(), *(r.resolve() for r in roots)), info, images, time_limit)
+    started = time.monotonic()
+    with _worker_lock:
+        if _worker is None:
+            _worker = _Worker()
+        try:
+            outcome, payload, warnings = _worker.run(job, time_limit)
+        except (TimeoutError, EOFError) as err:
+            code = _worker.process.poll()
+            _worker.stop()
+            _worker = None
+            if isinstance(err, TimeoutError):
+                reason = f"took longer than {time_limit:g} s; stopped"
+            else:
+                reason = f"the PDF renderer died (exit status {code})"
+            raise RenderError(f"briefing.pdf: {info.title}: {reason}") from None
+    for message in warnings:
+        logger.warning("briefing.pdf: %s", message)
+    if outcome != "ok" or not isinstance(payload, bytes):
+        raise RenderError(f"briefing.pdf: {info.title}: {payload!s}")
+    logger.debug("briefing.pdf: %s rendered in %.2f s", info.title, time.monotonic() - started)
+    return payload

@@ -34,7 +34,7 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
-def _oneline(text: object) -> str:
+def oneline(text: object) -> str:
     """Any run of white space (line breaks included) becomes one space."""
     return _WHITESPACE_RUN.sub(" ", str(text)).strip()
 
@@ -73,7 +73,7 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["oneline"] = _oneline
+    env.filters["oneline"] = oneline
     env.filters["isodate"] = _isodate
     env.tests["weblink"] = _is_weblink
     return env

@@ -1,0 +1,297 @@
+"""briefing.pdf: the archival PDF, checked with pypdf and poppler (pdfinfo, pdffonts).
+
+Pages, outline, contents with page numbers, running header and footer,
+metadata and the PDF/A identification, fonts embedded for many scripts,
+reproducible bytes, and the safe, time-limited renderer: what it fetches
+(theme files; http(s) images only where allowed) and what it refuses.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pytest
+from factories import make_briefing, make_issue, make_links
+from httpserver import LoopbackServer
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import Destination
+
+from digest.config import EditionConfig, SourceConfig
+from digest.errors import RenderError
+from digest.render import environment, render_issue
+from digest.render.pdf import PDF_VARIANT, PdfInfo, SafeFetcher, render_pdf
+from digest.render.templates import DEFAULT_TEMPLATES
+from digest.types import Rendered
+
+BASE_URL = "https://briefing.example.org/morning/"
+EDITION = EditionConfig(
+    name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="https://x.org/f"),)
+)
+INFO = PdfInfo(title="Test", author="Tests", created=datetime(2026, 3, 14, 7, 0, tzinfo=UTC))
+
+
+def poppler(tool: str, pdf: bytes, tmp_path: Path) -> str:
+    """The output of a poppler tool on ``pdf``; skips (loudly) when poppler-utils is absent."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} not found: install poppler-utils (.ci/run does) to run this check")
+    path = tmp_path / "briefing.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, str(path)], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(level, title, 1-based page) of every bookmark, in order."""
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: Sequence[object], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            elif isinstance(item, Destination):
+                found.append((level, str(item.title), (reader.get_destination_page_number(item) or 0) + 1))
+
+    walk(reader.outline, 1)
+    return found
+
+
+@pytest.fixture(scope="module")
+def env() -> jinja2.Environment:
+    return environment()
+
+
+@pytest.fixture(scope="module")
+def rendered(env: jinja2.Environment) -> Rendered:
+    return render_issue(make_issue(), EDITION, make_links(), env)
+
+
+# -- the document ------------------------------------------------------------------
+
+
+def test_cover_contents_stories_and_briefly_each_on_their_pages(rendered: Rendered) -> None:
+    pages = page_texts(rendered.briefing_pdf)
+    issue = make_issue()
+    # Cover, contents, one page per story (each starts a page), Briefly.
+    assert len(pages) == 6
+    assert "Morning Briefing" in pages[0] and "ISSUE 2026-03-14" in pages[0]
+    assert "Saturday, 14 March 2026" in pages[0]
+    for number, briefing in enumerate(issue.stories, start=3):
+        assert briefing.headline in pages[number - 1]
+        # The contents give each story and each of its questions with its page number.
+        assert re.search(re.escape(briefing.headline) + r"[ .]*" + str(number), pages[1])
+        for section in briefing.sections:
+            assert re.search(re.escape(section.question) + r"[ .]*" + str(number), pages[1])
+    assert re.search(r"Briefly[ .]*6", pages[1])
+    assert "Harbour crane back in service" in pages[5]
+
+
+def test_running_header_and_footer(rendered: Rendered) -> None:
+    pages = page_texts(rendered.briefing_pdf)
+    assert "page 1 of" not in pages[0] and "Morning Briefing — Issue" not in pages[0]
+    for number, text in enumerate(pages[1:], start=2):
+        assert f"page {number} of 6" in text
+        assert "Morning Briefing — Issue 2026-03-14" in text
+    # The header names the story the page is about.
+    headline = make_issue().stories[1].headline
+    assert f"Morning Briefing — Issue 2026-03-14 {headline} page 4 of 6" in pages[3]
+
+
+def test_every_story_is_a_bookmark_with_its_questions_below(rendered: Rendered) -> None:
+    reader = PdfReader(io.BytesIO(rendered.briefing_pdf))
+    expected: list[tuple[int, str, int]] = []
+    for page, briefing in enumerate(make_issue().stories, start=3):
+        expected.append((1, briefing.headline, page))
+        expected += [(2, section.question, page) for section in briefing.sections]
+    expected.append((1, "Briefly", 6))
+    assert outline(reader) == expected
+
+
+def test_sources_are_listed_under_each_story_with_links(rendered: Rendered) -> None:
+    reader = PdfReader(io.BytesIO(rendered.briefing_pdf))
+    for page_number, briefing in enumerate(make_issue().stories, start=2):
+        page = reader.pages[page_number]
+        uris = {
+            annotation.get_object()["/A"].get("/URI")
+            for annotation in page.get("/Annots", [])
+            if "/A" in annotation.get_object()
+        }
+        text = " ".join(page.extract_text().split())
+        for source in briefing.sources:
+            assert source.url in uris
+            assert source.url in text  # printed too: paper has no links
+
+
+def test_metadata_and_pdfa_identification(rendered: Rendered, tmp_path: Path) -> None:
+    reader = PdfReader(io.BytesIO(rendered.briefing_pdf))
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Morning Briefing - 2026-03-14"
+    assert reader.metadata.author == "Morning Briefing"
+    assert reader.metadata.creation_date == datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
+    assert str(reader.root_object["/Lang"]) == "en"
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    packet = xmp.stream.get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in packet and 'pdfaid:conformance="A"' in packet
+    assert "<xmp:CreateDate>2026-03-14T07:00:00+01:00</xmp:CreateDate>" in packet
+    assert PDF_VARIANT == "pdf/a-3a"
+    info = poppler("pdfinfo", rendered.briefing_pdf, tmp_path)
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    assert re.search(r"^Pages:\s+6$", info, re.M)
+    assert re.search(r"^Author:\s+Morning Briefing$", info, re.M)
+
+
+def test_all_fonts_are_embedded(rendered: Rendered, tmp_path: Path) -> None:
+    rows = poppler("pdffonts", rendered.briefing_pdf, tmp_path).splitlines()[2:]
+    assert rows
+    for row in rows:
+        # name type encoding emb sub uni object ID: "emb" is the fifth column from the end.
+        assert row.split()[-5] == "yes", row
+
+
+def test_same_issue_gives_the_same_bytes(rendered: Rendered, env: jinja2.Environment) -> None:
+    again = render_issue(make_issue(), EDITION, make_links(), env)
+    assert again.briefing_pdf == rendered.briefing_pdf
+
+
+# Accented Latin, Cyrillic, Greek, CJK, Arabic, Hebrew, emoji: the font that should carry each.
+SCRIPTS = {
+    "Crème brûlée à Zürich": "DejaVu",
+    "Москва объявила": "DejaVu",
+    "Αθήνα ανακοίνωσε": "DejaVu",
+    "東京都が発表": "CJK",
+    "أعلنت القاهرة": "Arabic",
+    "ירושלים הודיעה": "Hebrew",
+    "Harbour 🚢 party": "Emoji",
+}
+
+
+def _font_installed(part: str) -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=30).stdout
+    return part.lower() in families.lower()
+
+
+def test_many_scripts_get_embedded_fonts_with_their_glyphs(env: jinja2.Environment, tmp_path: Path) -> None:
+    stories = tuple(make_briefing(1, headline=headline) for headline in SCRIPTS)
+    pdf = render_issue(make_issue(stories=stories, briefly=()), EDITION, make_links(), env).briefing_pdf
+    rows = poppler("pdffonts", pdf, tmp_path).splitlines()[2:]
+    names = " ".join(row.split()[0] for row in rows)
+    assert all(row.split()[-5] == "yes" for row in rows)
+    missing = sorted({part for part in SCRIPTS.values() if not _font_installed(part)})
+    for headline, part in SCRIPTS.items():
+        if part in missing:
+            continue
+        assert part.replace("Emoji", "Color-Emoji") in names, (headline, names)
+    text = " ".join(page_texts(pdf))
+    for headline, part in SCRIPTS.items():
+        # Arabic and Hebrew come out of text extraction in visual order; the letters are there all the same.
+        if part not in missing and part not in ("Arabic", "Hebrew", "Emoji"):
+            assert headline in text
+    if missing:
+        pytest.skip(f"no fonts for {', '.join(missing)} on this machine: install fonts-noto-* (.ci/run does)")
+
+
+# -- a theme -----------------------------------------------------------------------
+
+
+def test_theme_overrides_files_one_by_one_in_the_pdf(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    image = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(image, "PNG")
+    (theme / "logo.png").write_bytes(image.getvalue())
+    page = (DEFAULT_TEMPLATES / "briefing.html").read_text("utf-8")
+    (theme / "briefing.html").write_text(
+        page.replace('<header class="cover">', '<header class="cover"><img src="logo.png" alt="Logo">'),
+        "utf-8",
+    )
+    result = render_issue(make_issue(), EDITION, make_links(), environment(theme))
+    # The theme's page (with its image), the default stylesheet (running footer) behind it.
+    assert b'<img src="logo.png" alt="Logo">' in result.briefing_html
+    reader = PdfReader(io.BytesIO(result.briefing_pdf))
+    assert len(reader.pages[0].images) == 1
+    assert "page 2 of 6" in page_texts(result.briefing_pdf)[1]
+
+
+# -- the safe renderer --------------------------------------------------------------
+
+
+def test_safe_fetcher_serves_only_template_files(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "logo.svg").write_text("<svg/>")
+    (theme / "escape.css").symlink_to("/etc/passwd")
+    fetcher = SafeFetcher([theme, DEFAULT_TEMPLATES])
+    assert fetcher.resolve((theme / "logo.svg").as_uri()) == (theme / "logo.svg").resolve()
+    # Missing in the theme: the default theme's file of the same name, as the template loader does.
+    assert fetcher.resolve((theme / "briefing.css").as_uri()) == DEFAULT_TEMPLATES / "briefing.css"
+    assert fetcher.fetch((theme / "logo.svg").as_uri()).read() == b"<svg/>"
+    refused = [
+        "file:///etc/passwd",
+        (theme / "escape.css").as_uri(),
+        theme.as_uri() + "/../../../../etc/passwd",
+        "file:///dev/zero",
+        "file://otherhost" + (theme / "logo.svg").as_posix(),
+        "http://127.0.0.1:9/style.css",
+        "https://example.org/x.png",
+        "data:text/css,body{}",
+    ]
+    for url in refused:
+        with pytest.raises(ValueError, match=re.escape(url[:20])):
+            fetcher.fetch(url)
+
+
+def _png() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (30, 30), (20, 120, 200)).save(image, "PNG")
+    return image.getvalue()
+
+
+def test_http_images_only_where_the_edition_allows(http_server: LoopbackServer, tmp_path: Path) -> None:
+    picture = http_server.route("/picture.png", _png(), content_type="image/png")
+    page = http_server.route("/page.css", b"body { color: red }", content_type="text/css")
+    html = f'<p>With a picture</p><img src="{picture}" alt="x"><link rel="stylesheet" href="{page}">'
+    without = PdfReader(io.BytesIO(render_pdf(html, tmp_path, INFO)))
+    assert len(without.pages[0].images) == 0
+    assert http_server.requests == []
+    allowed = PdfReader(io.BytesIO(render_pdf(html, tmp_path, INFO, images=True)))
+    assert len(allowed.pages[0].images) == 1
+    # Fetched, but a stylesheet is not an image: refused all the same.
+    with pytest.raises(ValueError, match="not an image"):
+        SafeFetcher([tmp_path], images=True).fetch(page)
+
+
+def test_forbidden_resources_and_attachments_are_left_out(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("attached?")
+    html = (
+        '<html><head><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+        '<link rel="stylesheet" href="file:///etc/passwd">'
+        '<link rel="attachment" href="notes.txt"></head>'
+        '<body><p>Alone on the page</p><img src="file:///dev/zero" alt="">'
+        '<a rel="attachment" href="notes.txt">notes</a></body></html>'
+    )
+    pdf = render_pdf(html, tmp_path, INFO)
+    assert "Alone on the page" in page_texts(pdf)[0]
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {}
+    assert b"attached?" not in pdf and b"/EmbeddedFile" not in pdf
+
+
+def test_a_render_over_its_time_limit_is_stopped(tmp_path: Path) -> None:
+    long_html = "<html><body>" + "<table>" + "<tr><td>cell</td></tr>" * 20000 + "</table></body></html>"
+    with pytest.raises(RenderError, match=r"briefing\.pdf: Test: took longer than 0\.2 s"):
+        render_pdf(long_html, tmp_path, INFO, time_limit=0.2)
+    # The next render gets a fresh renderer.
+    assert "Fine again" in page_texts(render_pdf("<p>Fine again</p>", tmp_path, INFO))[0]
