@@ -1,0 +1,115 @@
+"""Delivery backends: where each subscriber's message goes.
+
+A Deliverer takes the messages to send, one ``Outgoing`` per subscriber, and
+reports one ``Outcome`` for each of them through a callback, as soon as it is
+known, so the caller can write it to the ledger before the next message goes
+out. Outcomes:
+
+- ``sent``: the server answered 250 to the message (or, for the outbox, the
+  file is written);
+- ``failed``: refused permanently (a 5xx for that recipient); not retried;
+- ``pending``: not delivered after the backend's retries (the server down,
+  a 4xx that did not clear); a later run tries again.
+
+Backends, by name (``get_deliverer``): ``smtp`` (smtp.py) and ``files``
+(files.py, the ``--dry-run`` outbox). A test double only needs ``name`` and
+``deliver``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from digest.config import DeliveryConfig
+from digest.errors import DigestError
+
+OutcomeStatus = Literal["sent", "failed", "pending"]
+
+
+class DeliveryError(DigestError):
+    """Delivery cannot go on: the server stayed down, refused the login, or a setting is missing."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One subscriber's message, made only when the backend is ready to send it."""
+
+    address: str
+    #: Returns the complete message (CRLF line ends); called once per attempt at most.
+    make: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    address: str
+    status: OutcomeStatus
+    #: The server's reply, the file written, or why the message is still pending; one line.
+    detail: str
+
+
+OutcomeCallback = Callable[[Outcome], None]
+
+
+class Deliverer(Protocol):
+    #: Names where messages go, for messages: "SMTP server mail.example.org:587".
+    name: str
+
+    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+        """Deliver every message, calling ``on_outcome`` once for each, in any order.
+
+        Args:
+            messages: consumed lazily; each message is made when it is about to be sent.
+            on_outcome: called as soon as a message's fate is known (from worker threads too,
+                one call at a time).
+
+        Raises:
+            DeliveryError: before sending anything, when a setting it needs is missing
+                (an environment variable named in the config, for one).
+        """
+        ...
+
+
+DelivererFactory = Callable[[DeliveryConfig, Path], Deliverer]
+
+
+def _smtp(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+    from digest.deliver.smtp import SmtpDeliverer
+
+    return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_)
+
+
+def _files(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+    from digest.deliver.files import OutboxDeliverer
+
+    return OutboxDeliverer(issue_dir / "outbox")
+
+
+_REGISTRY: dict[str, DelivererFactory] = {"smtp": _smtp, "files": _files}
+
+
+def available() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def get_deliverer(name: str, delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+    """The backend called ``name``, set up for one edition's delivery and issue folder."""
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise DeliveryError(f"unknown delivery backend {name!r}; known: {', '.join(_REGISTRY)}") from None
+    return factory(delivery, issue_dir)
+
+
+__all__ = [
+    "Deliverer",
+    "DeliveryError",
+    "Outcome",
+    "OutcomeCallback",
+    "OutcomeStatus",
+    "Outgoing",
+    "available",
+    "get_deliverer",
+]

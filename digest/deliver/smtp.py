@@ -1,0 +1,295 @@
+"""SMTP delivery with smtplib: persistent connections, retries, parallelism, a rate limit.
+
+The method, per connection (``smtp.connections`` of them, each in a thread of
+its own, all taking the next message from one shared stream):
+
+- the connection is opened on first need (``ssl``: TLS from the start;
+  ``starttls``: upgraded after EHLO; ``none``: plain), logged in when
+  ``username_env``/``password_env`` name variables, and kept open across
+  messages;
+- each message is one MAIL/RCPT/DATA transaction for its one recipient. A 250
+  makes it ``sent``; a 5xx to the recipient or its data makes it ``failed``
+  (permanent, not retried);
+- a transient fault is retried after a backoff that doubles from
+  ``RetryPolicy.first_delay`` up to ``max_delay``, at most ``attempts`` tries
+  per message. Faults of the connection (refused, dropped, a timeout, 421, a
+  4xx to MAIL FROM) also drop the connection, and the next try opens a new
+  one. A 4xx to one recipient leaves the connection as it is;
+- a message whose tries run out is ``pending``. When its last fault was the
+  connection's, the server is taken to be down: every worker stops, and the
+  messages not yet tried are ``pending`` too, so the run ends quickly with one
+  line naming the server. Refusals no retry can cure (login refused, a 5xx to
+  MAIL FROM or to the greeting, no STARTTLS offered) stop the run at once;
+- ``smtp.rate`` spaces all workers' transactions at least ``1/rate`` seconds
+  apart (one shared schedule, so the limit holds across connections).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Literal
+
+from digest.config import SmtpConfig
+from digest.deliver import DeliveryError, Outcome, OutcomeCallback, Outgoing
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    #: Tries per message, the first included.
+    attempts: int = 5
+    #: Seconds before the second try; doubled for each further one.
+    first_delay: float = 2.0
+    max_delay: float = 60.0
+    #: Seconds a connection may wait for the server at any step.
+    timeout: float = 30.0
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
+
+
+#: What ``digest send`` uses; tests pass a policy of tiny delays instead.
+DEFAULT_RETRY = RetryPolicy()
+
+#: How a try went wrong: this recipient only, the connection, or beyond retrying.
+FaultKind = Literal["recipient", "connection", "fatal"]
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: FaultKind
+    reason: str
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return " ".join(f"{code} {text}".split())
+
+
+def classify(err: Exception) -> _Fault | Outcome | None:
+    """What a failed try means.
+
+    Returns a ``failed`` Outcome (address left blank) for a permanent refusal of the recipient or its
+    data (5xx); a _Fault for anything to retry or to stop on; None for an error SMTP does not explain
+    (a bug), which the caller re-raises.
+    """
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(err.recipients.values()), (0, b"refused"))
+        if 500 <= code < 600:
+            return Outcome("", "failed", _reply(code, message))
+        return _Fault("connection" if code == 421 else "recipient", _reply(code, message))
+    if isinstance(err, smtplib.SMTPDataError):
+        if 500 <= err.smtp_code < 600:
+            return Outcome("", "failed", _reply(err.smtp_code, err.smtp_error))
+        kind: FaultKind = "connection" if err.smtp_code == 421 else "recipient"
+        return _Fault(kind, _reply(err.smtp_code, err.smtp_error))
+    if isinstance(err, smtplib.SMTPAuthenticationError):
+        return _Fault("fatal", f"login refused: {_reply(err.smtp_code, err.smtp_error)}")
+    if isinstance(err, smtplib.SMTPNotSupportedError):
+        return _Fault("fatal", f"{err} (check smtp.security)")
+    if isinstance(err, smtplib.SMTPResponseException):
+        # The greeting, EHLO, STARTTLS or MAIL FROM: a fault of the whole conversation, not of one recipient.
+        kind = "connection" if 400 <= err.smtp_code < 500 else "fatal"
+        return _Fault(kind, _reply(err.smtp_code, err.smtp_error))
+    if isinstance(err, smtplib.SMTPServerDisconnected):
+        return _Fault("connection", f"connection dropped ({err or 'no reason given'})")
+    if isinstance(err, ssl.SSLError):
+        return _Fault("fatal", f"TLS failed: {err.reason or err}")
+    if isinstance(err, TimeoutError | socket.timeout):
+        return _Fault("connection", "timed out")
+    if isinstance(err, OSError):
+        return _Fault("connection", err.strerror or str(err) or type(err).__name__)
+    return None
+
+
+class RateLimiter:
+    """Spaces events at least ``1/rate`` seconds apart across threads."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            stop.wait(slot - now)
+
+
+class _Connection:
+    """One SMTP connection, opened on first use and again after a fault."""
+
+    def __init__(self, deliverer: SmtpDeliverer) -> None:
+        self._deliverer = deliverer
+        self._smtp: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = self._deliverer.connect()
+        return self._smtp
+
+    def discard(self) -> None:
+        """Forget a connection in an unknown state, without a polite QUIT."""
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+class _Stream:
+    """The shared stream of messages: each taken by one worker, in order."""
+
+    def __init__(self, messages: Iterable[Outgoing]) -> None:
+        self._messages: Iterator[Outgoing] = iter(messages)
+        self._lock = threading.Lock()
+
+    def take(self) -> Outgoing | None:
+        with self._lock:
+            return next(self._messages, None)
+
+
+class SmtpDeliverer:
+    """Delivers over SMTP to the server of ``settings``."""
+
+    def __init__(
+        self,
+        settings: SmtpConfig,
+        *,
+        envelope_from: str,
+        retry: RetryPolicy | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = f"SMTP server {settings.host}:{settings.port}"
+        self.envelope_from = parseaddr(envelope_from)[1] or envelope_from
+        self.retry = retry or DEFAULT_RETRY
+        self._tls_context = tls_context
+        self._credentials: tuple[str, str] | None = None
+        self._local_hostname = socket.gethostname() or "localhost"
+
+    # --- connecting ---
+
+    def connect(self) -> smtplib.SMTP:
+        """A new connection, greeted, secured and logged in as the settings say."""
+        settings, timeout = self.settings, self.retry.timeout
+        context = self._tls_context or ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if settings.security == "ssl":
+            smtp = smtplib.SMTP_SSL(
+                settings.host, settings.port, self._local_hostname, timeout=timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, self._local_hostname, timeout=timeout)
+        try:
+            smtp.ehlo()
+            if settings.security == "starttls":
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self._credentials is not None:
+                smtp.login(*self._credentials)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _read_credentials(self) -> tuple[str, str] | None:
+        names = (self.settings.username_env, self.settings.password_env)
+        if not any(names):
+            return None
+        values = []
+        for name in names:
+            if not name:
+                raise DeliveryError("smtp: username_env and password_env go together; set both")
+            value = os.environ.get(name)
+            if value is None:
+                raise DeliveryError(f"{self.name}: environment variable {name} is not set (smtp login)")
+            values.append(value)
+        return values[0], values[1]
+
+    # --- delivering ---
+
+    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+        self._credentials = self._read_credentials()
+        stream = _Stream(messages)
+        limiter = RateLimiter(self.settings.rate)
+        stop = threading.Event()
+        report_lock = threading.Lock()
+        stopped_because: list[str] = []
+        crashes: list[BaseException] = []
+
+        def report(outcome: Outcome) -> None:
+            with report_lock:
+                on_outcome(outcome)
+
+        def work() -> None:
+            connection = _Connection(self)
+            try:
+                while not stop.is_set() and (item := stream.take()) is not None:
+                    outcome, server_down = self._send(connection, item, limiter, stop)
+                    report(outcome)
+                    if server_down:
+                        stopped_because.append(outcome.detail)
+                        stop.set()
+            except BaseException as err:  # re-raised in the calling thread below
+                crashes.append(err)
+                stop.set()
+            finally:
+                connection.close()
+
+        workers = [threading.Thread(target=work, daemon=True) for _ in range(self.settings.connections)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if crashes:
+            raise crashes[0]
+        reason = stopped_because[0] if stopped_because else "stopped"
+        # What no worker took is pending too: the next run sends it.
+        while (item := stream.take()) is not None:
+            report(Outcome(item.address, "pending", reason))
+
+    def _send(
+        self, connection: _Connection, item: Outgoing, limiter: RateLimiter, stop: threading.Event
+    ) -> tuple[Outcome, bool]:
+        """One message, retried as the policy allows -> (its outcome, whether the server is down)."""
+        message = item.make()
+        failures = 0
+        while True:
+            try:
+                smtp = connection.get()
+                limiter.wait(stop)
+                smtp.sendmail(self.envelope_from, [item.address], message)
+                return Outcome(item.address, "sent", "250 accepted"), False
+            except Exception as err:
+                verdict = classify(err)
+                if verdict is None:
+                    raise
+            if isinstance(verdict, Outcome):
+                return Outcome(item.address, verdict.status, verdict.detail), False
+            if verdict.kind != "recipient":
+                connection.discard()
+            failures += 1
+            if verdict.kind == "fatal" or failures >= self.retry.attempts or stop.is_set():
+                tries = f" after {failures} tries" if failures > 1 else ""
+                outcome = Outcome(item.address, "pending", f"{verdict.reason}{tries}")
+                return outcome, verdict.kind != "recipient"
+            stop.wait(self.retry.delay(failures))

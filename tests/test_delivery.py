@@ -1,0 +1,382 @@
+"""`digest send` against a real SMTP server (aiosmtpd on 127.0.0.1) that misbehaves on cue."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import dkim
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from factories import make_issue
+from smtpserver import LoopbackSmtp, free_port
+
+import digest.deliver.smtp
+from digest import pipeline
+from digest.cli import main
+from digest.config import Config, EditionConfig, SourceConfig, load_config
+from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
+from digest.output import write_issue
+from digest.render import render_issue
+from digest.render.templates import environment
+from digest.state import State, state_url
+from digest.unsubscribe import TokenSigner, unsubscribe
+
+#: Retries fast enough for tests: three tries, milliseconds apart.
+FAST = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02, timeout=5)
+SECRET = "a-test-secret"
+BASE_URL = "https://news.example.org/morning/"
+ISSUE_ID = "2026-03-14"
+PEOPLE = ["ada@example.org", "Bo@Example.net", "cy@example.com", "dee@example.org", "eve@example.net"]
+
+
+@pytest.fixture(scope="session")
+def built_issue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One rendered issue folder (the PDF included), copied into each test's project."""
+    edition = EditionConfig(
+        name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="feed.xml"),)
+    )
+    issue = make_issue()
+    links = pipeline.assemble.links_for(BASE_URL, issue.issue_id)
+    rendered = render_issue(issue, edition, links, environment(None), sender="Morning <briefing@example.org>")
+    return write_issue(tmp_path_factory.mktemp("built") / "morning", issue.issue_id, rendered)
+
+
+@dataclass
+class Project:
+    folder: Path
+    issue_dir: Path
+    smtp: LoopbackSmtp
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / "feeds.yaml"
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def write_config(self, *, connections: int = 1, extra: str = "", port: int | None = None) -> None:
+        self.config_path.write_text(
+            f"""\
+editions:
+  morning:
+    title: Morning Briefing
+    base_url: {BASE_URL}
+    sources:
+      - url: feed.xml
+    delivery:
+      from: "Morning Briefing <briefing@example.org>"
+      subscribers: subscribers.csv
+      unsubscribe: {{secret_env: DIGEST_TEST_SECRET, mailto: leave@example.org}}
+      smtp: {{host: 127.0.0.1, port: {port or self.smtp.port}, security: none, connections: {connections}}}
+{extra}""",
+            encoding="utf-8",
+        )
+
+    def write_subscribers(self, rows: list[str]) -> None:
+        (self.folder / "subscribers.csv").write_text("email,name,pdf\n" + "".join(r + "\n" for r in rows))
+
+    def send(self, **options: object) -> pipeline.SendReport:
+        config = self.config()
+        edition = config.editions["morning"]
+        assert edition.delivery is not None
+        deliverer = SmtpDeliverer(edition.delivery.smtp, envelope_from=edition.delivery.from_, retry=FAST)
+        with State(state_url(config)) as state:
+            return pipeline.send_issue(config, edition, state, self.issue_dir, deliverer=deliverer, **options)  # type: ignore[arg-type]
+
+    def ledger(self) -> dict[str, str]:
+        with State(state_url(self.config())) as state:
+            return state.deliveries("morning", ISSUE_ID)
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(main, [args[0], "--config", str(self.config_path), *args[1:]])
+
+
+@pytest.fixture
+def smtp() -> Iterator[LoopbackSmtp]:
+    with LoopbackSmtp() as server:
+        yield server
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, built_issue: Path, smtp: LoopbackSmtp, monkeypatch: pytest.MonkeyPatch
+) -> Project:
+    monkeypatch.setenv("DIGEST_TEST_SECRET", SECRET)
+    monkeypatch.setattr(digest.deliver.smtp, "DEFAULT_RETRY", FAST)
+    issue_dir = tmp_path / "out" / "morning" / ISSUE_ID
+    shutil.copytree(built_issue, issue_dir)
+    made = Project(tmp_path, issue_dir, smtp)
+    made.write_config()
+    made.write_subscribers([f"{address},Reader {n}," for n, address in enumerate(PEOPLE)])
+    return made
+
+
+def parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def everyone() -> set[str]:
+    return {a.lower() for a in PEOPLE}
+
+
+# --- the whole send ---
+
+
+def test_full_send_delivers_each_subscriber_once_and_a_rerun_sends_nothing(project: Project) -> None:
+    project.write_config(connections=2)
+    report = project.send()
+    assert (report.sent, report.failed, report.pending) == (5, (), ())
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+    assert project.ledger() == dict.fromkeys(everyone(), "sent")
+
+    again = project.send()
+    assert (again.sent, again.done_before) == (0, 5)
+    assert len(project.smtp.received) == 5
+
+
+def test_cli_send_prints_a_summary_and_exits_0(project: Project) -> None:
+    result = project.cli("send")
+    assert result.exit_code == 0, result.output
+    assert "morning 2026-03-14: 5 sent, 0 refused, 0 pending" in result.stdout
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+
+
+def test_received_message_headers_and_structure(project: Project) -> None:
+    project.write_subscribers(["ada@example.org,Ada Lovelace,yes", "bo@example.net,,no"])
+    project.send()
+    received = dict(project.smtp.received)
+    raw = received["ada@example.org"]
+    assert b"\n" not in raw.replace(b"\r\n", b""), "every line ends with CRLF"
+    message = parse(raw)
+
+    assert message["From"] == "Morning Briefing <briefing@example.org>"
+    assert message["To"] == "Ada Lovelace <ada@example.org>"
+    assert message["Subject"] and message["Date"]
+    assert message["List-Id"] == "Morning Briefing <morning.example.org>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https, mailto = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
+    assert https.startswith(BASE_URL + "unsubscribe?t=")
+    assert mailto.startswith("mailto:leave@example.org?subject=unsubscribe%20")
+    token = https.partition("?t=")[2]
+    assert TokenSigner(SECRET.encode()).verify(token) == ("morning", "ada@example.org")
+
+    # multipart/mixed (the PDF asked for) around multipart/alternative: text first, then HTML.
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    text = alternative.get_body(("plain",)).get_content()
+    html = alternative.get_body(("html",)).get_content()
+    assert f"Unsubscribe: {https}" in text
+    assert f'href="{https}"' in html
+    assert "Ferry operators add night crossings" in text and "Ferry operators add night crossings" in html
+
+    other = parse(received["bo@example.net"])
+    assert other["To"] == "bo@example.net"
+    assert other.get_content_type() == "multipart/alternative"
+    assert other["Message-ID"] != message["Message-ID"]
+    assert token not in received["bo@example.net"].decode("ascii")
+
+
+# --- faults ---
+
+
+def test_dropped_connection_then_second_run_gives_everyone_exactly_one_copy(project: Project) -> None:
+    project.smtp.handler.drop_after = 2
+    first = project.send()
+    assert first.sent == 2 and len(first.pending) == 3
+    assert "127.0.0.1" in (first.pending_error() or "")
+    assert sorted(project.ledger().values()) == ["sent", "sent"]
+
+    project.smtp.handler.drop_after = None
+    second = project.send()
+    assert (second.sent, second.done_before, second.pending) == (3, 2, ())
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+
+
+def test_421_for_a_while_is_retried_on_a_new_connection(project: Project) -> None:
+    project.smtp.handler.busy = 2  # fewer than FAST.attempts
+    report = project.send()
+    assert (report.sent, report.pending) == (5, ())
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+
+
+def test_421_to_everything_fails_the_run_then_the_next_run_resumes(project: Project) -> None:
+    project.smtp.handler.busy = 1000
+    first = project.cli("send")
+    assert first.exit_code == 1
+    errors = [line for line in first.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and f"SMTP server 127.0.0.1:{project.smtp.port}" in errors[0]
+    assert "421" in errors[0] and "Traceback" not in first.stderr
+    assert project.smtp.received == [] and project.ledger() == {}
+
+    project.smtp.handler.busy = 0
+    second = project.cli("send")
+    assert second.exit_code == 0, second.output
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+
+
+def test_451_is_retried_and_550_is_reported_while_the_rest_is_delivered(project: Project) -> None:
+    project.smtp.handler.replies = {
+        "cy@example.com": ["451 4.7.1 greylisted, try again", "451 4.7.1 greylisted, try again"],
+        "dee@example.org": ["550 5.1.1 no such mailbox"] * 5,
+    }
+    result = project.cli("send")
+    assert result.exit_code == 0, result.output
+    assert "dee@example.org: refused permanently: 550 5.1.1 no such mailbox" in result.stderr
+    assert "4 sent, 1 refused, 0 pending" in result.stdout
+    assert project.smtp.copies() == dict.fromkeys(everyone() - {"dee@example.org"}, 1)
+    assert project.ledger()["dee@example.org"] == "failed"
+    # A permanent refusal is not retried by a later run.
+    assert project.smtp.handler.replies["dee@example.org"] == ["550 5.1.1 no such mailbox"] * 4
+    again = project.send()
+    assert (again.sent, again.done_before) == (0, 5)
+    assert project.smtp.handler.replies["dee@example.org"] == ["550 5.1.1 no such mailbox"] * 4
+
+
+def test_a_451_that_never_clears_leaves_that_one_pending_and_exit_1(project: Project) -> None:
+    project.smtp.handler.replies = {"cy@example.com": ["451 4.7.1 greylisted"] * 10}
+    result = project.cli("send")
+    assert result.exit_code == 1
+    assert (
+        "1 message of morning 2026-03-14 still pending (451 4.7.1 greylisted after 3 tries)" in result.stderr
+    )
+    assert project.smtp.copies() == dict.fromkeys(everyone() - {"cy@example.com"}, 1)
+    assert "cy@example.com" not in project.ledger()
+
+
+def test_server_down_exits_1_naming_the_server_and_the_next_run_resumes(project: Project) -> None:
+    down = free_port()
+    project.write_config(port=down)
+    result = project.cli("send")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"digest: error: SMTP server 127.0.0.1:{down}: 5 messages of morning")
+    assert project.ledger() == {}
+
+    project.write_config()
+    assert project.cli("send").exit_code == 0
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+
+
+# --- the subscribers file, suppression, dry run ---
+
+
+def test_a_bad_address_in_the_csv_is_reported_with_its_line_and_never_sent(project: Project) -> None:
+    project.write_subscribers(
+        ["ada@example.org,Ada,", "ada@example,Typo,", "ADA@example.org,Again,", "bo@example.net,,"]
+    )
+    result = project.cli("send")
+    assert result.exit_code == 0, result.output
+    assert "subscribers.csv:3: not an e-mail address: 'ada@example'; row skipped" in result.stderr
+    assert "subscribers.csv:4: ada@example.org is listed again" in result.stderr
+    assert project.smtp.copies() == {"ada@example.org": 1, "bo@example.net": 1}
+
+
+def test_a_suppressed_address_is_skipped_even_while_in_the_csv(project: Project) -> None:
+    result = project.cli("unsubscribe", "Cy@Example.com")
+    assert result.exit_code == 0 and "cy@example.com: unsubscribed from morning" in result.stdout
+    report = project.send()
+    assert (report.sent, report.suppressed) == (4, 1)
+    assert "cy@example.com" not in project.smtp.copies()
+    assert "already unsubscribed" in project.cli("unsubscribe", "cy@example.com").stdout
+
+
+def test_dry_run_writes_the_outbox_and_records_nothing(project: Project) -> None:
+    project.write_config(port=free_port())  # nothing listens: a dry run must not connect
+    result = project.cli("send", "--dry-run", "--issue", str(project.issue_dir))
+    assert result.exit_code == 0, result.output
+    outbox = sorted(p.name for p in (project.issue_dir / "outbox").iterdir())
+    assert outbox == sorted(f"{a}.eml" for a in everyone())
+    written = parse((project.issue_dir / "outbox" / "ada@example.org.eml").read_bytes())
+    assert written["To"] == "Reader 0 <ada@example.org>"
+    assert project.ledger() == {}
+    assert project.smtp.received == []
+
+
+def test_rate_limit_spaces_messages(project: Project) -> None:
+    project.write_config(extra="")
+    text = project.config_path.read_text().replace("connections: 1}", "connections: 2, rate: 40}")
+    project.config_path.write_text(text)
+    started = time.monotonic()
+    assert project.send().sent == 5
+    assert time.monotonic() - started >= 4 / 40
+
+
+# --- DKIM ---
+
+
+def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(project: Project) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    (project.folder / "dkim.pem").write_bytes(pem)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    project.write_config(extra="      dkim: {domain: example.org, selector: test, key_file: dkim.pem}\n")
+    project.send()
+    raw = dict(project.smtp.received)["ada@example.org"]
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"test._domainkey.example.org."
+        return record
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    signed = parse(raw)["DKIM-Signature"].replace(" ", "").replace("\r\n", "")
+    covered = re.search(r"h=([^;]+)", signed)
+    assert covered and {"list-unsubscribe", "list-unsubscribe-post"} <= set(
+        covered.group(1).lower().split(":")
+    )
+    forged = raw.replace(b"List-Unsubscribe: <https://", b"List-Unsubscribe: <https://evil.")
+    assert not dkim.verify(forged, dnsfunc=dns)
+
+
+def test_a_missing_dkim_key_is_one_error_line_before_anything_is_sent(project: Project) -> None:
+    project.write_config(extra="      dkim: {domain: example.org, selector: test, key_file: nowhere.pem}\n")
+    result = project.cli("send")
+    assert result.exit_code == 1
+    assert "nowhere.pem: cannot read the DKIM key" in result.stderr
+    assert project.smtp.received == []
+
+
+def test_unsubscribe_secret_from_the_state_store_when_the_variable_is_unset(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_TEST_SECRET")
+    result = project.cli("send")
+    assert result.exit_code == 0, result.output
+    assert "DIGEST_TEST_SECRET is not set" in result.stderr
+    raw = dict(project.smtp.received)["ada@example.org"]
+    token = re.search(rb"unsubscribe\?t=([A-Za-z0-9_.-]+)>", raw)
+    assert token is not None
+    with State(state_url(project.config())) as state:
+        stored, made = state.secret("unsubscribe", lambda: "not used")
+    assert not made
+    assert TokenSigner(stored.encode()).verify(token.group(1).decode()) == ("morning", "ada@example.org")
+    assert TokenSigner(SECRET.encode()).verify(token.group(1).decode()) is None
+
+
+def test_unsubscribe_helper_is_idempotent(project: Project) -> None:
+    with State(state_url(project.config())) as state:
+        assert unsubscribe(state, "morning", " Eve@Example.net ", "test")
+        assert not unsubscribe(state, "morning", "eve@example.net", "test")
+        assert state.suppressed("morning") == {"eve@example.net"}
