@@ -109,3 +109,41 @@ def test_unknown_time_zone() -> None:
 def test_naive_after_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         next_fire_times("0 7 * * *", "UTC", datetime(2026, 3, 14), 1)
+
+
+
+@pytest.mark.parametrize(
+    ("zone", "after", "expected"),
+    [
+        # New York falls back from -04:00 to -05:00 at 02:00 on Sunday 2026-11-01.
+        (
+            "America/New_York",
+            datetime(2026, 10, 30, 12, 0, tzinfo=UTC),
+            ["2026-10-31T07:00:00-04:00", "2026-11-01T07:00:00-05:00", "2026-11-02T07:00:00-05:00"],
+        ),
+        # Sydney springs forward from +10:00 to +11:00 at 02:00 on Sunday 2026-10-04 (southern spring).
+        (
+            "Australia/Sydney",
+            datetime(2026, 10, 1, 23, 0, tzinfo=UTC),
+            ["2026-10-03T07:00:00+10:00", "2026-10-04T07:00:00+11:00", "2026-10-05T07:00:00+11:00"],
+        ),
+        # Kolkata has no daylight-saving time: the offset never moves.
+        (
+            "Asia/Kolkata",
+            datetime(2026, 3, 27, 12, 0, tzinfo=UTC),
+            ["2026-03-28T07:00:00+05:30", "2026-03-29T07:00:00+05:30", "2026-03-30T07:00:00+05:30"],
+        ),
+    ],
+)
+def test_seven_local_stays_seven_local_in_every_zone(zone: str, after: datetime, expected: list[str]) -> None:
+    assert [t.isoformat() for t in next_fire_times("0 7 * * *", zone, after, 3)] == expected
+
+
+def test_a_time_the_spring_change_skips_fires_once_that_day() -> None:
+    # Berlin's clocks jump from 02:00 to 03:00 on 2026-03-29, so 02:30 does not exist that day:
+    # the run is made once, an hour on (03:30 CEST, 01:30 UTC), and the next day at 02:30 again.
+    times = next_fire_times("30 2 * * *", "Europe/Berlin", datetime(2026, 3, 28, 12, 0, tzinfo=UTC), 2)
+    assert [t.astimezone(UTC) for t in times] == [
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        datetime(2026, 3, 30, 0, 30, tzinfo=UTC),
+    ]
