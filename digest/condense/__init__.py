@@ -103,4 +103,5 @@ def briefly_item(story: Story) -> BrieflyItem:
 
 
 # Last, because the backends use the names above; importing one registers it.
-import digest.condense.extractive  # noqa: E402,F401
+import digest.condense.extractive  # noqa: E402
+import digest.condense.llm  # noqa: E402,F401
