@@ -24,12 +24,15 @@ from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, load_config
 from digest.errors import DigestError, UsageError
 from digest.issuejson import briefing_to_dict
+from digest.logs import LOG_FORMATS, JsonFormatter, fields
 from digest.render import render_briefings_text
 from digest.render.templates import environment
 from digest.state import State, state_url
 
 log = logging.getLogger("digest")
 F = TypeVar("F", bound=Callable[..., Any])
+#: Where common_options leaves --log-format in click's context meta.
+LOG_FORMAT_KEY = "digest.log_format"
 
 #: Control characters (terminal escapes among them) never reach the terminal from feed text.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -41,9 +44,9 @@ class StderrFormatter(logging.Formatter):
         return f"digest: {record.levelname.lower()}: {message}"
 
 
-def setup_logging(verbose: bool) -> None:
+def setup_logging(verbose: bool, log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(StderrFormatter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else StderrFormatter())
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
     log.propagate = False
@@ -94,26 +97,40 @@ def common_options(func: F) -> F:
         help="The config file.",
     )
     @click.option("--verbose", is_flag=True, help="Tracebacks and debug logs.")
+    @click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default="text",
+        show_default=True,
+        help="Log lines on stderr as text, or as one JSON object per line.",
+    )
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        setup_logging(kwargs["verbose"])
+        # Taken here so that no command needs a parameter for it; a command that cares finds it in meta.
+        log_format = kwargs.pop("log_format")
+        click.get_current_context().meta[LOG_FORMAT_KEY] = log_format
+        setup_logging(kwargs["verbose"], log_format)
         with reported_errors(kwargs["verbose"]):
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
+#: --out, for every command that reads or writes the output folder.
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder [default: out/ beside the config file].",
+)
+
+
 def build_options(func: F) -> F:
     func = click.option("--edition", "editions", multiple=True, help="An edition to build (repeatable).")(
         func
     )
-    func = click.option(
-        "--out",
-        "out_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Output folder [default: out/ beside the config file].",
-    )(func)
+    func = out_option(func)
     func = click.option("--now", default=None, help="The clock to build against (ISO 8601 with offset).")(
         func
     )
@@ -258,3 +275,168 @@ def condense_settings(config_path: Path, edition_name: str | None) -> tuple[Fetc
         editions = chosen_editions(config, (edition_name,) if edition_name else ())
         return config.fetch, editions[0]
     return FetchConfig(), EditionConfig(title="Digest", sources=(SourceConfig(url="-"),))
+
+
+@main.command("run")
+@common_options
+@out_option
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Seconds runs in progress may take to finish after SIGINT or SIGTERM.",
+)
+def run_command(config_path: Path, verbose: bool, out_dir: Path | None, stop_timeout: float) -> None:
+    """The scheduler, in the foreground: build (and send) each edition on its schedule."""
+    # Imported here: only the scheduler's commands need APScheduler and the signal plumbing.
+    import os
+    import signal
+    import threading
+    from types import FrameType
+
+    from digest import scheduler
+
+    config = load_config(config_path)
+    stop = threading.Event()
+    received: list[str] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            # A second signal: the operator will not wait for runs in progress.
+            os._exit(1)
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    scheduler.adopt_library_logs(log.handlers, verbose)
+    runner = scheduler.EditionScheduler(config, out_dir or config.folder / "out")
+    planned = runner.start()
+    if click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json":
+        for plan in planned:
+            log.info("%s", scheduler.describe_plan(plan), extra=fields("planned", plan.edition))
+    else:
+        click.echo(scheduler.format_plan(planned), err=True)
+    # A bounded wait in a loop, so the signal handler's stop is seen even if a wait is not interrupted.
+    while not stop.wait(1.0):
+        pass
+    log.info("%s received: stopping", received[0] if received else "signal", extra=fields("stopping"))
+    if not runner.stop(stop_timeout):
+        # Threads still building would hold the process open at exit: leave them, loudly (logged above).
+        sys.stderr.flush()
+        os._exit(1)
+
+
+@main.command("status")
+@common_options
+@click.option("--edition", "editions", multiple=True, help="An edition to report on (repeatable).")
+def status_command(config_path: Path, verbose: bool, editions: tuple[str, ...]) -> None:
+    """Per edition: the last build and send, the next run, the failing sources."""
+    from digest import scheduler
+
+    config = load_config(config_path)
+    now = datetime.now(UTC)
+    with State(state_url(config)) as state:
+        statuses = scheduler.edition_statuses(chosen_editions(config, editions), state, now)
+    click.echo(scheduler.format_status(statuses, now))
+
+
+# --- delivery: send, serve, unsubscribe ---------------------------------------------------------------------
+
+
+@main.command()
+@common_options
+@click.option(
+    "--issue",
+    "issue_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="The issue folder to send [default: each edition's most recent issue].",
+)
+@click.option("--edition", "editions", multiple=True, help="An edition to send (repeatable).")
+@out_option
+@click.option("--dry-run", is_flag=True, help="Write the messages to the issue's outbox/; record nothing.")
+def send(
+    config_path: Path,
+    verbose: bool,
+    issue_dir: Path | None,
+    editions: tuple[str, ...],
+    out_dir: Path | None,
+    dry_run: bool,
+) -> None:
+    """Send an issue to every active subscriber, exactly once."""
+    config = load_config(config_path)
+    out = out_dir or config.folder / "out"
+    still_pending = False
+    with State(state_url(config)) as state:
+        for edition, folder in send_targets(config, state, issue_dir, editions, out):
+            report = pipeline.send_issue(config, edition, state, folder, dry_run=dry_run)
+            click.echo(report.summary())
+            error = report.pending_error()
+            if error:
+                log.error("%s", error)
+                still_pending = True
+    if still_pending:
+        sys.exit(1)
+
+
+def send_targets(
+    config: Config, state: State, issue_dir: Path | None, names: tuple[str, ...], out: Path
+) -> list[tuple[EditionConfig, Path]]:
+    """(edition, issue folder) pairs to send: the folder given, else each chosen edition's latest issue."""
+    if issue_dir is not None:
+        edition_name = issue_dir.resolve().parent.name
+        if edition_name not in config.editions:
+            raise UsageError(f"--issue {issue_dir}: its edition {edition_name!r} is not in {config.path}")
+        if names and edition_name not in names:
+            raise UsageError(f"--issue {issue_dir} is of edition {edition_name}, not --edition {names[0]}")
+        return [(config.editions[edition_name], issue_dir)]
+    chosen = [e for e in chosen_editions(config, names) if names or e.delivery is not None]
+    if not chosen:
+        raise UsageError(f"{config.path}: no edition has delivery settings; nothing to send")
+    return [(edition, pipeline.latest_issue_dir(edition, state, out)) for edition in chosen]
+
+
+@main.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="The port.")
+@out_option
+def serve(config_path: Path, verbose: bool, host: str, port: int, out_dir: Path | None) -> None:
+    """Serve the one-click unsubscribe endpoint and the archive over HTTP."""
+    from digest.serve import make_server
+
+    config = load_config(config_path)
+    with State(state_url(config)) as state:
+        try:
+            server = make_server(config, state, out_dir or config.folder / "out", host, port)
+        except OSError as err:
+            raise UsageError(f"--host {host} --port {port}: cannot listen ({err.strerror or err})") from err
+        log.info("serving on http://%s:%d/ (Ctrl-C stops)", host, server.server_port)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            log.info("stopped")
+        finally:
+            server.server_close()
+
+
+@main.command("unsubscribe")
+@common_options
+@click.argument("email")
+@click.option("--edition", "editions", multiple=True, help="An edition to unsubscribe from (repeatable).")
+def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: tuple[str, ...]) -> None:
+    """Put EMAIL on the suppression list of each edition (or of those named)."""
+    from digest.subscribers import normalise_address
+    from digest.unsubscribe import unsubscribe
+
+    config = load_config(config_path)
+    address = normalise_address(email)
+    if address is None:
+        raise UsageError(f"EMAIL: {email!r} is not an e-mail address")
+    with State(state_url(config)) as state:
+        for edition in chosen_editions(config, editions):
+            added = unsubscribe(state, edition.name, address, "command")
+            done = "unsubscribed from" if added else "already unsubscribed from"
+            click.echo(f"{address}: {done} {edition.name}")

@@ -6,6 +6,8 @@ Read it as a table of contents::
                     -> condense -> assemble -> render -> write -> record -> archive
     render_again    issue.json -> render -> write (an editor's changes)
     condense_inputs files or URLs -> entries -> extract -> cluster -> condense
+    send_issue      issue folder -> subscribers - suppressed - ledger -> render once
+                    -> per subscriber: personalise -> deliver -> ledger
 
 Everything is gathered in memory first; only a finished issue is written
 (atomically), and only a written issue is recorded in the state store.
@@ -14,17 +16,24 @@ Everything is gathered in memory first; only a finished issue is written
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digest import assemble, cluster, condense, extract, ingest, issuejson, output
+from digest import assemble, cluster, condense, extract, ingest, issuejson, output, unsubscribe
+from digest import subscribers as subscriber_file
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
-from digest.errors import DigestError
-from digest.render import render_archive, render_issue
+from digest.deliver import Deliverer, Outcome, Outgoing, get_deliverer
+from digest.deliver.message import MessageMaker, Personal, load_dkim
+from digest.errors import DigestError, OutputError, UsageError
+from digest.render import render_archive, render_email_html, render_issue, render_text
 from digest.render.templates import environment
 from digest.state import IssueRecord, State
 from digest.types import Briefing, BrieflyItem, Entry, FeedResult, Issue, Source, Story
@@ -141,6 +150,8 @@ def fetch(
     for result in results:
         if result.status == "failed":
             log.warning("edition %s: source failed: %s", edition.name, result.error)
+    # Before giving up on an edition whose every source failed: that is when `digest status` matters most.
+    state.record_source_outcomes(edition.name, results, now)
     if all(r.status == "failed" for r in results):
         raise EveryFeedFailed(f"edition {edition.name}: every source failed")
     state.save_validators(results)
@@ -245,3 +256,180 @@ def condense_inputs(
         stories, edition.model_copy(update={"max_stories": max(len(stories), 1)}), ZoneInfo(edition.timezone)
     )
     return briefings, briefly
+
+
+# --- delivery ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What one ``digest send`` of one issue did."""
+
+    edition: str
+    issue_id: str
+    #: Where the messages went: "SMTP server HOST:PORT" or "outbox PATH".
+    where: str
+    dry_run: bool
+    sent: int
+    #: Refused permanently (5xx), each with the server's reply.
+    failed: tuple[Outcome, ...]
+    #: Still to deliver after the retries; a later run sends them.
+    pending: tuple[Outcome, ...]
+    #: Subscribers the ledger already had (sent or refused) before this run.
+    done_before: int
+    #: Subscribers skipped because they unsubscribed.
+    suppressed: int
+    #: Rows of the subscribers file skipped or merged, each "FILE:LINE: reason".
+    problems: tuple[str, ...]
+
+    def summary(self) -> str:
+        verb = "written" if self.dry_run else "sent"
+        return (
+            f"{self.edition} {self.issue_id}: {self.sent} {verb}, {len(self.failed)} refused, "
+            f"{len(self.pending)} pending, {self.done_before} done before, {self.suppressed} unsubscribed"
+        )
+
+    def pending_error(self) -> str | None:
+        """The one-line reason to exit 1, or None when nothing is pending."""
+        if not self.pending:
+            return None
+        return (
+            f"{self.where}: {len(self.pending)} message{'s' if len(self.pending) != 1 else ''} of "
+            f"{self.edition} {self.issue_id} still pending ({self.pending[0].detail}); "
+            "run digest send again to resume"
+        )
+
+
+def latest_issue_dir(edition: EditionConfig, state: State, out_dir: Path) -> Path:
+    """The edition's most recently built issue folder: the state store's record, else the newest on disk."""
+    record = state.last_issue(edition.name)
+    if record is not None and (Path(record.path) / "issue.json").is_file():
+        return Path(record.path)
+    folders = [p for p in (out_dir / edition.name).glob("*/issue.json") if not p.parent.name.startswith(".")]
+    if not folders:
+        raise UsageError(f"{out_dir / edition.name}: edition {edition.name} has no issue to send yet")
+    return max(folders, key=lambda p: (p.stat().st_mtime, p.parent.name)).parent
+
+
+def send_issue(
+    config: Config,
+    edition: EditionConfig,
+    state: State,
+    issue_dir: Path,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    deliverer: Deliverer | None = None,
+) -> SendReport:
+    """Send the issue in ``issue_dir`` to every active subscriber the ledger has no outcome for.
+
+    Each outcome is written to the ledger as soon as the deliverer reports it (not in a dry run,
+    which writes the messages to ``issue_dir/outbox/`` instead). ``deliverer`` replaces the
+    configured backend (tests use it to shorten the retry delays).
+    """
+    delivery = edition.delivery
+    if delivery is None:
+        raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
+    issue = issuejson.load(issue_dir / "issue.json")
+    roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
+    for problem in roster.problems:
+        log.warning("%s", problem)
+    signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
+    done = state.deliveries(edition.name, issue.issue_id)
+    suppressed = state.suppressed(edition.name)
+    active = [s for s in roster.subscribers if s.address not in suppressed]
+    todo = [s for s in active if s.address not in done]
+
+    def wants_pdf(subscriber: subscriber_file.Subscriber) -> bool:
+        return delivery.attach_pdf if subscriber.pdf is None else subscriber.pdf
+
+    maker = message_maker(
+        config, edition, issue, issue_dir, now or datetime.now(UTC), pdf=any(wants_pdf(s) for s in todo)
+    )
+
+    def outgoing(subscriber: subscriber_file.Subscriber) -> Outgoing:
+        token = signer.token(edition.name, subscriber.address)
+        mailto = delivery.unsubscribe.mailto
+        personal = Personal(
+            address=subscriber.address,
+            name=subscriber.name,
+            unsubscribe_url=unsubscribe.link(edition.base_url, token),
+            unsubscribe_mailto=unsubscribe.mailto(mailto, token) if mailto else "",
+            attach_pdf=wants_pdf(subscriber),
+        )
+        return Outgoing(subscriber.address, functools.partial(maker.make, personal))
+
+    sent, failed, pending = 0, [], []
+
+    def record(outcome: Outcome) -> None:
+        nonlocal sent
+        if outcome.status == "pending":
+            pending.append(outcome)
+            return
+        if not dry_run:
+            state.record_delivery(
+                edition.name, issue.issue_id, outcome.address, outcome.status, outcome.detail
+            )
+        if outcome.status == "sent":
+            sent += 1
+        else:
+            failed.append(outcome)
+            log.warning("%s: refused permanently: %s", outcome.address, outcome.detail)
+
+    backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir)
+    backend.deliver((outgoing(s) for s in todo), record)
+    return SendReport(
+        edition=edition.name,
+        issue_id=issue.issue_id,
+        where=backend.name,
+        dry_run=dry_run,
+        sent=sent,
+        failed=tuple(failed),
+        pending=tuple(pending),
+        done_before=len(active) - len(todo),
+        suppressed=len(roster.subscribers) - len(active),
+        problems=roster.problems,
+    )
+
+
+def message_maker(
+    config: Config, edition: EditionConfig, issue: Issue, issue_dir: Path, now: datetime, *, pdf: bool
+) -> MessageMaker:
+    """Render and inline the issue's bodies once, with the bare unsubscribe endpoint in place of each link."""
+    assert edition.delivery is not None
+    delivery = edition.delivery
+    env = environment(theme_dir(config, edition))
+    endpoint = unsubscribe.endpoint_url(edition.base_url)
+    links = dataclasses.replace(assemble.links_for(edition.base_url, issue.issue_id), unsubscribe=endpoint)
+    domain = parseaddr(delivery.from_)[1].rpartition("@")[2] or "localhost"
+    return MessageMaker(
+        subject=issue_subject(issue_dir, issue),
+        sender=delivery.from_,
+        reply_to=delivery.reply_to,
+        list_id=f"{edition.title} <{edition.name}.{domain}>",
+        text=render_text(issue, links, env),
+        html=render_email_html(issue, links, env, edition.base_url),
+        endpoint=endpoint,
+        date=now,
+        id_prefix=f"{edition.name}.{issue.issue_id}",
+        pdf=read_issue_file(issue_dir / "briefing.pdf") if pdf else None,
+        pdf_name=f"{edition.name}-{issue.issue_id}.pdf",
+        dkim_signer=load_dkim(delivery.dkim, config.folder) if delivery.dkim else None,
+    )
+
+
+def issue_subject(issue_dir: Path, issue: Issue) -> str:
+    """The Subject the build gave the issue (in its issue.eml), else the issue's title."""
+    try:
+        with (issue_dir / "issue.eml").open("rb") as file:
+            subject = BytesHeaderParser(policy=default_policy).parse(file)["Subject"]
+    except OSError:
+        subject = None
+    return str(subject) if subject else issue.title
+
+
+def read_issue_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise OutputError(f"{path}: cannot read ({err.strerror or err})") from err

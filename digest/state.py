@@ -12,6 +12,17 @@ SQLAlchemy Core over any database URL: SQLite by default (a file under the confi
   rule, not only a filter.
 - ``issues(edition, issue_id, built_at, resume_from, path, stories, PK(edition, issue_id))``: each
   issue built, for the next issue's window and id.
+- ``deliveries(edition, issue_id, address, status, detail, at, PK(edition, issue_id, address))``: the
+  delivery ledger. A row is written only after the SMTP server's 250 (``sent``) or a permanent
+  refusal (``failed``), one commit per message, so a rerun sends exactly what has no row.
+- ``suppressions(edition, address, how, at, PK(edition, address))``: unsubscribed addresses,
+  never mailed again by that edition.
+- ``secrets(name PK, value, created_at)``: secrets Digest made itself (the unsubscribe HMAC key
+  when no environment variable gives one).
+- ``runs(id PK, edition, started_at, finished_at, outcome, issue_id, stories, reason, recipients,
+  send_error)``: each run of an edition by ``digest run``, for ``digest status``.
+- ``source_health(edition, url, name, failures_in_a_row, last_error, last_failed_at, last_ok_at,
+  PK(edition, url))``: each source's failure streak, updated after every fetch of an edition.
 
 Datetimes are stored as fixed-width ISO 8601 strings in UTC (``2026-03-14T07:00:00.000000+00:00``):
 every database stores and compares them alike, and sorting the text sorts the instants. They are
@@ -27,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -39,6 +50,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    func,
     insert,
     select,
 )
@@ -86,6 +98,57 @@ issues = Table(
     Column("path", Text, nullable=False),
     Column("stories", Integer, nullable=False),
 )
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("issue_id", String(200), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+)
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("how", String(32), nullable=False),
+    Column("at", String(32), nullable=False),
+)
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+# The scheduler's memory, for `digest status` (see digest/scheduler.py).
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition", String(200), nullable=False, index=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("issue_id", String(200)),
+    Column("stories", Integer),
+    Column("reason", Text, nullable=False),
+    Column("recipients", Integer),
+    Column("send_error", Text),
+)
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("url", String(2048), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("failures_in_a_row", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("last_failed_at", String(32)),
+    Column("last_ok_at", String(32)),
+)
 
 T = TypeVar("T")
 
@@ -103,6 +166,56 @@ class IssueRecord:
     #: The issue folder.
     path: str
     stories: int
+
+
+RunOutcome = Literal["built", "skipped", "failed", "stopped"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of an edition by the scheduler: what it built and sent, or why not."""
+
+    edition: str
+    #: Aware; returned in UTC.
+    started_at: datetime
+    finished_at: datetime
+    #: built: an issue was written; skipped: nothing (or too little) new; failed: an error;
+    #: stopped: abandoned before writing anything because the scheduler was asked to stop.
+    outcome: RunOutcome
+    #: One line: what was built, why nothing was, or what went wrong.
+    reason: str
+    issue_id: str | None = None
+    stories: int | None = None
+    #: Subscribers the issue went to; None when it was not sent (no delivery, or sending failed).
+    recipients: int | None = None
+    #: One line, when sending failed.
+    send_error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How one source of an edition has fared lately."""
+
+    edition: str
+    url: str
+    name: str
+    #: Builds in a row in which it failed; 0 once it works again.
+    failures_in_a_row: int
+    last_error: str | None
+    last_failed_at: datetime | None
+    last_ok_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """The latest issue of an edition that went to subscribers, from the delivery ledger."""
+
+    edition: str
+    issue_id: str
+    #: When its latest delivery was recorded; aware UTC.
+    at: datetime
+    #: Subscribers it was sent to (accepted by the server).
+    recipients: int
 
 
 def state_url(config: Config) -> str:
@@ -285,6 +398,177 @@ class State:
 
         self._run(write)
 
+    # --- delivery ledger, suppressions, secrets ---
+
+    def deliveries(self, edition: str, issue_id: str) -> dict[str, str]:
+        """address -> status ("sent" or "failed") of every delivery of the issue recorded so far."""
+        query = select(deliveries.c.address, deliveries.c.status).where(
+            deliveries.c.edition == edition, deliveries.c.issue_id == issue_id
+        )
+        return self._run(lambda conn: {address: status for address, status in conn.execute(query)})
+
+    def record_delivery(self, edition: str, issue_id: str, address: str, status: str, detail: str) -> None:
+        """One delivery's outcome, committed at once (the ledger is only as exact as its commits)."""
+        row = {
+            "edition": edition,
+            "issue_id": issue_id,
+            "address": address,
+            "status": status,
+            "detail": detail,
+            "at": _stamp(datetime.now(UTC)),
+        }
+        key = (deliveries.c.edition == edition) & (deliveries.c.issue_id == issue_id)
+
+        def write(conn: Connection) -> None:
+            conn.execute(delete(deliveries).where(key, deliveries.c.address == address))
+            conn.execute(insert(deliveries), [row])
+
+        self._run(write)
+
+    def suppressed(self, edition: str) -> set[str]:
+        """Every address unsubscribed from ``edition``."""
+        query = select(suppressions.c.address).where(suppressions.c.edition == edition)
+        return self._run(lambda conn: set(conn.execute(query).scalars()))
+
+    def suppress(self, edition: str, address: str, how: str) -> bool:
+        """Add ``address`` to the edition's suppression list; False when it was there already."""
+
+        def write(conn: Connection) -> bool:
+            where = (suppressions.c.edition == edition) & (suppressions.c.address == address)
+            if conn.execute(select(suppressions.c.address).where(where)).first() is not None:
+                return False
+            row = {"edition": edition, "address": address, "how": how, "at": _stamp(datetime.now(UTC))}
+            conn.execute(insert(suppressions), [row])
+            return True
+
+        return self._run(write)
+
+    def secret(self, name: str, make: Callable[[], str]) -> tuple[str, bool]:
+        """The secret kept under ``name``, made with ``make`` and kept on first use; True when just made."""
+
+        def read_or_make(conn: Connection) -> tuple[str, bool]:
+            found = conn.execute(select(secrets.c.value).where(secrets.c.name == name)).scalar()
+            if found is not None:
+                return str(found), False
+            value = make()
+            row = {"name": name, "value": value, "created_at": _stamp(datetime.now(UTC))}
+            conn.execute(insert(secrets), [row])
+            return value, True
+
+        return self._run(read_or_make)
+
+    # --- the scheduler's runs and the sources' health (digest status) ---
+
+    def record_run(self, record: RunRecord) -> None:
+        row = {
+            "edition": record.edition,
+            "started_at": _stamp(record.started_at),
+            "finished_at": _stamp(record.finished_at),
+            "outcome": record.outcome,
+            "issue_id": record.issue_id,
+            "stories": record.stories,
+            "reason": record.reason,
+            "recipients": record.recipients,
+            "send_error": record.send_error,
+        }
+        self._run(lambda conn: conn.execute(insert(runs), [row]))
+
+    def last_runs(self, edition: str, count: int = 1) -> list[RunRecord]:
+        """The ``count`` most recent runs of ``edition``, newest first."""
+        query = select(runs).where(runs.c.edition == edition).order_by(runs.c.id.desc()).limit(count)
+        rows = self._run(lambda conn: conn.execute(query).mappings().all())
+        return [
+            RunRecord(
+                edition=row["edition"],
+                started_at=_instant(row["started_at"]),
+                finished_at=_instant(row["finished_at"]),
+                outcome=row["outcome"],
+                reason=row["reason"],
+                issue_id=row["issue_id"],
+                stories=row["stories"],
+                recipients=row["recipients"],
+                send_error=row["send_error"],
+            )
+            for row in rows
+        ]
+
+    def record_source_outcomes(self, edition: str, results: Iterable[FeedResult], now: datetime) -> None:
+        """After a fetch: a failed source's streak grows by one; a source that worked starts again at 0."""
+        outcomes = {r.source.url: r for r in results}
+        if not outcomes:
+            return
+        stamp = _stamp(now)
+        key = source_health.c.edition == edition
+
+        def write(conn: Connection) -> None:
+            before: dict[str, dict[str, object]] = {}
+            for batch in _batches(list(outcomes)):
+                query = select(source_health).where(key, source_health.c.url.in_(batch))
+                before.update({row["url"]: dict(row) for row in conn.execute(query).mappings()})
+            rows = []
+            for url, result in outcomes.items():
+                fresh = dict.fromkeys(("last_error", "last_failed_at", "last_ok_at"), None)
+                fresh["failures_in_a_row"] = 0
+                row = {**before.get(url, fresh), "edition": edition, "url": url, "name": result.name}
+                if result.status == "failed":
+                    streak = row["failures_in_a_row"]
+                    row.update(
+                        failures_in_a_row=(streak if isinstance(streak, int) else 0) + 1,
+                        last_error=result.error,
+                        last_failed_at=stamp,
+                    )
+                else:
+                    # The last error stays on record: when a source recovers, it is history, not news.
+                    row.update(failures_in_a_row=0, last_ok_at=stamp)
+                rows.append(row)
+            for batch in _batches(list(outcomes)):
+                conn.execute(delete(source_health).where(key, source_health.c.url.in_(batch)))
+            conn.execute(insert(source_health), rows)
+
+        self._run(write)
+
+    def failing_sources(self, edition: str) -> list[SourceHealth]:
+        """Sources of ``edition`` that failed in their latest fetch, longest streak first."""
+        query = (
+            select(source_health)
+            .where(source_health.c.edition == edition, source_health.c.failures_in_a_row > 0)
+            .order_by(source_health.c.failures_in_a_row.desc(), source_health.c.url)
+        )
+        rows = self._run(lambda conn: conn.execute(query).mappings().all())
+        return [
+            SourceHealth(
+                edition=row["edition"],
+                url=row["url"],
+                name=row["name"],
+                failures_in_a_row=row["failures_in_a_row"],
+                last_error=row["last_error"],
+                last_failed_at=_instant(row["last_failed_at"]) if row["last_failed_at"] else None,
+                last_ok_at=_instant(row["last_ok_at"]) if row["last_ok_at"] else None,
+            )
+            for row in rows
+        ]
+
+    def last_send(self, edition: str) -> SendRecord | None:
+        """The edition's issue most recently delivered to a subscriber, per the delivery ledger."""
+
+        def read(conn: Connection) -> SendRecord | None:
+            sent = (deliveries.c.edition == edition) & (deliveries.c.status == "sent")
+            latest = conn.execute(
+                select(deliveries.c.issue_id, deliveries.c.at).where(sent).order_by(deliveries.c.at.desc())
+            ).first()
+            if latest is None:
+                return None
+            issue_id, at = latest
+            counted = select(func.count(), func.max(deliveries.c.at)).where(
+                sent, deliveries.c.issue_id == issue_id
+            )
+            recipients, last_at = conn.execute(counted).one()
+            return SendRecord(
+                edition=edition, issue_id=issue_id, at=_instant(last_at or at), recipients=recipients
+            )
+
+        return self._run(read)
+
     # --- plumbing ---
 
     def _run(self, work: Callable[[Connection], T]) -> T:
@@ -301,4 +585,13 @@ class State:
         return StateError(f"{masked(self.url)}: {normalize_space(first_line)}")
 
 
-__all__ = ["IssueRecord", "State", "masked", "state_url"]
+__all__ = [
+    "IssueRecord",
+    "RunOutcome",
+    "RunRecord",
+    "SendRecord",
+    "SourceHealth",
+    "State",
+    "masked",
+    "state_url",
+]
