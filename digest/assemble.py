@@ -54,6 +54,7 @@ def assemble(
     briefings: Sequence[Briefing],
     briefly: Sequence[BrieflyItem],
     results: Sequence[FeedResult],
+    report: Sequence[str] = (),
 ) -> Issue:
     """The issue as data. ``built_at`` is aware and already in the edition's time zone."""
     return Issue(
@@ -65,6 +66,7 @@ def assemble(
         stories=tuple(briefings),
         briefly=tuple(briefly),
         feeds=feed_statuses(results),
+        report=tuple(report),
     )
 
 

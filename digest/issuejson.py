@@ -76,6 +76,7 @@ def to_dict(issue: Issue) -> dict[str, Any]:
             {"name": f.name, "url": f.url, "status": f.status, "error": f.error, "entries": f.entries}
             for f in issue.feeds
         ],
+        "report": list(issue.report),
     }
 
 
@@ -212,6 +213,7 @@ def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
         stories=r.items(data, "stories", "", lambda each, path: _briefing(r, each, path)),
         briefly=r.items(data, "briefly", "", briefly) if "briefly" in data else (),
         feeds=r.items(data, "feeds", "", feed) if "feeds" in data else (),
+        report=r.texts(data, "report", "") if "report" in data else (),
     )
 
 

@@ -93,7 +93,8 @@ def build_edition(
     results = fetch(config, edition, state, now, on_feed)
     entries = new_entries(results, edition.name, state, now, window)
     stories = assemble.rank(cluster.cluster([extract.extract(e) for e in entries]))
-    briefings, briefly, left_over = condense_stories(stories, edition, tz)
+    condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
+    briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 
     if len(briefings) < max(edition.min_stories, 1):
         reason = "nothing new" if not stories else f"{len(briefings)} new stories, fewer than min_stories"
@@ -108,6 +109,7 @@ def build_edition(
         briefings=briefings,
         briefly=briefly,
         results=results,
+        report=condenser.notes(),
     )
     path = write(config, edition, issue, edition_dir)
     state.record_issue(
@@ -176,11 +178,15 @@ def new_entries(
     return tuple(fresh.values())
 
 
+def condense_cache(config: Config) -> Path:
+    """Where backends keep costly results (a model's answers), beside the state."""
+    return resolve_path(config, config.state_dir) / "condense-cache"
+
+
 def condense_stories(
-    stories: Sequence[Story], edition: EditionConfig, tz: tzinfo
+    stories: Sequence[Story], edition: EditionConfig, tz: tzinfo, condenser: condense.Condenser
 ) -> tuple[list[Briefing], list[BrieflyItem], list[Story]]:
     """Condense in rank order until max_stories briefings; too-short stories go to Briefly."""
-    condenser = condense.get_condenser(edition.condense)
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
     for position, story in enumerate(stories):
@@ -253,7 +259,10 @@ def condense_inputs(
             entries.append(entry)
     stories = cluster.cluster([extract.extract(e) for e in entries])
     briefings, briefly, _ = condense_stories(
-        stories, edition.model_copy(update={"max_stories": max(len(stories), 1)}), ZoneInfo(edition.timezone)
+        stories,
+        edition.model_copy(update={"max_stories": max(len(stories), 1)}),
+        ZoneInfo(edition.timezone),
+        condense.get_condenser(edition.condense),
     )
     return briefings, briefly
 

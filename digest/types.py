@@ -201,6 +201,8 @@ class Issue:
     stories: tuple[Briefing, ...]
     briefly: tuple[BrieflyItem, ...] = ()
     feeds: tuple[FeedStatus, ...] = ()
+    #: What went wrong without stopping the build (a model's answer rejected, and why), one line each.
+    report: tuple[str, ...] = ()
 
     @property
     def entry_ids(self) -> tuple[str, ...]:

@@ -22,7 +22,8 @@ def test_round_trip_is_lossless() -> None:
 
 def test_fields_are_the_contracts() -> None:
     data = issuejson.to_dict(make_issue())
-    assert list(data) == ["edition", "issue_id", "title", "date", "built_at", "stories", "briefly", "feeds"]
+    fields = ["edition", "issue_id", "title", "date", "built_at", "stories", "briefly", "feeds", "report"]
+    assert list(data) == fields
     assert data["date"] == "2026-03-14"
     assert data["built_at"] == "2026-03-14T07:00:00+01:00"
     story = data["stories"][0]

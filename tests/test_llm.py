@@ -246,3 +246,35 @@ def test_guard_accepts_curly_quotes_and_paraphrase_that_reorders() -> None:
     guard(["Engineers closed the bridge six months ago after an inspection found corroded cables."], sources)
     with pytest.raises(Rejected):
         guard(["The bridge will be demolished in 2030."], sources)
+
+
+def test_a_build_records_each_rejection_in_the_issue_report(chat: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    server = chat(lambda body: (200, completion(json.dumps(invented_quote()))))
+    feed = tmp_path / "feed.xml"
+    items = "".join(f"<p>{p}</p>" for p in ARTICLE).replace("<", "&lt;").replace(">", "&gt;")
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Post</title><item>'
+        "<title>Harbour bridge reopens after repairs</title><link>https://post.invalid/bridge</link>"
+        f"<guid>b1</guid><pubDate>Tue, 24 Nov 2026 06:00:00 +0000</pubDate><description>{items}</description>"
+        "</item></channel></rss>",
+        "utf-8",
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "editions:\n  x:\n    title: X\n    lookback: all\n    sources:\n      - url: feed.xml\n"
+        f"    condense:\n      backend: openai\n      base_url: {server.base_url}\n      timeout: 5\n",
+        "utf-8",
+    )
+    now = "2026-11-24T07:00:00+00:00"
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--now", now])
+    assert result.exit_code == 0, result.output
+    data = json.loads((Path(result.stdout.strip()) / "issue.json").read_text("utf-8"))
+    assert len(data["stories"]) == 1
+    assert len(data["report"]) == 1
+    assert "invented quote" in data["report"][0]
+    assert "invented quote" in result.stderr
+    assert len(server.requests) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from digest.config import CondenseConfig
@@ -39,13 +40,18 @@ class Condenser(Protocol):
         """
         ...
 
+    def notes(self) -> tuple[str, ...]:
+        """What went wrong so far without stopping the run, one line each (a model's answer rejected, and
+        why); the pipeline puts them in the issue's report."""
+        ...
+
 
 T = TypeVar("T")
-_REGISTRY: dict[str, Callable[[CondenseConfig], Condenser]] = {}
+_REGISTRY: dict[str, Callable[[CondenseConfig, Path | None], Condenser]] = {}
 
 
 def register(name: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: make the backend known as ``name``; it is built as ``cls(config)``."""
+    """Class decorator: make the backend known as ``name``; it is built as ``cls(config, cache_dir)``."""
 
     def decorator(cls: type[T]) -> type[T]:
         _REGISTRY[name] = cls  # type: ignore[assignment]  # the factory shape is the documented contract
@@ -59,14 +65,14 @@ def available() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def get_condenser(config: CondenseConfig) -> Condenser:
-    """The backend ``config.backend`` names, built with ``config``."""
+def get_condenser(config: CondenseConfig, cache_dir: Path | None = None) -> Condenser:
+    """The backend ``config.backend`` names, built with ``config``; ``cache_dir`` may keep costly results."""
     factory = _REGISTRY.get(config.backend)
     if factory is None:
         raise CondenseError(
             f"condense.backend: unknown backend {config.backend!r}; known: {', '.join(available())}"
         )
-    return factory(config)
+    return factory(config, cache_dir)
 
 
 def source_refs(story: Story) -> tuple[SourceRef, ...]:

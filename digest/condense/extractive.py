@@ -77,6 +77,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from pathlib import Path
 
 from digest.condense import register, source_refs
 from digest.config import CondenseConfig
@@ -215,8 +216,12 @@ class _Unit:
 class ExtractiveCondenser:
     """Builds briefings from the sources' own sentences; needs no network and no model."""
 
-    def __init__(self, config: CondenseConfig) -> None:
+    def __init__(self, config: CondenseConfig, cache_dir: Path | None = None) -> None:
+        # Nothing here is costly enough to cache; cache_dir is part of every backend's signature.
         self.config = config
+
+    def notes(self) -> tuple[str, ...]:
+        return ()
 
     def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
         lead = story.lead

@@ -125,6 +125,10 @@ class OpenAICondenser:
             headers["Authorization"] = f"Bearer {api_key}"
         self.client = httpx.Client(timeout=config.timeout, headers=headers)
 
+    def notes(self) -> tuple[str, ...]:
+        backend = self.config.backend
+        return tuple(f"story {r.headline!r}: {backend} backend not used: {r.reason}" for r in self.report)
+
     def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
         baseline = self.fallback.condense(story, tz)
         if baseline is None:
