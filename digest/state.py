@@ -54,8 +54,8 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from digest.config import Config
 from digest.errors import StateError
@@ -260,14 +260,27 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def create_tables(engine: Engine) -> None:
+    """Create the tables that are absent. Two processes starting on a new database may race to create
+    the same table; the loser's "already exists" is harmless, so it checks once more."""
+    try:
+        metadata.create_all(engine)
+    except OperationalError as err:
+        if "already exists" not in str(err):
+            raise
+        metadata.create_all(engine)
+
+
 class State:
     """The state store at a database URL; tables are created when absent. A context manager."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self._engine = create_engine(url)
-            metadata.create_all(self._engine)
+            # Another process (digest run beside digest status or send) may hold SQLite's lock a moment.
+            options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+            self._engine = create_engine(url, **options)
+            create_tables(self._engine)
         except (SQLAlchemyError, ImportError) as err:
             # ImportError: the URL names a driver that is not installed (e.g. psycopg).
             raise self._error(err) from err
