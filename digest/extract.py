@@ -6,7 +6,11 @@ Method:
    document order. Every block element (``p``, ``div``, ``li``, headings,
    ``blockquote``...) ends the paragraph being built; two ``<br>`` in a row do
    too, a single one is a space. Text is unescaped by the parser, white space
-   is collapsed, empty paragraphs are dropped. Figures and their captions,
+   is collapsed, empty paragraphs are dropped. A "word" longer than
+   ``MAX_WORD_CHARS`` (no prose has one; a hostile feed may send 100,000
+   letters in a row) is cut to that length and ends in "…", so no later stage
+   (the condenser's patterns, the e-mail's size budget, the PDF's line
+   breaker) ever meets one. Figures and their captions,
    scripts, tables of contents and the like are skipped, and so are short
    boilerplate lines ("Read more", "The post ... appeared first on ...").
 2. A block is a *question heading* when it is an ``h2``-``h4``, or a paragraph
@@ -25,11 +29,27 @@ Method:
 5. Paragraphs before the first question are the intro; each question owns the
    paragraphs up to the next one. Questions with no paragraph under them are
    dropped.
+
+Full text (``with_full_text``, for sources marked ``full_text: true``): an
+entry whose own text is under ``FULL_TEXT_MIN_WORDS`` words and that has a link
+gets the linked page's readable text instead, when that is longer. The page is
+fetched by ``ingest.fetch_page`` (the fetch limits, and never a private address:
+the link came from the feed). ``readable_html`` finds the text with a modest
+readability heuristic: page chrome (``nav``, ``header``, ``footer``, ``aside``,
+forms, scripts) is dropped; then the ``<article>`` holding the most paragraph
+text wins, else the element whose own ``<p>`` children hold the most text (the
+densest block of paragraphs). That block passes the feed sanitiser like any
+feed HTML. A page that cannot be fetched or read leaves the entry as it was,
+with a warning; at most ``MAX_FULL_TEXT_PAGES`` pages are fetched per build.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,8 +57,22 @@ from datetime import date
 import lxml.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from digest.config import FetchConfig
+from digest.errors import SourceError
+from digest.ingest import fetch_page, sanitize_html
 from digest.text import normalize_space, word_count, word_set
 from digest.types import Article, Entry, Section
+
+logger = logging.getLogger(__name__)
+
+#: An entry of a full_text source with fewer words than this gets its linked page's text.
+FULL_TEXT_MIN_WORDS = 150
+#: Pages fetched per build at most (the newest entries first), so a long feed cannot make a run crawl.
+MAX_FULL_TEXT_PAGES = 50
+#: Pages fetched at once.
+FULL_TEXT_PARALLEL = 8
+#: Page chrome, dropped before the text is looked for.
+_CHROME = "//nav | //header | //footer | //aside | //form | //script | //style | //noscript | //template"
 
 _BLOCK_TAGS = word_set(
     """
@@ -69,6 +103,9 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _BOILERPLATE_MAX_WORDS = 15
+#: Longer runs of non-space characters are cut: long enough for any URL worth reading.
+MAX_WORD_CHARS = 300
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +154,7 @@ class _BlockBuilder:
         self._pending_break = False
 
     def flush(self, kind: str = "") -> None:
-        text = normalize_space("".join(self._parts))
+        text = _clip_long_words(normalize_space("".join(self._parts)))
         self._parts = []
         self._pending_break = False
         if not text or text == "\u200b":
@@ -179,6 +216,10 @@ def _text_outside_bold(element: etree._Element) -> str:
             parts.append(_text_outside_bold(child))
         parts.append(child.tail or "")
     return normalize_space("".join(parts))
+
+
+def _clip_long_words(text: str) -> str:
+    return _LONG_WORD.sub(lambda m: m.group(0)[:MAX_WORD_CHARS] + "…", text)
 
 
 def _is_boilerplate(text: str) -> bool:
@@ -246,3 +287,64 @@ def _sections(blocks: list[_Block]) -> tuple[tuple[str, ...], tuple[Section, ...
         else:
             intro.append(block.text)
     return tuple(intro), tuple(Section(q, tuple(answer)) for q, answer in sections if answer)
+
+
+# --- full text of the linked page ------------------------------------------------------------------------
+
+
+def with_full_text(
+    entries: Sequence[Entry], full_text_feeds: Collection[str], settings: FetchConfig
+) -> tuple[Entry, ...]:
+    """``entries``, those of ``full_text_feeds`` (source URLs) that are short given their page's text."""
+    own_words = {e.id: extract(e).word_count for e in entries if e.feed_url in full_text_feeds and e.link}
+    wanted = [e for e in entries if own_words.get(e.id, FULL_TEXT_MIN_WORDS) < FULL_TEXT_MIN_WORDS]
+    wanted = sorted(wanted, key=lambda e: e.published, reverse=True)[:MAX_FULL_TEXT_PAGES]
+    if not wanted:
+        return tuple(entries)
+    with ThreadPoolExecutor(min(FULL_TEXT_PARALLEL, len(wanted)), thread_name_prefix="digest-page") as pool:
+        texts = pool.map(lambda e: _page_text(e, settings), wanted)
+        pages = dict(zip((e.id for e in wanted), texts, strict=True))
+    return tuple(_completed(e, pages.get(e.id, ""), own_words.get(e.id, 0)) for e in entries)
+
+
+def _page_text(entry: Entry, settings: FetchConfig) -> str:
+    """The readable HTML of the entry's linked page; "" (and a warning) when it cannot be had."""
+    try:
+        return readable_html(fetch_page(entry.link, settings))
+    except SourceError as err:
+        logger.warning("full text of %s: %s", entry.title or entry.link, err)
+        return ""
+
+
+def _completed(entry: Entry, page_html: str, own_words: int) -> Entry:
+    """The entry with the page's text as its content, when the page says more."""
+    if not page_html or sum(word_count(b.text) for b in _blocks(page_html)) <= own_words:
+        return entry
+    return dataclasses.replace(entry, content_html=page_html)
+
+
+def readable_html(page: str) -> str:
+    """The main text of an HTML page as sanitised HTML ("" when none is found); see the module docstring."""
+    try:
+        document = lxml.html.document_fromstring(page)
+    except (etree.ParserError, ValueError):
+        return ""
+    for chrome in document.xpath(_CHROME):
+        chrome.drop_tree()
+    articles = document.xpath("//article")
+    if articles:
+        best = max(articles, key=_paragraph_text_length)
+    else:
+        holders = {id(p.getparent()): p.getparent() for p in document.iter("p") if p.getparent() is not None}
+        if not holders:
+            return ""
+        best = max(holders.values(), key=_own_paragraph_text_length)
+    return sanitize_html(lxml.html.tostring(best, encoding="unicode"))
+
+
+def _paragraph_text_length(element: etree._Element) -> int:
+    return sum(len(normalize_space(p.text_content())) for p in element.iter("p"))
+
+
+def _own_paragraph_text_length(element: etree._Element) -> int:
+    return sum(len(normalize_space(p.text_content())) for p in element if p.tag == "p")

@@ -2,7 +2,7 @@
 
 Read it as a table of contents::
 
-    build_edition   sources -> fetch -> new entries -> extract -> cluster -> rank
+    build_edition   sources -> fetch -> new entries -> full text -> extract -> cluster -> rank
                     -> condense -> assemble -> render -> write -> record -> archive
     render_again    issue.json -> render -> write (an editor's changes)
     condense_inputs files or URLs -> entries -> extract -> cluster -> condense
@@ -34,6 +34,7 @@ from digest.deliver import Deliverer, Outcome, Outgoing, get_deliverer
 from digest.deliver.message import MessageMaker, Personal, load_dkim
 from digest.errors import DigestError, OutputError, UsageError
 from digest.render import render_archive, render_email_html, render_issue, render_text
+from digest.render.pdf import start_worker as start_pdf_worker
 from digest.render.templates import environment
 from digest.state import IssueRecord, State
 from digest.types import Briefing, BrieflyItem, Entry, FeedResult, Issue, Source, Story
@@ -92,6 +93,11 @@ def build_edition(
 
     results = fetch(config, edition, state, now, on_feed)
     entries = new_entries(results, edition.name, state, now, window)
+    if entries:
+        # The PDF renderer's child (Python and WeasyPrint: about a second) starts now, on the other
+        # core, while this process extracts, clusters and condenses.
+        start_pdf_worker()
+    entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
     stories = assemble.rank(cluster.cluster([extract.extract(e) for e in entries]))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
