@@ -201,7 +201,14 @@ class _BlockBuilder:
 
 def _block_kind(element: etree._Element, tag: str) -> str:
     """``tag``, or ``"bold"`` for a paragraph whose whole text sits inside <b>/<strong>."""
-    if tag in ("p", "div") and normalize_space(element.text_content()) and not _text_outside_bold(element):
+    # Most paragraphs hold no <b> at all: finding that out is cheap, collecting their text is not.
+    has_bold = next(element.iter(*_BOLD_TAGS), None) is not None
+    if (
+        has_bold
+        and tag in ("p", "div")
+        and normalize_space(element.text_content())
+        and not _text_outside_bold(element)
+    ):
         return "bold"
     return tag
 

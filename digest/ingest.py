@@ -16,8 +16,9 @@ Every failure of one source becomes ``FeedResult(status="failed", error="<url>: 
 line, no traceback; the other sources go on. Local paths are read from disk under the same cap.
 
 Parsing. feedparser reads RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom (or feedparser-rs, its API
-at 25 times the speed, on the documents where it agrees: see feedparse.py). A body with no entries and no
-recognised feed version is not a feed (an HTML page, an error page, an empty body): ParseError.
+at 25 times the speed, on the documents where it agrees: see feedparse.py). A body with no
+entries and no recognised feed version is not a feed (an HTML page, an error page, an empty
+body): ParseError.
 Each entry is normalised into an ``Entry``:
 
 - id: the first 20 hex digits of sha256("<source url>\\n<key>"), the key being the guid, else

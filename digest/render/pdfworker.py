@@ -11,7 +11,8 @@ from __future__ import annotations
 import pickle
 import sys
 
-from digest.render.pdf import FRAME, attempt
+from digest.render.pdf import FRAME
+from digest.render.pdfwrite import attempt
 
 
 def serve() -> None:

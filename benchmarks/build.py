@@ -1,0 +1,346 @@
+"""How fast is `digest build`, cold and warm, next to rss2email on the same feeds?
+
+For each size (feeds x entries, default 200x11 and 200x50) the benchmark generates the feeds
+(benchmarks/feeds.py: invented full-text news, some stories in several feeds), serves them from a
+loopback HTTP server that honours conditional GET, and times, each as a child process:
+
+* ``digest build`` cold: a fresh state store and out/ folder, every entry new, up to a finished
+  issue (issue.json, text, e-mail, web page, PDF, .eml);
+* ``digest build`` warm: the same command again; every source answers 304 and nothing is built;
+* rss2email 3.14 (``r2e run``) cold and warm on the same feeds, in digest mode (one message per
+  feed), handing its mail to a ``sendmail`` stand-in that files each message: a strict SMTP
+  server refuses rss2email's unwrapped long lines (see shared MEASUREMENTS.md).
+
+rss2email is installed from the package registry into its own venv (``--r2e-venv``, default
+under /tmp), never into the project's. Wall time is measured around the child; peak memory is
+the child's ``ru_maxrss`` from ``os.wait4`` (Linux folds in the descendants it waited for, so a
+PDF worker process counts). ``--profile FILE`` also runs one cold build under cProfile and prints
+the functions that took the most time.
+
+Usage::
+
+    .venv/bin/python benchmarks/build.py                    # 200x11 and 200x50, with rss2email
+    .venv/bin/python benchmarks/build.py --size 20x5 --no-rss2email
+    .venv/bin/python benchmarks/build.py --size 200x50 --profile /tmp/cold.prof
+
+Figures are printed, never asserted: the targets (cold at most half of rss2email's time, warm at
+most 1 s, peak at most 500 MiB) are shown beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from feeds import Document, FeedServer, documents  # a script beside this one
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = ("200x11", "200x50")
+DEFAULT_R2E_VENV = Path(tempfile.gettempdir()) / "digest-bench-rss2email"
+R2E_VERSION = "3.14"
+#: Targets of issue 8.
+COLD_RATIO_TARGET = 0.5
+WARM_TARGET_S = 1.0
+PEAK_TARGET_MIB = 500.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed child process."""
+
+    wall: float
+    peak_mib: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One tool on one size: its cold and warm runs and what they produced."""
+
+    tool: str
+    cold: Run
+    warm: Run
+    #: What the cold run produced ("1 issue", "200 messages") and what the warm one did.
+    cold_output: str
+    warm_output: str
+
+
+def timed(command: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Run ``command``; wall time and peak resident memory of the child (and what it waited for)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)  # already reaped: tell Popen
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss is in KiB on Linux.
+        return Run(wall, usage.ru_maxrss / 1024, child.returncode, out.read().decode(), err.read().decode())
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    feeds, _, entries = text.lower().partition("x")
+    try:
+        return int(feeds), int(entries)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FEEDSxENTRIES, such as 200x11") from None
+
+
+# --- digest ------------------------------------------------------------------------------------------------
+
+
+def digest_config(folder: Path, urls: Sequence[str]) -> Path:
+    """A feeds.yaml with one edition reading every URL; the state and out/ inside ``folder``."""
+    lines = [
+        "state_dir: state",
+        "editions:",
+        "  bench:",
+        "    title: Benchmark Briefing",
+        "    lookback: all",
+        "    max_stories: 12",
+        "    sources:",
+        *(f"      - url: {url}" for url in urls),
+    ]
+    path = folder / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def digest_command(config: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "digest",
+        "build",
+        "--config",
+        str(config),
+        "--out",
+        str(config.parent / "out"),
+    ]
+
+
+def digest_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))
+    return env
+
+
+def run_digest(folder: Path, urls: Sequence[str]) -> Outcome:
+    config = digest_config(folder, urls)
+    command, env = digest_command(config), digest_env()
+    cold = timed(command, cwd=folder, env=env)
+    warm = timed(command, cwd=folder, env=env)
+    for name, run in (("cold", cold), ("warm", warm)):
+        if run.returncode != 0:
+            raise SystemExit(f"digest build ({name}) failed with status {run.returncode}:\n{run.stderr}")
+    return Outcome("digest", cold, warm, _issues(cold), _issues(warm))
+
+
+def _issues(run: Run) -> str:
+    paths = [line for line in run.stdout.splitlines() if line.strip()]
+    if not paths:
+        return "no issue"
+    stories = len(json.loads((Path(paths[0]) / "issue.json").read_text())["stories"])
+    return f"{len(paths)} issue, {stories} stories"
+
+
+def profile_cold_build(folder: Path, urls: Sequence[str], profile_file: Path, top: int = 25) -> None:
+    """One cold build under cProfile; prints the functions with the most cumulative and own time."""
+    config = digest_config(folder, urls)
+    command = [
+        sys.executable,
+        "-m",
+        "cProfile",
+        "-o",
+        str(profile_file),
+        "-m",
+        "digest",
+        *digest_command(config)[3:],
+    ]
+    run = timed(command, cwd=folder, env=digest_env())
+    print(f"\nprofile of a cold build ({run.wall:.2f} s under cProfile) -> {profile_file}")
+    stats = pstats.Stats(str(profile_file))
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+# --- rss2email ---------------------------------------------------------------------------------------------
+
+#: Files each message it is given, as a local MTA would queue it.
+SENDMAIL_STANDIN = """#!/bin/sh
+exec cat > "$(mktemp "{outbox}/msg.XXXXXXXX")"
+"""
+
+
+def ensure_rss2email(venv: Path) -> Path | None:
+    """The venv's ``r2e``, installing rss2email from the registry first if needed; None when it cannot."""
+    r2e = venv / "bin" / "r2e"
+    if r2e.exists():
+        return r2e
+    print(f"installing rss2email {R2E_VERSION} into {venv} ...", file=sys.stderr)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"rss2email=={R2E_VERSION}"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    except (subprocess.CalledProcessError, OSError) as err:
+        print(f"rss2email could not be installed ({err}); leaving it out", file=sys.stderr)
+        return None
+    return r2e
+
+
+def rss2email_files(folder: Path, urls: Sequence[str]) -> tuple[Path, Path, Path]:
+    """Config, data file and outbox for ``r2e run`` over ``urls`` in digest mode via the stand-in."""
+    outbox = folder / "outbox"
+    outbox.mkdir()
+    sendmail = folder / "sendmail"
+    sendmail.write_text(SENDMAIL_STANDIN.format(outbox=outbox))
+    sendmail.chmod(0o755)
+    names = [f"f{index}" for index in range(len(urls))]
+    config = folder / "r2e.cfg"
+    sections = [
+        "[DEFAULT]",
+        "from = bench@example.org",
+        "to = reader@example.org",
+        "digest = True",
+        "email-protocol = sendmail",
+        f"sendmail = {sendmail}",
+        "",
+        *(f"[feed.{name}]\nurl = {url}\n" for name, url in zip(names, urls, strict=True)),
+    ]
+    config.write_text("\n".join(sections))
+    data = folder / "r2e.json"
+    feeds = [{"name": name, "etag": None, "modified": None, "seen": {}} for name in names]
+    data.write_text(json.dumps({"version": 2, "feeds": feeds}))
+    return config, data, outbox
+
+
+def run_rss2email(r2e: Path, folder: Path, urls: Sequence[str]) -> Outcome:
+    config, data, outbox = rss2email_files(folder, urls)
+    command = [str(r2e), "-c", str(config), "-d", str(data), "run"]
+    cold = timed(command, cwd=folder)
+    sent_cold = len(list(outbox.iterdir()))
+    warm = timed(command, cwd=folder)
+    sent_warm = len(list(outbox.iterdir())) - sent_cold
+    return Outcome("rss2email", cold, warm, f"{sent_cold} messages", f"{sent_warm} messages")
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    feeds: int
+    entries: int
+    megabytes: float
+    digest: Outcome
+    rss2email: Outcome | None
+    not_modified: int
+
+
+def measure(feeds: int, entries: int, r2e: Path | None, workdir: Path) -> SizeResult:
+    served: list[Document] = documents(feeds, entries)
+    megabytes = sum(len(d.body) for d in served) / 1e6
+    print(f"{feeds}x{entries}: {sum(d.items for d in served)} entries, {megabytes:.1f} MB", file=sys.stderr)
+    with FeedServer(served) as server:
+        urls = server.urls()
+        digest_dir = workdir / f"digest-{feeds}x{entries}"
+        digest_dir.mkdir()
+        before = server.not_modified
+        digest = run_digest(digest_dir, urls)
+        not_modified = server.not_modified - before
+        other = None
+        if r2e is not None:
+            r2e_dir = workdir / f"rss2email-{feeds}x{entries}"
+            r2e_dir.mkdir()
+            other = run_rss2email(r2e, r2e_dir, urls)
+    return SizeResult(feeds, entries, megabytes, digest, other, not_modified)
+
+
+def table(results: Sequence[SizeResult]) -> str:
+    rows = [
+        "| feeds x entries | measure | digest | rss2email | digest / rss2email | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        size = f"{result.feeds} x {result.entries} ({result.megabytes:.0f} MB)"
+        total = result.feeds * result.entries
+        d, r = result.digest, result.rss2email
+
+        def row(
+            measure: str, mine: float, theirs: float | None, unit: str, target: str = "", size: str = size
+        ) -> str:
+            other = "n/a" if theirs is None else f"{theirs:.2f}{unit}"
+            ratio = f"{mine / theirs:.2f}" if theirs else ""
+            return f"| {size} | {measure} | {mine:.2f}{unit} | {other} | {ratio} | {target} |"
+
+        rows += [
+            row("cold wall time", d.cold.wall, r and r.cold.wall, " s", f"ratio <= {COLD_RATIO_TARGET}"),
+            row("cold entries/s", total / d.cold.wall, r and total / r.cold.wall, ""),
+            row("warm wall time (all 304)", d.warm.wall, r and r.warm.wall, " s", f"<= {WARM_TARGET_S:g} s"),
+            row(
+                "peak memory, cold",
+                d.cold.peak_mib,
+                r and r.cold.peak_mib,
+                " MiB",
+                f"<= {PEAK_TARGET_MIB:g} MiB",
+            ),
+            row("peak memory, warm", d.warm.peak_mib, r and r.warm.peak_mib, " MiB"),
+            f"| {size} | output cold / warm | {d.cold_output} / {d.warm_output} "
+            f"| {'n/a' if r is None else f'{r.cold_output} / {r.warm_output}'} | | |",
+        ]
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        action="append",
+        help="FEEDSxENTRIES (repeatable; default 200x11 and 200x50)",
+    )
+    parser.add_argument("--no-rss2email", action="store_true", help="time digest alone")
+    parser.add_argument(
+        "--r2e-venv", type=Path, default=DEFAULT_R2E_VENV, help="where rss2email is installed"
+    )
+    parser.add_argument("--profile", type=Path, help="also profile a cold build of the last size into FILE")
+    args = parser.parse_args(argv)
+    sizes = args.size or [parse_size(s) for s in DEFAULT_SIZES]
+    r2e = None if args.no_rss2email else ensure_rss2email(args.r2e_venv)
+    workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
+    try:
+        results = [measure(feeds, entries, r2e, workdir) for feeds, entries in sizes]
+        print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(table(results))
+        for result in results:
+            size = f"{result.feeds}x{result.entries}"
+            print(f"{size}: the server answered {result.not_modified} of digest's warm requests with 304")
+        if args.profile:
+            feeds, entries = sizes[-1]
+            with FeedServer(documents(feeds, entries)) as server:
+                folder = workdir / "profile"
+                folder.mkdir()
+                profile_cold_build(folder, server.urls(), args.profile)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
