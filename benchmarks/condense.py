@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +35,7 @@ from digest.condense import get_condenser
 from digest.config import CondenseConfig
 from digest.extract import extract
 from digest.ingest import text_to_html
-from digest.text import content_words, split_sentences
+from digest.text import centrality, split_sentences
 from digest.types import Entry, Story
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval-dev"
@@ -100,39 +98,15 @@ def textrank(text: str, count: int) -> str:
     sentences = [s for p in text.split("\n\n") for s in split_sentences(" ".join(p.split())) if s.strip()]
     if not sentences:
         return ""
-    bags = [Counter(content_words(s)) for s in sentences]
-    frequency = Counter(word for bag in bags for word in bag)
-    total = len(sentences)
-    vectors = []
-    for bag in bags:
-        weights = {w: tf * math.log((1 + total) / (1 + frequency[w])) + tf for w, tf in bag.items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        vectors.append({w: v / norm for w, v in weights.items()})
-    similarity = [
-        [sum(v * b.get(w, 0.0) for w, v in a.items()) if i != j else 0.0 for j, b in enumerate(vectors)]
-        for i, a in enumerate(vectors)
-    ]
-    scores = pagerank(similarity)
+    scores = centrality(sentences)
     chosen: list[int] = []
     words = 0
-    for index in sorted(range(total), key=lambda i: -scores[i]):
+    for index in sorted(range(len(sentences)), key=lambda i: -scores[i]):
         chosen.append(index)
         words += len(sentences[index].split())
         if words >= count:
             break
     return first_words(" ".join(sentences[i] for i in sorted(chosen)), count)
-
-
-def pagerank(weights: Sequence[Sequence[float]], damping: float = 0.85, rounds: int = 50) -> list[float]:
-    size = len(weights)
-    out = [sum(row) or 1.0 for row in weights]
-    scores = [1.0 / size] * size
-    for _ in range(rounds):
-        scores = [
-            (1 - damping) / size + damping * sum(weights[j][i] / out[j] * scores[j] for j in range(size))
-            for i in range(size)
-        ]
-    return scores
 
 
 def main(argv: Sequence[str] | None = None) -> int:

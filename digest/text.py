@@ -18,11 +18,20 @@ model, so it is fast, offline and deterministic:
 
 Every sentence returned is a verbatim slice of the (white-space normalised)
 input, which lets condensers promise that their output quotes the source.
+
+Centrality (``centrality``) is TextRank's: texts are TF-IDF vectors of their
+content words (smoothed idf, ``log((1 + n) / (1 + df)) + 1``, unit length),
+joined by edges weighted with their cosine, and ranked by PageRank (damping
+0.85) on that weighted graph. The graph is built through an inverted index
+of words, so only texts that share a word are ever compared.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 
 _SPACE = re.compile(r"\s+")
 WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-'’.][0-9A-Za-zÀ-ÖØ-öø-ÿ]+)*")
@@ -168,3 +177,66 @@ def _join_open_quotes(pieces: list[str], text: str) -> list[str]:
             merged.append(current)
             index += taken
     return merged
+
+
+# --- centrality --------------------------------------------------------------------------------
+
+#: PageRank stops once no score moves by more than this, or after PAGERANK_ROUNDS rounds.
+PAGERANK_TOLERANCE = 1e-7
+PAGERANK_ROUNDS = 50
+
+
+def tfidf_vectors(documents: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+    """Unit-length TF-IDF vectors (smoothed idf) of word lists, one per document ({} when it has no word)."""
+    document_frequency: Counter[str] = Counter(word for document in documents for word in set(document))
+    count = len(documents)
+    vectors: list[dict[str, float]] = []
+    for document in documents:
+        weights = {
+            word: tf * (math.log((1 + count) / (1 + document_frequency[word])) + 1.0)
+            for word, tf in Counter(document).items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        vectors.append({word: w / norm for word, w in weights.items()} if norm else {})
+    return vectors
+
+
+def similarity_graph(vectors: Sequence[Mapping[str, float]]) -> list[dict[int, float]]:
+    """The cosine of every two vectors that share a word, as adjacency maps (no edge to itself)."""
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for index, vector in enumerate(vectors):
+        for word, weight in vector.items():
+            postings[word].append((index, weight))
+    graph: list[dict[int, float]] = [defaultdict(float) for _ in vectors]
+    for entries in postings.values():
+        for position, (first, first_weight) in enumerate(entries):
+            for second, second_weight in entries[position + 1 :]:
+                product = first_weight * second_weight
+                graph[first][second] += product
+                graph[second][first] += product
+    return [dict(edges) for edges in graph]
+
+
+def pagerank(graph: Sequence[Mapping[int, float]], damping: float = 0.85) -> list[float]:
+    """PageRank on a weighted graph of adjacency maps; a node without edges keeps only the base share."""
+    size = len(graph)
+    if not size:
+        return []
+    out_weight = [sum(edges.values()) or 1.0 for edges in graph]
+    scores = [1.0 / size] * size
+    for _ in range(PAGERANK_ROUNDS):
+        updated = [(1 - damping) / size] * size
+        for node, edges in enumerate(graph):
+            share = damping * scores[node] / out_weight[node]
+            for neighbour, weight in edges.items():
+                updated[neighbour] += weight * share
+        moved = max(abs(a - b) for a, b in zip(updated, scores, strict=True))
+        scores = updated
+        if moved < PAGERANK_TOLERANCE:
+            break
+    return scores
+
+
+def centrality(texts: Sequence[str]) -> list[float]:
+    """How central each text is among ``texts`` (TextRank: PageRank over their TF-IDF cosine graph)."""
+    return pagerank(similarity_graph(tfidf_vectors([content_words(t) for t in texts])))
