@@ -69,6 +69,8 @@ class CondenseConfig(Model):
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     timeout: float = Field(default=60, gt=0)
+    #: The longest answer asked of the model; a small model on a CPU needs a smaller budget to finish.
+    max_tokens: int = Field(default=2048, gt=0)
 
 
 class UnsubscribeConfig(Model):

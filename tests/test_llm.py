@@ -113,8 +113,9 @@ class ChatServer:
         self.httpd.server_close()
 
 
-def completion(content: str) -> str:
-    return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+def completion(content: str, finish_reason: str = "stop") -> str:
+    message = {"role": "assistant", "content": content}
+    return json.dumps({"choices": [{"index": 0, "message": message, "finish_reason": finish_reason}]})
 
 
 @pytest.fixture
@@ -151,7 +152,12 @@ def test_a_grounded_answer_is_used(chat: Any) -> None:
     assert request["path"] == "/v1/chat/completions"
     assert request["body"]["model"] == "tiny"
     assert request["body"]["response_format"]["type"] == "json_schema"
-    assert "Castel Harbour" in request["body"]["messages"][1]["content"]
+    assert request["body"]["max_tokens"] > 0
+    # One user turn carrying instructions and sources: Gemma's chat format drops a system message.
+    [message] = request["body"]["messages"]
+    assert message["role"] == "user"
+    assert "Castel Harbour" in message["content"]
+    assert "Never add a name, number or quote" in message["content"]
 
 
 def test_the_answer_is_cached_so_a_rebuild_asks_nothing(chat: Any, tmp_path: Path) -> None:
@@ -278,3 +284,110 @@ def test_a_build_records_each_rejection_in_the_issue_report(chat: Any, tmp_path:
     assert "invented quote" in data["report"][0]
     assert "invented quote" in result.stderr
     assert len(server.requests) == 1
+
+
+# --- what Gemma 3 270M really wrote (on llama.cpp's server), retold with this test's article -------------
+
+
+def edited(**changes: Any) -> dict[str, Any]:
+    """GOOD with its lede, a section's answer or a question replaced."""
+    answer: dict[str, Any] = json.loads(json.dumps(GOOD))
+    if "lede" in changes:
+        answer["lede"] = changes["lede"]
+    if "answer" in changes:
+        answer["sections"][1]["answer"] = changes["answer"]
+    if "question" in changes:
+        answer["sections"][1]["question"] = changes["question"]
+    return answer
+
+
+def reply(answer: dict[str, Any]) -> Callable[[dict[str, Any]], tuple[int, str]]:
+    return lambda body: (200, completion(json.dumps(answer)))
+
+
+COPIED_LEDE = " ".join(ARTICLE[:2])
+REOPENED = "The Castel Harbour bridge reopened to traffic on Tuesday, six months after engineers"
+LOOPING_UNTIL_CUT_OFF = '{"lede": [' + '"The Castel Harbour bridge reopened to traffic.", ' * 12
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "reason"),
+    [
+        # It copied the article's opening until the string's length bound cut it off mid-word.
+        (reply(edited(lede=[COPIED_LEDE[:200]])), "unfinished paragraph", "breaks off"),
+        # It took the prompt's example questions for its own.
+        (reply(edited(question="What does the council say?")), "off-topic question", "council"),
+        # It wrote out the instructions as the answer.
+        (
+            reply(edited(answer=["Use only facts stated in the articles. Reply with the JSON object only."])),
+            "echoed instructions",
+            "the prompt's words",
+        ),
+        # Empty strings where the answers go, or one word.
+        (reply(edited(answer=["", " ", " "])), "empty answer", "empty"),
+        (reply(edited(lede=["lede"])), "empty answer", "nothing to say"),
+        # Digits that never stop, inside a string.
+        (reply(edited(answer=["The bridge cost 31000000000000000000 pounds."])), "loop", "over and over"),
+        # The same sentence again with a word changed.
+        (
+            reply(edited(answer=[f"{REOPENED} closed it.", f"{REOPENED} shut it."])),
+            "loop",
+            "repeated sentence",
+        ),
+        # A number of the article put on something else.
+        (reply(edited(answer=["The repair cost 64 million pounds."])), "number out of context", "64"),
+        # A name that is only part of a word of the article.
+        (reply(edited(answer=["Engineer Cas said the bridge reopened on Tuesday."])), "invented name", "Cas"),
+        # Sections repeated until max_tokens ran out: cut off, and the loop named.
+        (lambda body: (200, completion(LOOPING_UNTIL_CUT_OFF, "length")), "loop", "max_tokens"),
+        (lambda body: (200, completion('{"lede": ["The Castel Harbour', "length")), "too long", "max_tokens"),
+    ],
+)
+def test_what_a_small_model_really_does_is_refused(
+    chat: Any, answer: Callable[[dict[str, Any]], tuple[int, str]], kind: str, reason: str
+) -> None:
+    backend = condenser(chat(answer))
+    briefing = backend.condense(story(), ZoneInfo("UTC"))
+    assert briefing == get_condenser(CondenseConfig()).condense(story(), ZoneInfo("UTC"))
+    [rejection] = backend.report
+    assert rejection.kind == kind
+    assert reason in rejection.reason
+
+
+def test_a_line_break_inside_a_string_is_tolerated(chat: Any) -> None:
+    # The model writes raw line breaks in strings; strict JSON refuses them, the guard judges the text.
+    content = json.dumps(GOOD).replace("six months after", "six months\nafter").replace("\\n", "\n")
+    assert "\n" in content
+    backend = condenser(chat(lambda body: (200, completion(content))))
+    briefing = backend.condense(story(), ZoneInfo("UTC"))
+    assert backend.report == []
+    assert briefing is not None and "six months after" in briefing.lede[0]
+
+
+def test_a_server_that_refuses_json_schema_is_asked_with_json_object_from_then_on(chat: Any) -> None:
+    # llama-cpp-python's server knows only {"type": "json_object", "schema": ...}, and says so with HTTP 500.
+    def llama_cpp_python(body: dict[str, Any]) -> tuple[int, str]:
+        if body["response_format"]["type"] != "json_object":
+            return 500, '{"error": "Input should be \'text\' or \'json_object\'"}'
+        return 200, completion(json.dumps(GOOD))
+
+    server = chat(llama_cpp_python)
+    backend = condenser(server)
+    assert backend.condense(story(), ZoneInfo("UTC")) is not None
+    assert backend.condense(story(), ZoneInfo("UTC")) is not None
+    assert backend.report == []
+    modes = [r["body"]["response_format"]["type"] for r in server.requests]
+    assert modes == ["json_schema", "json_object", "json_object"]
+    # Its grammar bounds every string, so a looping model moves on instead of spending every token.
+    schema = server.requests[1]["body"]["response_format"]["schema"]
+    assert schema["properties"]["lede"]["items"]["maxLength"] > 0
+
+
+@pytest.mark.parametrize(
+    "question", ["Why did the bridge close?", "Who pays for the repairs?", "What happens next?"]
+)
+def test_a_question_in_its_own_words_about_the_story_is_accepted(chat: Any, question: str) -> None:
+    backend = condenser(chat(reply(edited(question=question))))
+    briefing = backend.condense(story(), ZoneInfo("UTC"))
+    assert backend.report == []
+    assert briefing is not None and briefing.sections[1].question == question
