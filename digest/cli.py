@@ -23,10 +23,7 @@ import click
 from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, load_config
 from digest.errors import DigestError, UsageError
-from digest.issuejson import briefing_to_dict
 from digest.logs import LOG_FORMATS, JsonFormatter, fields
-from digest.render import render_briefings_text
-from digest.render.templates import environment
 from digest.state import State, state_url
 
 log = logging.getLogger("digest")
@@ -255,6 +252,11 @@ def condense_command(
     fetch_settings, edition = condense_settings(config_path, edition_name)
     clock = parse_instant(now, "--now") if now else datetime.now(UTC)
     briefings, briefly = pipeline.condense_inputs(targets, fetch_settings, edition, clock, title)
+    # Imported here, not at the top: `digest build` with nothing new must not pay for them (issue 8).
+    from digest.issuejson import briefing_to_dict
+    from digest.render import render_briefings_text
+    from digest.render.templates import environment
+
     for item in briefly:
         log.warning(
             "%s: too short for a briefing; in a digest it would go to Briefly", item.headline or item.url

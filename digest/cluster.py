@@ -16,10 +16,21 @@ Method:
    judge), or the texts are near copies (cosine >= 0.7) with related titles
    (Jaccard >= 0.25).
 4. Comparing every pair would be quadratic, so candidates are blocked by an
-   inverted index of title words: each article is compared only with the
-   articles that share one of its three rarest title words, and words that
-   appear in too many titles are not used for blocking at all. Two articles
-   that are the same story share most title words, so they share a rare one.
+   inverted index of title word *pairs*. Every rule above needs a title
+   Jaccard of at least 0.25, and two titles of three or more content words
+   each that reach it share at least two words (one shared word gives at most
+   1/5). So an article is indexed under the pairs of its five rarest title
+   words (rarest in this batch of titles) and compared only with the earlier
+   articles under one of those pairs. Two titles that differ in at most three
+   rarer words each share a pair there: both hold the two rarest words they
+   share among their five rarest. Titles of one or two words, which can match
+   sharing a single word, are indexed by single words and compared with
+   titles of at most four words (longer ones cannot reach 0.25 with one
+   shared word). Words in too many titles (over 5 x sqrt(n), at least 50)
+   are not used for blocking, nor are pairs in over sqrt(n) titles (at least
+   20): the words of a headline pattern ("spending plan passes") recur
+   together in every story of its kind. At 10,000 articles single-word
+   blocks gave about 150 candidates an article; pairs give about eight.
 5. Matches are joined with union-find (so matching is transitive). In each
    story the lead is the article with the most words (ties: the earliest
    published, then the first seen); the others follow in input order.
@@ -29,6 +40,7 @@ Method:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -49,8 +61,12 @@ COPY_TITLE_JACCARD = 0.25
 TEXT_PREFIX_WORDS = 100
 #: Below this many content words a text cannot contradict a title match.
 MIN_JUDGEABLE_WORDS = 15
-#: The rarest title words of an article used to find candidates.
-BLOCKING_WORDS = 3
+#: The rarest title words of an article whose pairs find its candidates.
+BLOCKING_WORDS = 5
+#: Titles of at most this many content words can match another sharing one word (1/4 >= 0.25)...
+SHORT_TITLE = 2
+#: ...but only a title of at most this many: 1 / (2 + 5 - 1) < 0.25.
+SMALL_TITLE = 4
 
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "ref", "ref_src", "mc_cid", "mc_eid"})
 
@@ -129,16 +145,16 @@ def _join_same_urls(articles: list[Article], groups: _UnionFind) -> None:
 
 def _join_similar(articles: list[Article], groups: _UnionFind) -> None:
     titles = [frozenset(content_words(a.entry.title)) for a in articles]
-    vectors = _tfidf_vectors([_text_prefix(a) for a in articles])
+    texts = _TfIdf([_text_prefix(a) for a in articles])
+    window = TIME_WINDOW.total_seconds()
+    stamps = [a.entry.published.timestamp() for a in articles]
     for first, second in _candidate_pairs(titles):
-        if groups.find(first) == groups.find(second):
-            continue
-        if abs(articles[first].entry.published - articles[second].entry.published) > TIME_WINDOW:
+        if abs(stamps[first] - stamps[second]) > window:
             continue
         title_similarity = _jaccard(titles[first], titles[second])
-        if title_similarity < COPY_TITLE_JACCARD:
+        if title_similarity < COPY_TITLE_JACCARD or groups.find(first) == groups.find(second):
             continue
-        first_vector, second_vector = vectors[first], vectors[second]
+        first_vector, second_vector = texts.vector(first), texts.vector(second)
         text_similarity = _cosine(first_vector, second_vector)
         judgeable = min(len(first_vector), len(second_vector)) >= MIN_JUDGEABLE_WORDS
         if (
@@ -153,23 +169,45 @@ def _join_similar(articles: list[Article], groups: _UnionFind) -> None:
 
 
 def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
-    """Pairs of articles sharing one of their rarest title words, each pair once, in a stable order."""
+    """Pairs of articles sharing a pair of their rarest title words (or, for titles of one or two
+    words, one word), each pair once, in a stable order."""
     frequency: Counter[str] = Counter(word for title in titles for word in title)
     # A word in more titles than this says little about the story and would make blocks huge.
     too_common = max(50, int(math.sqrt(len(titles)) * 5))
-    index: dict[str, list[int]] = defaultdict(list)
-    for position, title in enumerate(titles):
-        rare = sorted((w for w in title if frequency[w] <= too_common), key=lambda w: (frequency[w], w))
-        # Pairs are made per article rather than gathered and sorted at the end: at 10,000 titles
-        # there are millions, and the stories that come out do not depend on the order of the pairs.
+    rare_words = [
+        sorted((w for w in title if frequency[w] <= too_common), key=lambda w: (frequency[w], w))
+        for title in titles
+    ]
+    # Sorted by one global order, so two titles name a shared pair by the same tuple.
+    all_pairs = [list(itertools.combinations(rare[:BLOCKING_WORDS], 2)) for rare in rare_words]
+    pair_frequency: Counter[tuple[str, str]] = Counter(pair for pairs in all_pairs for pair in pairs)
+    # Two words of one headline pattern ("spending plan passes") recur in every story of that
+    # kind: such a pair would put hundreds of unrelated stories in one block.
+    pair_too_common = max(20, int(math.sqrt(len(titles))))
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    #: Single-word blocks: titles of at most SHORT_TITLE words, and of at most SMALL_TITLE words.
+    by_word_short: dict[str, list[int]] = defaultdict(list)
+    by_word_small: dict[str, list[int]] = defaultdict(list)
+    for position, (title, rare) in enumerate(zip(titles, rare_words, strict=True)):
+        pairs = [pair for pair in all_pairs[position] if pair_frequency[pair] <= pair_too_common]
         earlier: set[int] = set()
-        for word in rare[:BLOCKING_WORDS]:
-            earlier.update(index[word])
+        for pair in pairs:
+            earlier.update(by_pair[pair])
+        if len(title) <= SMALL_TITLE:
+            single_words_of = by_word_small if len(title) <= SHORT_TITLE else by_word_short
+            for word in rare:
+                earlier.update(single_words_of[word])
+        # Pairs are made per article rather than gathered and sorted at the end: the stories that
+        # come out do not depend on the order of the pairs.
         for other in sorted(earlier):
             yield other, position
-        # Every usable word is indexed, so a later article finds this one by any of its rare words.
-        for word in rare:
-            index[word].append(position)
+        for pair in pairs:
+            by_pair[pair].append(position)
+        if len(title) <= SMALL_TITLE:
+            for word in rare:
+                by_word_small[word].append(position)
+                if len(title) <= SHORT_TITLE:
+                    by_word_short[word].append(position)
 
 
 def _text_prefix(article: Article) -> list[str]:
@@ -181,28 +219,32 @@ def _text_prefix(article: Article) -> list[str]:
     return text_words[:TEXT_PREFIX_WORDS]
 
 
-def _tfidf_vectors(documents: list[list[str]]) -> list[dict[str, float]]:
-    """Unit-length TF-IDF vectors (smoothed idf), one per document."""
-    document_frequency: Counter[str] = Counter(word for document in documents for word in set(document))
-    count = len(documents)
-    vectors: list[dict[str, float]] = []
-    for document in documents:
-        weights = {
-            word: tf * (math.log((1 + count) / (1 + document_frequency[word])) + 1.0)
-            for word, tf in Counter(document).items()
-        }
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        vectors.append({word: w / norm for word, w in weights.items()} if norm else {})
-    return vectors
+class _TfIdf:
+    """Unit-length TF-IDF vectors (smoothed idf) of documents, each made when first asked for:
+    most articles share no title words with another and are never compared."""
+
+    def __init__(self, documents: list[list[str]]) -> None:
+        self._documents = documents
+        frequency = Counter(word for document in documents for word in set(document))
+        count = len(documents)
+        self._idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
+        self._vectors: dict[int, dict[str, float]] = {}
+
+    def vector(self, index: int) -> dict[str, float]:
+        vector = self._vectors.get(index)
+        if vector is None:
+            idf = self._idf
+            weights = {word: tf * idf[word] for word, tf in Counter(self._documents[index]).items()}
+            norm = math.sqrt(sum(w * w for w in weights.values()))
+            vector = {word: w / norm for word, w in weights.items()} if norm else {}
+            self._vectors[index] = vector
+        return vector
 
 
 def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(first) > len(second):
-        first, second = second, first
-    # Most candidate pairs share few words: skip the others without a lookup and a product each
-    # (a missing word adds 0.0, so the sum is the same, in the same order).
-    shared = first.keys() & second.keys()
-    return sum(weight * second[word] for word, weight in first.items() if word in shared)
+    # Only the shared words add anything, and most candidate pairs share few. fsum rounds the
+    # exact sum once, so the set's arbitrary order cannot change the result.
+    return math.fsum(first[word] * second[word] for word in first.keys() & second.keys())
 
 
 def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:

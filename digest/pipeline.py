@@ -21,23 +21,25 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from digest import assemble, cluster, condense, extract, ingest, issuejson, output, unsubscribe
-from digest import subscribers as subscriber_file
+from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
-from digest.deliver import Deliverer, Outcome, Outgoing, get_deliverer
-from digest.deliver.message import MessageMaker, Personal, load_dkim
 from digest.errors import DigestError, OutputError, UsageError
-from digest.render import render_archive, render_email_html, render_issue, render_text
-from digest.render.pdf import start_worker as start_pdf_worker
-from digest.render.templates import environment
 from digest.state import IssueRecord, State
 from digest.types import Briefing, BrieflyItem, Entry, FeedResult, Issue, Source, Story
+
+# The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
+# the functions that use them: a build whose every source answers 304 needs none of them, and
+# importing them all would take half of its one-second budget (issue 8).
+if TYPE_CHECKING:
+    from digest.condense import Condenser
+    from digest.deliver import Deliverer, Outcome
+    from digest.deliver.message import MessageMaker
+    from digest.subscribers import Subscriber
 
 log = logging.getLogger("digest")
 
@@ -93,12 +95,16 @@ def build_edition(
 
     results = fetch(config, edition, state, now, on_feed)
     entries = new_entries(results, edition.name, state, now, window)
-    if entries:
-        # The PDF renderer's child (Python and WeasyPrint: about a second) starts now, on the other
-        # core, while this process extracts, clusters and condenses.
-        start_pdf_worker()
+    if not entries:
+        return BuildResult(edition=edition.name, path=None, issue=None, reason="nothing new")
+    from digest import cluster, condense, extract
+    from digest.render.pdf import start_worker as start_pdf_worker
+
+    # The PDF renderer's child (Python and WeasyPrint: about a second) starts now, on the other
+    # core, while this process extracts, clusters and condenses.
+    start_pdf_worker()
     entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
-    stories = assemble.rank(cluster.cluster([extract.extract(e) for e in entries]))
+    stories = assemble.rank(cluster.cluster(extract.extract_all(entries)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 
@@ -190,9 +196,11 @@ def condense_cache(config: Config) -> Path:
 
 
 def condense_stories(
-    stories: Sequence[Story], edition: EditionConfig, tz: tzinfo, condenser: condense.Condenser
+    stories: Sequence[Story], edition: EditionConfig, tz: tzinfo, condenser: Condenser
 ) -> tuple[list[Briefing], list[BrieflyItem], list[Story]]:
     """Condense in rank order until max_stories briefings; too-short stories go to Briefly."""
+    from digest.condense import briefly_item
+
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
     for position, story in enumerate(stories):
@@ -200,7 +208,7 @@ def condense_stories(
             return briefings, briefly, list(stories[position:])
         briefing = condenser.condense(story, tz)
         if briefing is None:
-            briefly.append(condense.briefly_item(story))
+            briefly.append(briefly_item(story))
         else:
             briefings.append(briefing)
     return briefings, briefly, []
@@ -220,6 +228,10 @@ def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
 
 def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path) -> Path:
     """Render every output of the issue in memory, then move the finished folder into place."""
+    from digest import output
+    from digest.render import render_issue
+    from digest.render.templates import environment
+
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
     sender = edition.delivery.from_ if edition.delivery else None
@@ -229,6 +241,10 @@ def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Pat
 
 def write_archive(config: Config, edition: EditionConfig, edition_dir: Path) -> None:
     """The edition's index.html and feed.xml, from every issue folder on disk."""
+    from digest import output
+    from digest.render import render_archive
+    from digest.render.templates import environment
+
     env = environment(theme_dir(config, edition))
     index_html, feed_xml = render_archive(output.read_issues(edition_dir), edition, env)
     output.replace_files(edition_dir, {"index.html": index_html, "feed.xml": feed_xml})
@@ -240,6 +256,10 @@ def theme_dir(config: Config, edition: EditionConfig) -> Path | None:
 
 def render_again(config: Config, edition: EditionConfig, issue_dir: Path) -> Issue:
     """Render every output of an issue folder again from its (edited) issue.json."""
+    from digest import issuejson, output
+    from digest.render import render_issue
+    from digest.render.templates import environment
+
     issue = issuejson.load(issue_dir / "issue.json")
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
@@ -257,6 +277,8 @@ def condense_inputs(
     title: str | None,
 ) -> tuple[list[Briefing], list[BrieflyItem]]:
     """Files or URLs -> briefings, for ``digest condense``; stories about one event are merged."""
+    from digest import cluster, condense, extract
+
     entries: list[Entry] = []
     for target in targets:
         for entry in ingest.read_inputs(target, fetch_settings, now):
@@ -342,6 +364,11 @@ def send_issue(
     which writes the messages to ``issue_dir/outbox/`` instead). ``deliverer`` replaces the
     configured backend (tests use it to shorten the retry delays).
     """
+    from digest import issuejson, unsubscribe
+    from digest import subscribers as subscriber_file
+    from digest.deliver import Outgoing, get_deliverer
+    from digest.deliver.message import Personal
+
     delivery = edition.delivery
     if delivery is None:
         raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
@@ -355,14 +382,14 @@ def send_issue(
     active = [s for s in roster.subscribers if s.address not in suppressed]
     todo = [s for s in active if s.address not in done]
 
-    def wants_pdf(subscriber: subscriber_file.Subscriber) -> bool:
+    def wants_pdf(subscriber: Subscriber) -> bool:
         return delivery.attach_pdf if subscriber.pdf is None else subscriber.pdf
 
     maker = message_maker(
         config, edition, issue, issue_dir, now or datetime.now(UTC), pdf=any(wants_pdf(s) for s in todo)
     )
 
-    def outgoing(subscriber: subscriber_file.Subscriber) -> Outgoing:
+    def outgoing(subscriber: Subscriber) -> Outgoing:
         token = signer.token(edition.name, subscriber.address)
         mailto = delivery.unsubscribe.mailto
         personal = Personal(
@@ -411,6 +438,11 @@ def message_maker(
     config: Config, edition: EditionConfig, issue: Issue, issue_dir: Path, now: datetime, *, pdf: bool
 ) -> MessageMaker:
     """Render and inline the issue's bodies once, with the bare unsubscribe endpoint in place of each link."""
+    from digest import unsubscribe
+    from digest.deliver.message import MessageMaker, load_dkim
+    from digest.render import render_email_html, render_text
+    from digest.render.templates import environment
+
     assert edition.delivery is not None
     delivery = edition.delivery
     env = environment(theme_dir(config, edition))
@@ -435,6 +467,9 @@ def message_maker(
 
 def issue_subject(issue_dir: Path, issue: Issue) -> str:
     """The Subject the build gave the issue (in its issue.eml), else the issue's title."""
+    from email.parser import BytesHeaderParser
+    from email.policy import default as default_policy
+
     try:
         with (issue_dir / "issue.eml").open("rb") as file:
             subject = BytesHeaderParser(policy=default_policy).parse(file)["Subject"]

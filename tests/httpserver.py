@@ -42,6 +42,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard library listens with a backlog of 5: a client opening 16 connections at once
+    # (ingest's fetch pool) would see SYNs dropped and retried a second later, a delay no real
+    # server imposes.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request as the server received it."""
@@ -94,8 +102,7 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[RecordedRequest] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             # A short poll interval makes leaving the ``with`` block (shutdown) quick.
             target=self._httpd.serve_forever,

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digest import feedparse, ingest
+from digest import extract, feedparse, ingest
+from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
 from digest.types import Source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,3 +182,63 @@ def test_the_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
     assert "| 3 x 2 " in done.stdout and "cold wall time" in done.stdout
     assert "1 issue" in done.stdout and "/ no issue" in done.stdout
     assert "answered 3 of digest's warm requests with 304" in done.stdout
+
+
+# --- what makes builds fast must not change what they build ------------------------------------------
+
+
+def test_extraction_shared_with_a_second_process_gives_the_same_articles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entries = [
+        entry
+        for document in feeds.documents(4, 5, now=NOW)
+        for entry in ingest.parse_feed(document.body, SOURCE, NOW, "application/rss+xml")[1]
+    ]
+    # Small chunks and no minimum: both processes get some of these 20 entries.
+    monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(extract, "PARALLEL_CHUNK", 3)
+    shared = extract.extract_all(entries)
+    assert shared == [extract.extract(entry) for entry in entries]
+    assert [a.entry.id for a in shared] == [e.id for e in entries]
+
+
+def test_a_pdf_abandoned_half_way_leaves_a_renderer_that_works(tmp_path: Path) -> None:
+    info = PdfInfo(title="Background", author="Bench", created=NOW)
+    with pdf_in_background("<p>Never collected</p>", tmp_path, info):
+        pass  # an error here (a template failing after the PDF started) leaves without the result
+    with pdf_in_background("<p>Collected in the background</p>", tmp_path, info) as pending:
+        pdf = pending.result()
+    assert pdf.startswith(b"%PDF-")
+    assert render_pdf("<p>And in the foreground</p>", tmp_path, info).startswith(b"%PDF-")
+
+
+#: Printed by the child below: every module a build with nothing new imported.
+WARM_BUILD = """
+import sys
+from digest.cli import main
+main(sys.argv[1:], standalone_mode=False)
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_build_with_nothing_new_imports_no_later_stage(tmp_path: Path) -> None:
+    served = feeds.documents(3, 2, now=NOW)
+    with feeds.FeedServer(served) as server:
+        config = tmp_path / "feeds.yaml"
+        sources = "".join(f"      - url: {url}\n" for url in server.urls())
+        config.write_text(
+            f"editions:\n  bench:\n    title: Bench\n    lookback: all\n    sources:\n{sources}"
+        )
+        command = [sys.executable, "-c", WARM_BUILD, "build", "--config", str(config)]
+        cold = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert cold.returncode == 0, cold.stderr
+        warm = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert warm.returncode == 0, warm.stderr
+        assert server.not_modified == 3
+    cold_modules = set(cold.stdout.split())
+    warm_modules = set(warm.stdout.split())
+    later = {"digest.extract", "digest.cluster", "digest.condense", "digest.render", "digest.render.pdf"}
+    later |= {"jinja2", "premailer", "weasyprint", "lxml", "feedparser"}
+    assert later - {"weasyprint"} <= cold_modules, "the cold build is what makes the check meaningful"
+    assert not later & warm_modules

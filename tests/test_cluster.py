@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.cluster import canonical_url, cluster
+from digest.cluster import _candidate_pairs, canonical_url, cluster
 from digest.extract import extract
 from digest.types import Article, Entry
 
@@ -159,3 +159,32 @@ def test_two_thousand_articles_cluster_into_their_stories() -> None:
     stories = cluster(articles)
     assert len(stories) == 1000
     assert all({i.split("-")[0] for i in s.entry_ids} == {s.id.split("-")[0]} for s in stories)
+
+
+def test_a_one_word_overlap_joins_short_titles_of_copied_texts() -> None:
+    # Two and three content words sharing one: Jaccard 1/4, the least any rule accepts. Titles this
+    # short share no pair of words, so only the single-word blocks can bring them together.
+    short = article("short", "Kell ferry", FERRY_TEXT, feed="Feed A")
+    longer = article("longer", "Northpoint harbour ferry", FERRY_TEXT, feed="Feed B")
+    stories = cluster([short, longer])
+    assert [sorted(s.entry_ids) for s in stories] == [["longer", "short"]]
+
+
+def test_long_titles_sharing_one_word_are_never_compared() -> None:
+    titles = [
+        frozenset({"ferry", "kell", "resumes", "service", "storm"}),
+        frozenset({"ferry", "budget", "council", "approves", "hiring"}),
+        frozenset({"ferry", "kell", "resumes", "pier", "repairs"}),
+    ]
+    # The first and third share three words (a pair among their rarest); the second shares one
+    # word with each, too little for any rule with five-word titles.
+    assert list(_candidate_pairs(titles)) == [(0, 2)]
+
+
+def test_a_headline_pattern_shared_by_many_stories_does_not_block_them_together() -> None:
+    # 30 stories of one kind: "<town> spending plan passes <number>"; only the town and the
+    # number tell them apart. The pattern's words are not common enough to be left out of
+    # blocking (at most 50 titles each), but their pairs, in every title, must not make blocks.
+    titles = [frozenset({f"town{n}", "spending", "plan", "passes", f"n{n}"}) for n in range(30)]
+    titles.append(frozenset({"town7", "spending", "plan", "passes", "n7", "again"}))
+    assert list(_candidate_pairs(titles)) == [(7, 30)]

@@ -19,6 +19,10 @@ Python chooses templates and hands them data; all presentation is in
 
 Template errors (a broken theme, a misspelt variable) raise RenderError
 naming the template, before anything is written.
+
+The PDF takes seconds where the rest takes a fraction of one, so
+``render_issue`` hands briefing.html to the PDF renderer's child first and
+renders the other files while the child works (``pdf.pdf_in_background``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from digest.output import newest_first
 from digest.render.fit import fit_email
 from digest.render.inline import inline_css
 from digest.render.mime import build_message
-from digest.render.pdf import PdfInfo, render_pdf
+from digest.render.pdf import PdfInfo, pdf_in_background
 from digest.render.templates import environment, oneline, template_folders
 from digest.types import Briefing, Issue, Links, Rendered
 
@@ -107,13 +111,37 @@ def render_issue(
 ) -> Rendered:
     """Every file of the issue's folder. ``sender`` defaults to the edition's delivery address."""
     title = _title(issue, env)
-    text = render_text(issue, links, env)
-    email_html = render_email_html(issue, links, env, edition.base_url)
     briefing_html = _render(env, "briefing.html", issue=issue, links=links, title=title)
     folders = template_folders(env)
     info = PdfInfo(title=title, author=oneline(issue.title), created=issue.built_at)
-    pdf = render_pdf(briefing_html, folders[0], info, roots=folders[1:], images=edition.images)
+    # The PDF is the slowest file by far (seconds, in the renderer's child process): it is
+    # started first, and everything else is rendered here meanwhile (issue 8).
+    with pdf_in_background(briefing_html, folders[0], info, roots=folders[1:], images=edition.images) as pdf:
+        text = render_text(issue, links, env)
+        email_html = render_email_html(issue, links, env, edition.base_url)
+        message = _preview_message(issue, edition, env, title, text, email_html, sender)
+        issue_json = issuejson.dumps(issue)
+        briefing_pdf = pdf.result()
+    return Rendered(
+        issue_json=issue_json,
+        issue_txt=text.encode("utf-8"),
+        email_html=email_html.encode("utf-8"),
+        briefing_html=briefing_html.encode("utf-8"),
+        briefing_pdf=briefing_pdf,
+        issue_eml=message,
+    )
 
+
+def _preview_message(
+    issue: Issue,
+    edition: EditionConfig,
+    env: jinja2.Environment,
+    title: str,
+    text: str,
+    email_html: str,
+    sender: str | None,
+) -> bytes:
+    """issue.eml: the whole message, for a mail client's preview."""
     if sender is None:
         default_sender = formataddr((edition.title, "digest@localhost"))
         sender = edition.delivery.from_ if edition.delivery else default_sender
@@ -131,14 +159,7 @@ def render_issue(
         message_id_domain=domain,
         headers={"Message-ID": message_id},
     )
-    return Rendered(
-        issue_json=issuejson.dumps(issue),
-        issue_txt=text.encode("utf-8"),
-        email_html=email_html.encode("utf-8"),
-        briefing_html=briefing_html.encode("utf-8"),
-        briefing_pdf=pdf,
-        issue_eml=message.as_bytes(),
-    )
+    return message.as_bytes()
 
 
 def render_archive(

@@ -43,7 +43,8 @@ come back with the result and are logged here.
 Only the child imports WeasyPrint (pdfwrite.py holds the fetcher and the
 writing), so a process that renders no PDF never pays for the import, and a
 build can start the child early (``start_worker``) so that its start overlaps
-the work before the first render.
+the work before the first render, and hand it a job and go on working until it
+needs the PDF (``pdf_in_background``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -142,16 +144,19 @@ class _Worker:
             env={**os.environ, "PYTHONPATH": path},
         )
 
-    def run(self, job: Job, time_limit: float) -> tuple[str, bytes | str, list[str]]:
-        """The child's answer; TimeoutError or EOFError (the child died) otherwise."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        deadline = time.monotonic() + time_limit
+    def send(self, job: Job) -> None:
+        """Hand ``job`` to the child, which starts on it at once; EOFError when the child died."""
+        assert self.process.stdin is not None
         message = pickle.dumps(job)
         try:
             self.process.stdin.write(FRAME.pack(len(message)) + message)
             self.process.stdin.flush()
         except BrokenPipeError:
             raise EOFError from None
+
+    def receive(self, deadline: float) -> tuple[str, bytes | str, list[str]]:
+        """The child's answer to the job sent; TimeoutError or EOFError (the child died) otherwise."""
+        assert self.process.stdout is not None
         descriptor = self.process.stdout.fileno()
         (length,) = FRAME.unpack(_read_exactly(descriptor, FRAME.size, deadline))
         answer: tuple[str, bytes | str, list[str]] = pickle.loads(_read_exactly(descriptor, length, deadline))
@@ -206,26 +211,79 @@ def render_pdf(
     RenderError when WeasyPrint fails or the render takes over ``time_limit``
     seconds.
     """
-    global _worker
+    with pdf_in_background(html, base_dir, info, roots=roots, images=images, time_limit=time_limit) as pdf:
+        return pdf.result()
+
+
+@contextmanager
+def pdf_in_background(
+    html: str,
+    base_dir: Path,
+    info: PdfInfo,
+    *,
+    roots: Sequence[Path] = (),
+    images: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+) -> Iterator[PendingPdf]:
+    """Start rendering the PDF (as ``render_pdf``) and let the caller work while the child does.
+
+    Inside the block, ``.result()`` waits for the PDF (raising as ``render_pdf`` does). Other
+    threads' renders wait until the block ends; leaving it without the result stops the child.
+    """
     job = Job(html, (base_dir.resolve(), *(r.resolve() for r in roots)), info, images, time_limit)
-    started = time.monotonic()
     with _worker_lock:
+        pending = PendingPdf(job)
+        try:
+            yield pending
+        finally:
+            if not pending.done:
+                _drop_worker()
+
+
+class PendingPdf:
+    """A PDF the child is rendering; made by ``pdf_in_background`` under the worker lock."""
+
+    def __init__(self, job: Job) -> None:
+        global _worker
+        self._job = job
+        self._started = time.monotonic()
+        self._failure: BaseException | None = None
+        self.done = False
         if _worker is None:
             _worker = _Worker()
         try:
-            outcome, payload, warnings = _worker.run(job, time_limit)
+            _worker.send(job)
+        except EOFError as err:
+            self._failure = err
+
+    def result(self) -> bytes:
+        assert _worker is not None and not self.done
+        info, time_limit = self._job.info, self._job.deadline_after
+        try:
+            if self._failure is not None:
+                raise self._failure
+            outcome, payload, warnings = _worker.receive(self._started + time_limit)
         except (TimeoutError, EOFError) as err:
             code = _worker.process.poll()
-            _worker.stop()
-            _worker = None
+            _drop_worker()
             if isinstance(err, TimeoutError):
                 reason = f"took longer than {time_limit:g} s; stopped"
             else:
                 reason = f"the PDF renderer died (exit status {code})"
             raise RenderError(f"briefing.pdf: {info.title}: {reason}") from None
-    for message in warnings:
-        logger.warning("briefing.pdf: %s", message)
-    if outcome != "ok" or not isinstance(payload, bytes):
-        raise RenderError(f"briefing.pdf: {info.title}: {payload!s}")
-    logger.debug("briefing.pdf: %s rendered in %.2f s", info.title, time.monotonic() - started)
-    return payload
+        finally:
+            self.done = True
+        for message in warnings:
+            logger.warning("briefing.pdf: %s", message)
+        if outcome != "ok" or not isinstance(payload, bytes):
+            raise RenderError(f"briefing.pdf: {info.title}: {payload!s}")
+        logger.debug("briefing.pdf: %s rendered in %.2f s", info.title, time.monotonic() - self._started)
+        return payload
+
+
+def _drop_worker() -> None:
+    """Stop the child (its answer is lost or late); the next render starts another. Lock held."""
+    global _worker
+    if _worker is not None:
+        _worker.stop()
+        _worker = None
