@@ -8,11 +8,14 @@
     ├── SourceError               one source could not be used (item failure: the run goes on)
     │   ├── FetchError            network, HTTP status, timeout, size cap
     │   └── ParseError            the body is not a feed
+    ├── EveryFeedFailed           no source of an edition could be read
     ├── InputError                a file or URL given to ``digest condense`` cannot be read
     ├── CondenseError             a condenser backend failed on one story
     ├── RenderError               a template or the PDF renderer failed (run failure)
     ├── OutputError               the issue could not be written under out/
-    └── StateError                the state store is unusable
+    ├── StateError                the state store is unusable
+    ├── SubscribersError          the subscribers file cannot be used at all
+    └── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
 
 Item failures (a source, a story) are collected in the run report and the run
 goes on; run failures (config, templates) stop before anything is written.
@@ -95,3 +98,15 @@ class OutputError(DigestError):
 
 class StateError(DigestError):
     pass
+
+
+class EveryFeedFailed(DigestError):
+    """No source of an edition could be read: there is nothing to build from."""
+
+
+class SubscribersError(DigestError):
+    """The subscribers file cannot be used at all (missing, unreadable, no email column)."""
+
+
+class DeliveryError(DigestError):
+    """Delivery cannot go on: the server stayed down, refused the login, or a setting is missing."""

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
-from digest.errors import DigestError, OutputError, UsageError
+from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
 from digest.types import Briefing, BrieflyItem, Entry, FeedResult, Issue, Source, Story
 
@@ -45,10 +45,6 @@ log = logging.getLogger("digest")
 
 #: Called once per source as it finishes (drives the progress bar).
 FeedCallback = Callable[[FeedResult], None]
-
-
-class EveryFeedFailed(DigestError):
-    """No source of an edition could be read: there is nothing to build from."""
 
 
 @dataclass(frozen=True)

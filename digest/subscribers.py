@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.errors import DigestError
+from digest.errors import SubscribersError
 
 #: A deliberately plain address: what every relay accepts without SMTPUTF8 or quoting.
 ADDRESS = re.compile(
@@ -29,10 +29,6 @@ ADDRESS = re.compile(
 )
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0"})
-
-
-class SubscribersError(DigestError):
-    """The subscribers file cannot be used at all (missing, unreadable, no email column)."""
 
 
 @dataclass(frozen=True)

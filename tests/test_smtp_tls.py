@@ -18,8 +18,9 @@ from cryptography.x509.oid import NameOID
 from smtpserver import LoopbackSmtp
 
 from digest.config import SmtpConfig
-from digest.deliver import DeliveryError, Outcome, Outgoing
+from digest.deliver import Outcome, Outgoing
 from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
+from digest.errors import DeliveryError
 
 FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=5)
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"

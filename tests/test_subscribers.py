@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.subscribers import Subscriber, SubscribersError, read_subscribers
+from digest.errors import SubscribersError
+from digest.subscribers import Subscriber, read_subscribers
 from digest.unsubscribe import TokenSigner, link, mailto
 
 

@@ -24,13 +24,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from digest.config import DeliveryConfig
-from digest.errors import DigestError
+from digest.errors import DeliveryError
 
 OutcomeStatus = Literal["sent", "failed", "pending"]
-
-
-class DeliveryError(DigestError):
-    """Delivery cannot go on: the server stayed down, refused the login, or a setting is missing."""
 
 
 @dataclass(frozen=True)

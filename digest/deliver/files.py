@@ -15,7 +15,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from digest.deliver import DeliveryError, Outcome, OutcomeCallback, Outgoing
+from digest.deliver import Outcome, OutcomeCallback, Outgoing
+from digest.errors import DeliveryError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 

@@ -42,7 +42,7 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from digest.config import DkimConfig
-from digest.deliver import DeliveryError
+from digest.errors import DeliveryError
 from digest.render.mime import build_message, header_value
 
 #: Headers the DKIM signature covers (RFC 8058 asks for both unsubscribe headers).

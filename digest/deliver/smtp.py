@@ -38,7 +38,8 @@ from email.utils import parseaddr
 from typing import Literal
 
 from digest.config import SmtpConfig
-from digest.deliver import DeliveryError, Outcome, OutcomeCallback, Outgoing
+from digest.deliver import Outcome, OutcomeCallback, Outgoing
+from digest.errors import DeliveryError
 
 
 @dataclass(frozen=True)
