@@ -55,6 +55,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ JOB_PREFIX = "edition:"
 NEVER_GRACE_SECONDS = 1
 #: Seconds ``digest run`` waits for runs in progress to finish when asked to stop.
 STOP_GRACE_SECONDS = 20.0
+#: How long a stop waits for APScheduler to report a stopped run's scheduled time.
+SUBMISSION_WAIT = 10.0
 #: A run submitted this late is a catch-up (rather than a scheduler waking a moment late).
 CATCH_UP_NOTICE = timedelta(seconds=60)
 #: Bounds the walk over missed fire times (a minutely schedule down for two months).
@@ -157,12 +160,15 @@ class _ActiveRuns:
         self._changed = threading.Condition()
         self._running: set[str] = set()
         self._abandoned: set[str] = set()
+        #: Runs started per edition in this process; a scheduler compares them with its submissions.
+        self._starts: Counter[str] = Counter()
         self.stopping = threading.Event()
 
     @contextmanager
     def running(self, edition: str) -> Iterator[None]:
         with self._changed:
             self._running.add(edition)
+            self._starts[edition] += 1
         try:
             yield
         finally:
@@ -188,6 +194,10 @@ class _ActiveRuns:
     def abandoned(self) -> set[str]:
         with self._changed:
             return set(self._abandoned)
+
+    def starts(self, edition: str) -> int:
+        with self._changed:
+            return self._starts[edition]
 
 
 ACTIVE = _ActiveRuns()
@@ -358,6 +368,10 @@ class EditionScheduler:
         self._grace = {name: misfire_grace_time(e.catch_up) for name, e in config.editions.items()}
         #: job id -> the scheduled time of its latest run handed to the executor.
         self._submitted: dict[str, datetime] = {}
+        #: job id -> how many runs this scheduler handed to the executor, and the runs started before it.
+        self._submissions: Counter[str] = Counter()
+        self._starts_before: dict[str, int] = {}
+        self._submission_seen = threading.Condition()
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=state_url(config), tablename=JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=len(config.editions))},
@@ -370,6 +384,7 @@ class EditionScheduler:
     def start(self) -> list[PlannedRun]:
         """Install the jobs (keeping stored next run times) and start; what each edition will do."""
         ACTIVE.reset()
+        self._starts_before = {name: ACTIVE.starts(name) for name in self.config.editions}
         # The tables made once, here: runs starting together in threads would race to create them.
         State(state_url(self.config)).close()
         # Paused while the jobs are installed, so none runs before its stored time has been kept.
@@ -400,7 +415,7 @@ class EditionScheduler:
         ACTIVE.stopping.set()
         still_running = ACTIVE.wait_idle(grace)
         for edition in sorted(ACTIVE.abandoned()):
-            scheduled = self._submitted.get(job_id(edition))
+            scheduled = self._scheduled_time_of_latest_run(edition)
             if scheduled is not None and self._scheduler.get_job(job_id(edition)) is not None:
                 self._scheduler.modify_job(job_id(edition), next_run_time=scheduled)
         for edition in sorted(still_running):
@@ -422,6 +437,16 @@ class EditionScheduler:
         # Nothing is left to obey the stop: a later run in this process (another scheduler, a test) may go.
         ACTIVE.reset()
         return True
+
+    def _scheduled_time_of_latest_run(self, edition: str) -> datetime | None:
+        """The scheduled time of the edition's latest run. APScheduler tells it (the submission event)
+        only after the run has started, from its own thread: on a busy machine a run may start, be
+        stopped and give up before that event arrives, so wait for it (bounded)."""
+        key = job_id(edition)
+        started_here = ACTIVE.starts(edition) - self._starts_before.get(edition, 0)
+        with self._submission_seen:
+            self._submission_seen.wait_for(lambda: self._submissions[key] >= started_here, SUBMISSION_WAIT)
+            return self._submitted.get(key)
 
     def _install(self, now: datetime) -> list[PlannedRun]:
         for job in self._scheduler.get_jobs():
@@ -484,7 +509,10 @@ class EditionScheduler:
         now = datetime.now(UTC)
         if isinstance(event, JobSubmissionEvent) and event.code == EVENT_JOB_SUBMITTED:
             scheduled = event.scheduled_run_times[-1]
-            self._submitted[event.job_id] = scheduled
+            with self._submission_seen:
+                self._submitted[event.job_id] = scheduled
+                self._submissions[event.job_id] += 1
+                self._submission_seen.notify_all()
             grace = self._grace.get(edition)
             late = now - scheduled
             if late > CATCH_UP_NOTICE and (grace is None or late <= timedelta(seconds=grace)):
