@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from digest.config import EditionConfig, SourceConfig
 from digest.types import (
     Briefing,
     BrieflyItem,
@@ -20,6 +21,12 @@ from digest.types import (
     Links,
     Section,
     SourceRef,
+)
+
+#: The edition the rendering tests render for, and where it is published.
+BASE_URL = "https://briefing.example.org/morning/"
+EDITION = EditionConfig(
+    name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="https://x.org/f"),)
 )
 
 BERLIN_WINTER = timezone(timedelta(hours=1))

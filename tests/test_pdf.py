@@ -18,23 +18,18 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from factories import make_briefing, make_issue, make_links
+from factories import EDITION, make_briefing, make_issue, make_links
 from httpserver import LoopbackServer
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import Destination
 
-from digest.config import EditionConfig, SourceConfig
 from digest.errors import RenderError
 from digest.render import environment, render_issue
 from digest.render.pdf import PDF_VARIANT, PdfInfo, SafeFetcher, render_pdf
 from digest.render.templates import DEFAULT_TEMPLATES
 from digest.types import Rendered
 
-BASE_URL = "https://briefing.example.org/morning/"
-EDITION = EditionConfig(
-    name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="https://x.org/f"),)
-)
 INFO = PdfInfo(title="Test", author="Tests", created=datetime(2026, 3, 14, 7, 0, tzinfo=UTC))
 
 

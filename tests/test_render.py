@@ -16,10 +16,9 @@ import feedparser
 import jinja2
 import lxml.html  # type: ignore[import-untyped]
 import pytest
-from factories import make_briefing, make_issue, make_links, make_long_issue
+from factories import BASE_URL, EDITION, make_briefing, make_issue, make_links, make_long_issue
 
 import digest.render
-from digest.config import EditionConfig, SourceConfig
 from digest.errors import RenderError
 from digest.render import (
     EMAIL_HTML_BUDGET,
@@ -36,10 +35,6 @@ from digest.render.mime import build_message
 from digest.render.templates import DEFAULT_TEMPLATES
 from digest.types import Issue, Rendered, Section
 
-BASE_URL = "https://briefing.example.org/morning/"
-EDITION = EditionConfig(
-    name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="https://x.org/f"),)
-)
 HOSTILE = "<script>x</script> {{ 7*7 }} & Co"
 
 

@@ -17,19 +17,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from factories import make_issue, make_links
+from factories import EDITION, make_issue, make_links
 from test_golden import check_golden
 
-from digest.config import EditionConfig, SourceConfig
 from digest.render import environment, render_issue
 from digest.types import Rendered
 
-EDITION = EditionConfig(
-    name="morning",
-    title="Morning Briefing",
-    base_url="https://briefing.example.org/morning/",
-    sources=(SourceConfig(url="https://x.org/f"),),
-)
 SHORT_COLOUR = re.compile(r"#([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])\b")
 
 

@@ -15,19 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import make_issue, make_links
+from factories import EDITION, make_issue, make_links
 from PIL import Image, ImageStat
 
-from digest.config import EditionConfig, SourceConfig
 from digest.render import environment, render_issue
 from digest.types import Rendered
 
-EDITION = EditionConfig(
-    name="morning",
-    title="Morning Briefing",
-    base_url="https://briefing.example.org/morning/",
-    sources=(SourceConfig(url="https://x.org/f"),),
-)
 HEIGHT = 1400
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
