@@ -242,9 +242,11 @@ class _TfIdf:
 
 
 def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    # Only the shared words add anything, and most candidate pairs share few. fsum rounds the
-    # exact sum once, so the set's arbitrary order cannot change the result.
-    return math.fsum(first[word] * second[word] for word in first.keys() & second.keys())
+    # Only the shared words add anything. fsum rounds the exact sum once, so which vector is
+    # walked (and in what order) cannot change the result.
+    if len(first) > len(second):
+        first, second = second, first
+    return math.fsum(weight * second[word] for word, weight in first.items() if word in second)
 
 
 def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:

@@ -52,8 +52,11 @@ _SCHEME = rb"[A-Za-z][A-Za-z0-9+.-]*:"
 # (``&quot;``, ``&#34;``, ``&#x22;``, and the single-quote forms), or nothing (unquoted). The
 # quantifiers are possessive: backing off a quote or a space must not make "not a scheme" true.
 _QUOTE = rb"""(?:["']|&quot;|&apos;|&#0*3[49];|&#x0*2[27];)?+"""
+# Matched against the lower-cased document at each "href" or "src" found by bytes.find, which
+# is far faster than a case-blind regex scanning 35 MB of feeds (issue 8). The look-behind is
+# ``\b``: the name must not end a longer word ("xsrc").
 _RELATIVE_ATTRIBUTE = re.compile(
-    rb"\b(?:href|src)\s*=\s*+" + _QUOTE + rb"\s*+(?!" + _SCHEME + rb")", re.IGNORECASE
+    rb"(?<![a-z0-9_])(?:href|src)\s*=\s*+" + _QUOTE + rb"\s*+(?!" + _SCHEME + rb")"
 )
 _RELATIVE_LINK = re.compile(rb"<link>\s*+(?!" + _SCHEME + rb")")
 _PERMALINK_GUID = re.compile(rb"<guid(?![^>]*isPermaLink\s*=\s*[\"']false)[^>]*>\s*+(?!" + _SCHEME + rb")")
@@ -81,7 +84,20 @@ def needs_reference(data: bytes, content_type: str | None = None) -> bool:
     # A substring test is far cheaper than a regex over a large feed, and most feeds have no xml:base.
     if b"xml:base" in data and _XML_BASE.search(data):
         return True
-    return any(pattern.search(data) for pattern in (_RELATIVE_ATTRIBUTE, _RELATIVE_LINK, _PERMALINK_GUID))
+    return _has_relative_attribute(data) or any(
+        pattern.search(data) for pattern in (_RELATIVE_LINK, _PERMALINK_GUID)
+    )
+
+
+def _has_relative_attribute(data: bytes) -> bool:
+    lowered = data.lower()
+    for name in (b"href", b"src"):
+        start = lowered.find(name)
+        while start != -1:
+            if _RELATIVE_ATTRIBUTE.match(lowered, start):
+                return True
+            start = lowered.find(name, start + 1)
+    return False
 
 
 __all__ = ["BACKEND", "needs_reference", "parse"]

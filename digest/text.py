@@ -33,7 +33,6 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
-_SPACE = re.compile(r"\s+")
 WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-'’.][0-9A-Za-zÀ-ÖØ-öø-ÿ]+)*")
 
 _BOUNDARY = re.compile(r"""(?:\.{3}|…|[.!?])["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-Ö])""")
@@ -79,7 +78,8 @@ STOPWORDS = word_set(
 
 def normalize_space(text: str) -> str:
     """Collapse every run of white space (non-breaking included) to one space; strip the ends."""
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly what ``\s`` matches, at a fraction of a regex's cost.
+    return " ".join(text.split())
 
 
 def words(text: str) -> list[str]:
@@ -105,8 +105,23 @@ def content_words(text: str) -> list[str]:
 
     Hyphenated compounds count as their parts, so "Lagos-Abuja" and "Lagos–Abuja" agree.
     """
-    terms = (part for token in WORD.findall(text) for part in token.lower().split("-"))
-    return [t for t in terms if len(t) > 1 and t not in STOPWORDS]
+    terms: list[str] = []
+    known = _TERMS_OF_TOKEN
+    for token in WORD.findall(text):
+        parts = known.get(token)
+        if parts is None:
+            parts = tuple(p for p in token.lower().split("-") if len(p) > 1 and p not in STOPWORDS)
+            if len(known) >= _TERMS_CACHE_SIZE:
+                known.clear()
+            known[token] = parts
+        terms += parts
+    return terms
+
+
+#: Each token's terms, once worked out: news text repeats its words, and clustering 10,000
+#: articles reads two million tokens (issue 8). Cleared when full, so a long run stays bounded.
+_TERMS_OF_TOKEN: dict[str, tuple[str, ...]] = {}
+_TERMS_CACHE_SIZE = 200_000
 
 
 def _is_false_boundary(before: str, next_word: str) -> bool:
