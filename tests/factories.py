@@ -26,7 +26,10 @@ from digest.types import (
 #: The edition the rendering tests render for, and where it is published.
 BASE_URL = "https://briefing.example.org/morning/"
 EDITION = EditionConfig(
-    name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="https://x.org/f"),)
+    name="morning",
+    title="Morning Briefing",
+    base_url=BASE_URL,
+    sources=(SourceConfig(url="https://x.org/f"),),
 )
 
 BERLIN_WINTER = timezone(timedelta(hours=1))
@@ -56,7 +59,7 @@ def make_briefing(n: int = 1, **overrides: Any) -> Briefing:
                 question=f"Why does the {topic} plan matter now?",
                 answer=(
                     f"Because the old arrangements run out in {2026 + n}, the planning office said.",
-                    f"\"We have waited long enough,\" said Mara Lind, who chairs the {topic} committee.",
+                    f'"We have waited long enough," said Mara Lind, who chairs the {topic} committee.',
                 ),
             ),
             Section(
@@ -110,17 +113,26 @@ def make_issue(**overrides: Any) -> Issue:
             ),
         ),
         feeds=(
-            FeedStatus(name="Example Wire", url="https://news.example.org/feed", status="ok", error=None,
-                       entries=4),
-            FeedStatus(name="Example Daily", url="https://daily.example.net/rss", status="failed",
-                       error="https://daily.example.net/rss: HTTP 503", entries=0),
+            FeedStatus(
+                name="Example Wire", url="https://news.example.org/feed", status="ok", error=None, entries=4
+            ),
+            FeedStatus(
+                name="Example Daily",
+                url="https://daily.example.net/rss",
+                status="failed",
+                error="https://daily.example.net/rss: HTTP 503",
+                entries=0,
+            ),
         ),
     )
     return replace(issue, **overrides)
 
 
-def make_links(issue_id: str = "2026-03-14", base_url: str = "https://briefing.example.org/morning/",
-               unsubscribe: str = "") -> Links:
+def make_links(
+    issue_id: str = "2026-03-14",
+    base_url: str = "https://briefing.example.org/morning/",
+    unsubscribe: str = "",
+) -> Links:
     return Links(
         web=f"{base_url}{issue_id}/briefing.html",
         pdf=f"{base_url}{issue_id}/briefing.pdf",

