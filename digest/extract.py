@@ -47,12 +47,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
-import os
 import re
-import sys
 from collections.abc import Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,6 +57,7 @@ from datetime import date
 import lxml.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import SourceError
 from digest.ingest import fetch_page, sanitize_html
@@ -390,13 +388,12 @@ _inherited: Sequence[Entry] = ()
 
 def extract_all(entries: Sequence[Entry]) -> list[Article]:
     """``extract`` of every entry, in order; a large batch is shared with a second process."""
-    if len(entries) < PARALLEL_MIN_ENTRIES or not _can_fork() or (os.cpu_count() or 1) < 2:
+    if len(entries) < PARALLEL_MIN_ENTRIES or not parallel.available():
         return [extract(entry) for entry in entries]
     starts = range(0, len(entries), PARALLEL_CHUNK)
     bounds = [(start, min(start + PARALLEL_CHUNK, len(entries))) for start in starts]
     done: dict[int, list[Article]] = {}
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(1, mp_context=context, initializer=_inherit, initargs=(entries,)) as pool:
+    with parallel.forked_helper(_inherit, (entries,)) as pool:
         futures = [pool.submit(_extract_range, start, stop) for start, stop in bounds]
         for index in reversed(range(len(bounds))):
             if not futures[index].cancel():
@@ -409,12 +406,6 @@ def extract_all(entries: Sequence[Entry]) -> list[Article]:
                 extracted = future.result()
                 done[index] = [Article(entries[start + i], *parts) for i, parts in enumerate(extracted)]
     return [article for index in range(len(bounds)) for article in done[index]]
-
-
-def _can_fork() -> bool:
-    # Fork is safe and cheap on Linux; elsewhere (macOS, Windows) a spawned child would import
-    # everything again, which a build cannot win back.
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _inherit(entries: Sequence[Entry]) -> None:

@@ -10,17 +10,23 @@ charset, ill-formed XML), and the benchmark's own feeds.
 
 from __future__ import annotations
 
+import gc
+import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from digest import extract, feedparse, ingest
+from digest import extract, feedparse, ingest, pipeline
+from digest.config import FetchConfig
+from digest.render import pdf
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
-from digest.types import Source
+from digest.types import FeedResult, Source
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -201,6 +207,102 @@ def test_extraction_shared_with_a_second_process_gives_the_same_articles(
     shared = extract.extract_all(entries)
     assert shared == [extract.extract(entry) for entry in entries]
     assert [a.entry.id for a in shared] == [e.id for e in entries]
+
+
+def fetch_served(count: int) -> tuple[tuple[FeedResult, ...], list[str], list[str]]:
+    """``fetch_sources`` of ``count`` benchmark feeds: (results, the URLs in order, on_done's URLs)."""
+    with feeds.FeedServer(feeds.documents(count, 2, now=NOW)) as server:
+        urls = server.urls()
+        reported: list[str] = []
+        results = ingest.fetch_sources(
+            [Source(url) for url in urls],
+            FetchConfig(),
+            {},
+            NOW,
+            on_done=lambda r: reported.append(r.source.url),
+        )
+    return results, urls, reported
+
+
+def test_fetching_shared_with_a_helper_process_gives_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    count = ingest.PARALLEL_MIN_SOURCES + 3  # an odd number: the halves differ in size
+    shared, urls, reported = fetch_served(count)
+    assert [r.source.url for r in shared] == urls
+    assert sorted(reported) == sorted(urls)
+    assert all(r.status == "ok" and len(r.entries) == 2 for r in shared)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_SOURCES", 10**6)
+    alone, _, _ = fetch_served(count)
+    # The server's ports differ between the two runs, so compare what does not name the URL.
+    assert [[(e.title, e.published, e.content_html) for e in r.entries] for r in shared] == [
+        [(e.title, e.published, e.content_html) for e in r.entries] for r in alone
+    ]
+
+
+_PARENT = os.getpid()
+_FETCH_HERE = ingest._fetch_here
+
+
+def dying_in_the_helper(*args: Any, **kwargs: Any) -> tuple[FeedResult, ...]:
+    """ingest._fetch_here, but a forked helper running it dies (module level: it goes pickled)."""
+    if os.getpid() != _PARENT:
+        os._exit(1)  # as if killed: the pool breaks
+    return _FETCH_HERE(*args, **kwargs)
+
+
+def test_a_helper_that_dies_costs_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "_fetch_here", dying_in_the_helper)
+    results, urls, reported = fetch_served(ingest.PARALLEL_MIN_SOURCES)
+    assert [r.source.url for r in results] == urls
+    assert all(r.status == "ok" and r.entries for r in results)
+    assert sorted(reported) == sorted(urls)
+
+
+def test_the_pdf_renderer_starts_when_a_web_source_sends_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(pdf, "start_worker", lambda: started.append(True))
+    (document,) = feeds.documents(1, 2, now=NOW)
+    entries = ingest.parse_feed(document.body, SOURCE, NOW, "application/rss+xml")[1]
+    seen: list[FeedResult] = []
+    on_done = pipeline.starting_pdf_worker_on_news(seen.append)
+    not_modified = FeedResult(SOURCE, "News", "not-modified")
+    local = FeedResult(Source("demo/feed.xml"), "Demo", "ok", entries=entries)
+    on_done(not_modified)
+    on_done(local)
+    assert not started, "a 304 or a local file is no sign of news"
+    news = FeedResult(SOURCE, "News", "ok", entries=entries)
+    on_done(news)
+    assert started == [True]
+    assert seen == [not_modified, local, news]
+
+
+def test_no_cyclic_collection_inside_a_build_and_as_before_after() -> None:
+    assert gc.isenabled()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def another_build() -> None:
+        with pipeline.cyclic_gc_paused():
+            inside.set()
+            leave.wait(5)
+
+    other = threading.Thread(target=another_build)
+    with pipeline.cyclic_gc_paused():
+        assert not gc.isenabled()
+        other.start()
+        assert inside.wait(5)
+    assert not gc.isenabled(), "the other build is still running"
+    leave.set()
+    other.join(5)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pipeline.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled(), "a caller's choice stays as it was"
+    finally:
+        gc.enable()
 
 
 def test_a_pdf_abandoned_half_way_leaves_a_renderer_that_works(tmp_path: Path) -> None:
