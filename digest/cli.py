@@ -6,11 +6,15 @@ logs. Exit status: 0 done, 2 bad usage or config, 1 any other failure.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -442,3 +446,30 @@ def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: 
             added = unsubscribe(state, edition.name, address, "command")
             done = "unsubscribed from" if added else "already unsubscribed from"
             click.echo(f"{address}: {done} {edition.name}")
+
+
+def run() -> None:
+    """The ``digest`` program: ``main``, then an exit that skips the interpreter's teardown.
+
+    Tearing down frees every object one by one: after a build of 10,000 entries that took about
+    0.2 s of a cold build, for nothing (issue 8). Once the command is done, standard output and
+    error are flushed and the exit handlers run (logging's, the PDF renderer's), as a normal
+    exit would do; then the process ends. Committed state is in the database already. With
+    a non-daemon thread still running (none of the commands leaves one) the normal exit waits
+    for it.
+    """
+    try:
+        main()
+        code: int | str | None = 0
+    except SystemExit as done:
+        code = done.code
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    if isinstance(code, str):
+        click.echo(code, err=True)
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to lose
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(status)

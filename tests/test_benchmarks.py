@@ -305,6 +305,37 @@ def test_no_cyclic_collection_inside_a_build_and_as_before_after() -> None:
         gc.enable()
 
 
+#: The program as installed, with an exit handler of its own and the arguments given.
+PROGRAM_WITH_EXIT_HANDLER = """
+import atexit, sys
+from digest.cli import run
+atexit.register(lambda: print("exit handler ran", flush=True))
+sys.argv = ["digest", *sys.argv[1:]]
+run()
+print("never printed: run() does not return")
+"""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "printed"),
+    [(["--version"], 0, "digest, version"), (["build", "--config", "missing.yaml"], 2, "no such file")],
+)
+def test_the_quick_exit_keeps_status_output_and_exit_handlers(
+    tmp_path: Path, arguments: list[str], status: int, printed: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM_WITH_EXIT_HANDLER, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == status, done.stderr
+    assert printed in done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("exit handler ran")
+    assert "never printed" not in done.stdout
+
+
 def test_a_pdf_abandoned_half_way_leaves_a_renderer_that_works(tmp_path: Path) -> None:
     info = PdfInfo(title="Background", author="Bench", created=NOW)
     with pdf_in_background("<p>Never collected</p>", tmp_path, info):
