@@ -5,9 +5,9 @@ Method:
 * Stories are ranked by how many sources carry them (a story several feeds
   report matters more), then by recency (newest first), then by headline so
   the order is deterministic.
-* The pipeline condenses stories in that order until ``max_stories``
-  briefings are made; stories too short for a briefing go to "Briefly"; what
-  is left over waits for the next issue.
+* The pipeline extracts and condenses stories in that order until
+  ``max_stories`` briefings are made; stories too short for a briefing go to
+  "Briefly"; what is left over waits for the next issue.
 * The issue id is the issue's date in the edition's time zone, with ``-2``,
   ``-3`` ... for further issues on the same day.
 """
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
-from digest.types import Briefing, BrieflyItem, FeedResult, FeedStatus, Issue, Links, Story
+from digest.types import Briefing, BrieflyItem, Candidate, FeedResult, FeedStatus, Issue, Links
 
 
-def rank(stories: Sequence[Story]) -> tuple[Story, ...]:
+def rank(stories: Sequence[Candidate]) -> tuple[Candidate, ...]:
     """More sources first, then more recent, then by headline."""
     return tuple(
-        sorted(stories, key=lambda s: (-len(s.articles), -s.published.timestamp(), s.headline.casefold()))
+        sorted(stories, key=lambda s: (-len(s.entries), -s.published.timestamp(), s.headline.casefold()))
     )
 
 

@@ -1,4 +1,4 @@
-"""Articles -> Stories: the same event told by several feeds becomes one Story.
+"""Previews -> Candidates: the same event told by several feeds becomes one story.
 
 Method:
 
@@ -9,12 +9,12 @@ Method:
    ``fbclid``, ``gclid``, ``ref``...); the remaining query is sorted.
 3. Articles published within 48 hours of each other are one story when their
    titles and texts agree: the Jaccard similarity of the titles' content-word
-   sets is at least 0.6 and the TF-IDF cosine of their first 100 words is at
-   least 0.2 (two wires rewording one event share little more than names
-   and numbers), or the titles are nearly identical (Jaccard >= 0.9) and the
-   texts do not contradict it (cosine >= 0.1, or one text is too short to
-   judge), or the texts are near copies (cosine >= 0.7) with related titles
-   (Jaccard >= 0.25).
+   sets is at least 0.6 and the TF-IDF cosine of the first 100 content words
+   of their texts (``Preview.opening``) is at least 0.2 (two wires rewording
+   one event share little more than names and numbers), or the titles are
+   nearly identical (Jaccard >= 0.9) and the texts do not contradict it
+   (cosine >= 0.1, or one text is too short to judge), or the texts are near
+   copies (cosine >= 0.7) with related titles (Jaccard >= 0.25).
 4. Comparing every pair would be quadratic, so candidates are blocked by an
    inverted index of title word *pairs*. Every rule above needs a title
    Jaccard of at least 0.25, and two titles of three or more content words
@@ -32,10 +32,13 @@ Method:
    together in every story of its kind. At 10,000 articles single-word
    blocks gave about 150 candidates an article; pairs give about eight.
 5. Matches are joined with union-find (so matching is transitive). In each
-   story the lead is the article with the most words (ties: the earliest
+   story the lead is the article with the longest text (ties: the earliest
    published, then the first seen); the others follow in input order.
-   ``Story.id`` is the lead's entry id. Stories come out in the order their
-   first article was seen.
+   ``Candidate.id`` is the lead's entry id. Candidates come out in the order
+   their first article was seen.
+
+Clustering reads previews (extract.preview), not extracted articles: a build
+extracts only the stories its issue reaches.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.text import content_words
-from digest.types import Article, Story
+from digest.types import Candidate, Preview
 
 TIME_WINDOW = timedelta(hours=48)
 TITLE_JACCARD = 0.6
@@ -57,8 +60,6 @@ SAME_TITLE_JACCARD = 0.9
 SAME_TITLE_COSINE = 0.1
 COPY_COSINE = 0.7
 COPY_TITLE_JACCARD = 0.25
-#: Words of the text compared for similarity (the lede carries the news).
-TEXT_PREFIX_WORDS = 100
 #: Below this many content words a text cannot contradict a title match.
 MIN_JUDGEABLE_WORDS = 15
 #: The rarest title words of an article whose pairs find its candidates.
@@ -88,7 +89,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("", host, path, urlencode(query), ""))
 
 
-def cluster(articles: Sequence[Article]) -> tuple[Story, ...]:
+def cluster(articles: Sequence[Preview]) -> tuple[Candidate, ...]:
     """The stories told by ``articles``, duplicates dropped, in the order they were first seen."""
     unique = _drop_duplicate_ids(articles)
     groups = _UnionFind(len(unique))
@@ -97,14 +98,14 @@ def cluster(articles: Sequence[Article]) -> tuple[Story, ...]:
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(unique)):
         members[groups.find(index)].append(index)
-    stories = [_story([unique[i] for i in indexes]) for indexes in members.values()]
+    stories = [_candidate([unique[i] for i in indexes]) for indexes in members.values()]
     # Groups were filled in input order, so they come out in the order of their first article.
     return tuple(stories)
 
 
-def _drop_duplicate_ids(articles: Sequence[Article]) -> list[Article]:
+def _drop_duplicate_ids(articles: Sequence[Preview]) -> list[Preview]:
     seen: set[str] = set()
-    unique: list[Article] = []
+    unique: list[Preview] = []
     for article in articles:
         if article.entry.id not in seen:
             seen.add(article.entry.id)
@@ -131,7 +132,7 @@ class _UnionFind:
             self._parent[max(a, b)] = min(a, b)
 
 
-def _join_same_urls(articles: list[Article], groups: _UnionFind) -> None:
+def _join_same_urls(articles: list[Preview], groups: _UnionFind) -> None:
     first_with_url: dict[str, int] = {}
     for index, article in enumerate(articles):
         if not article.entry.link:
@@ -143,9 +144,9 @@ def _join_same_urls(articles: list[Article], groups: _UnionFind) -> None:
             first_with_url[key] = index
 
 
-def _join_similar(articles: list[Article], groups: _UnionFind) -> None:
+def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
     titles = [frozenset(content_words(a.entry.title)) for a in articles]
-    texts = _TfIdf([_text_prefix(a) for a in articles])
+    texts = _TfIdf([a.opening for a in articles])
     window = TIME_WINDOW.total_seconds()
     stamps = [a.entry.published.timestamp() for a in articles]
     for first, second in _candidate_pairs(titles):
@@ -210,20 +211,11 @@ def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
                     by_word_short[word].append(position)
 
 
-def _text_prefix(article: Article) -> list[str]:
-    text_words: list[str] = []
-    for paragraph in article.paragraphs:
-        text_words.extend(content_words(paragraph))
-        if len(text_words) >= TEXT_PREFIX_WORDS:
-            break
-    return text_words[:TEXT_PREFIX_WORDS]
-
-
 class _TfIdf:
     """Unit-length TF-IDF vectors (smoothed idf) of documents, each made when first asked for:
     most articles share no title words with another and are never compared."""
 
-    def __init__(self, documents: list[list[str]]) -> None:
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
         self._documents = documents
         frequency = Counter(word for document in documents for word in set(document))
         count = len(documents)
@@ -256,11 +248,11 @@ def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:
     return common / (len(first) + len(second) - common)
 
 
-def _story(articles: list[Article]) -> Story:
+def _candidate(articles: list[Preview]) -> Candidate:
     lead_index = min(
         range(len(articles)),
-        key=lambda i: (-articles[i].word_count, articles[i].entry.published, i),
+        key=lambda i: (-articles[i].length, articles[i].entry.published, i),
     )
     lead = articles[lead_index]
-    others = tuple(a for i, a in enumerate(articles) if i != lead_index)
-    return Story(id=lead.entry.id, articles=(lead, *others))
+    others = tuple(a.entry for i, a in enumerate(articles) if i != lead_index)
+    return Candidate(entries=(lead.entry, *others))

@@ -1,7 +1,7 @@
 """A second process for a stage's CPU work: a forked helper, where forking is cheap.
 
-Parsing feeds and extracting articles are pure Python under the GIL, so threads cannot share
-them out; a child process can. A child made by fork starts in milliseconds and inherits what
+Fetching and parsing feeds is Python work under the GIL, so threads cannot share it out; a
+child process can. A child made by fork starts in milliseconds and inherits what
 the parent holds (the stage's input needs no pickling); it exists only on Linux here, and only
 with a second core to run on. Elsewhere (macOS, Windows) a spawned child would import
 everything again, which a build cannot win back, so the stages do their work alone.

@@ -2,10 +2,10 @@
 
 Read it as a table of contents::
 
-    build_edition   sources -> fetch -> new entries -> full text -> extract -> cluster -> rank
-                    -> condense -> assemble -> render -> write -> record -> archive
+    build_edition   sources -> fetch -> new entries -> full text -> preview -> cluster -> rank
+                    -> extract + condense -> assemble -> render -> write -> record -> archive
     render_again    issue.json -> render -> write (an editor's changes)
-    condense_inputs files or URLs -> entries -> extract -> cluster -> condense
+    condense_inputs files or URLs -> entries -> preview -> cluster -> extract + condense
     send_issue      issue folder -> subscribers - suppressed - ledger -> render once
                     -> per subscriber: personalise -> deliver -> ledger
 
@@ -33,7 +33,7 @@ from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
 from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
-from digest.types import Briefing, BrieflyItem, Entry, FeedResult, Issue, Source, Story
+from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Source
 
 # The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
 # the functions that use them: a build whose every source answers 304 needs none of them, and
@@ -145,7 +145,7 @@ def _build_edition(
     # If no web source has started it: now, while this process extracts, clusters and condenses.
     start_pdf_worker()
     entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
-    stories = assemble.rank(cluster.cluster(extract.extract_all(entries)))
+    stories = assemble.rank(cluster.cluster([extract.preview(entry) for entry in entries]))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 
@@ -257,16 +257,19 @@ def condense_cache(config: Config) -> Path:
 
 
 def condense_stories(
-    stories: Sequence[Story], edition: EditionConfig, tz: tzinfo, condenser: Condenser
-) -> tuple[list[Briefing], list[BrieflyItem], list[Story]]:
-    """Condense in rank order until max_stories briefings; too-short stories go to Briefly."""
+    stories: Sequence[Candidate], edition: EditionConfig, tz: tzinfo, condenser: Condenser
+) -> tuple[list[Briefing], list[BrieflyItem], list[Candidate]]:
+    """Extract and condense in rank order until max_stories briefings; too-short stories go to
+    Briefly. Only the stories reached are extracted."""
+    from digest import extract
     from digest.condense import briefly_item
 
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
-    for position, story in enumerate(stories):
+    for position, candidate in enumerate(stories):
         if len(briefings) >= edition.max_stories:
             return briefings, briefly, list(stories[position:])
+        story = extract.story(candidate)
         briefing = condenser.condense(story, tz)
         if briefing is None:
             briefly.append(briefly_item(story))
@@ -275,9 +278,9 @@ def condense_stories(
     return briefings, briefly, []
 
 
-def resume_point(left_over: Sequence[Story], now: datetime) -> datetime:
+def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:
     """Where the next issue's window starts: early enough to keep the stories left over."""
-    published = [a.entry.published for s in left_over for a in s.articles]
+    published = [e.published for s in left_over for e in s.entries]
     return min([*published, now])
 
 
@@ -346,7 +349,7 @@ def condense_inputs(
             if title and not entry.title:
                 entry = dataclasses.replace(entry, title=title)
             entries.append(entry)
-    stories = cluster.cluster([extract.extract(e) for e in entries])
+    stories = cluster.cluster([extract.preview(e) for e in entries])
     briefings, briefly, _ = condense_stories(
         stories,
         edition.model_copy(update={"max_stories": max(len(stories), 1)}),

@@ -84,6 +84,48 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What clustering reads of an entry, without extracting its text (extract.preview)."""
+
+    entry: Entry
+    #: The content words (text.content_words) of the text's opening, at most 100.
+    opening: tuple[str, ...]
+    #: Characters of text, markup left out: a story's lead is its longest article.
+    length: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A story before extraction: the entries that tell one event, the lead first.
+
+    Candidates are ranked; only those the issue reaches are extracted into Stories.
+    """
+
+    entries: tuple[Entry, ...]
+
+    @property
+    def id(self) -> str:
+        return self.entries[0].id
+
+    @property
+    def lead(self) -> Entry:
+        return self.entries[0]
+
+    @property
+    def headline(self) -> str:
+        return self.lead.title
+
+    @property
+    def published(self) -> datetime:
+        """The most recent publication among its entries."""
+        return max(e.published for e in self.entries)
+
+    @property
+    def entry_ids(self) -> tuple[str, ...]:
+        return tuple(e.id for e in self.entries)
+
+
+@dataclass(frozen=True)
 class Article:
     """The readable text of one entry."""
 
@@ -110,7 +152,7 @@ class Story:
 
     #: Stable: the id of the lead article's entry.
     id: str
-    #: The lead article first (the fullest, then the earliest), then the others.
+    #: The lead article first (the longest text, then the earliest), then the others.
     articles: tuple[Article, ...]
 
     @property

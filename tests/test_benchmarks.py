@@ -21,12 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import EDITION
 
-from digest import extract, feedparse, ingest, pipeline
+from digest import assemble, cluster, condense, extract, feedparse, ingest, pipeline
 from digest.config import FetchConfig
 from digest.render import pdf
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
-from digest.types import FeedResult, Source
+from digest.types import Article, Entry, FeedResult, Source
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -193,20 +194,33 @@ def test_the_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
 # --- what makes builds fast must not change what they build ------------------------------------------
 
 
-def test_extraction_shared_with_a_second_process_gives_the_same_articles(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_only_the_stories_an_issue_reaches_are_extracted(monkeypatch: pytest.MonkeyPatch) -> None:
     entries = [
         entry
-        for document in feeds.documents(4, 5, now=NOW)
-        for entry in ingest.parse_feed(document.body, SOURCE, NOW, "application/rss+xml")[1]
+        for number, document in enumerate(feeds.documents(8, 3, now=NOW))
+        for entry in ingest.parse_feed(
+            document.body, Source(f"https://feeds.example/{number}.xml"), NOW, "application/rss+xml"
+        )[1]
     ]
-    # Small chunks and no minimum: both processes get some of these 20 entries.
-    monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
-    monkeypatch.setattr(extract, "PARALLEL_CHUNK", 3)
-    shared = extract.extract_all(entries)
-    assert shared == [extract.extract(entry) for entry in entries]
-    assert [a.entry.id for a in shared] == [e.id for e in entries]
+    candidates = assemble.rank(cluster.cluster([extract.preview(e) for e in entries]))
+    extracted: list[str] = []
+    extract_one = extract.extract
+
+    def counted(entry: Entry) -> Article:
+        extracted.append(entry.id)
+        return extract_one(entry)
+
+    monkeypatch.setattr(extract, "extract", counted)
+    condenser = condense.get_condenser(EDITION.condense)
+    briefings, briefly, left_over = pipeline.condense_stories(
+        candidates, EDITION.model_copy(update={"max_stories": 2}), UTC, condenser
+    )
+    reached = candidates[: len(candidates) - len(left_over)]
+    assert len(briefings) == 2 and len(left_over) > 10
+    assert extracted == [entry_id for c in reached for entry_id in c.entry_ids]
+    assert [b.sources[0].entry_id for b in briefings] == [
+        c.id for c in reached if c.id not in {item.entry_id for item in briefly}
+    ]
 
 
 def fetch_served(count: int) -> tuple[tuple[FeedResult, ...], list[str], list[str]]:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.cluster import _candidate_pairs, canonical_url, cluster
-from digest.extract import extract
-from digest.types import Article, Entry
+from digest.extract import preview
+from digest.types import Entry, Preview
 
 NOON = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 
@@ -39,8 +39,8 @@ def article(
     link: str = "",
     feed: str = "Feed A",
     published: datetime = NOON,
-) -> Article:
-    return extract(
+) -> Preview:
+    return preview(
         Entry(
             id=entry_id,
             feed=feed,
@@ -89,7 +89,7 @@ def test_same_title_from_two_feeds_is_one_story_led_by_the_fuller_article() -> N
     stories = cluster([short, budget, full])
     assert [s.entry_ids for s in stories] == [("b1", "a1"), ("c1",)]
     assert stories[0].id == "b1"
-    assert stories[0].lead.entry.feed == "Feed B"
+    assert stories[0].lead.feed == "Feed B"
 
 
 def test_similar_titles_and_texts_join() -> None:
@@ -131,7 +131,7 @@ def test_exact_duplicates_are_dropped_and_order_is_kept() -> None:
     budget = article("b1", "Council approves budget", BUDGET_TEXT)
     stories = cluster([budget, ferry, budget, ferry])
     assert [s.id for s in stories] == ["b1", "a1"]
-    assert all(len(s.articles) == 1 for s in stories)
+    assert all(len(s.entries) == 1 for s in stories)
 
 
 def test_empty_input() -> None:
@@ -142,7 +142,7 @@ def test_two_thousand_articles_cluster_into_their_stories() -> None:
     rng = random.Random(7)
     alphabet = "abcdefghijklmnopqrstuvwxyz"
     vocabulary = sorted({"".join(rng.choices(alphabet, k=rng.randint(4, 9))) for _ in range(6000)})
-    articles: list[Article] = []
+    articles: list[Preview] = []
     for number in range(1000):
         title = rng.sample(vocabulary, 6)
         text = rng.choices(vocabulary, k=90)

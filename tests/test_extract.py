@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from digest.extract import extract
-from digest.types import Entry
+from digest.extract import preview as extract_preview
+from digest.text import content_words
+from digest.types import Entry, Preview
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEED = SHARED / "seed" / "qa-briefing-example.txt"
@@ -184,3 +186,41 @@ def test_a_question_first_is_not_a_dateline() -> None:
     article = extract(make_entry("<h2>What now?</h2><p>LAGOS — The port reopened.</p>"))
     assert article.place == ""
     assert article.sections[0].answer == ("LAGOS — The port reopened.",)
+
+
+# --- previews: what clustering reads ---------------------------------------------------------
+
+
+def test_a_preview_reads_the_text_without_its_markup() -> None:
+    entry = make_entry(
+        "<p>Ferries to <em>Kell</em> resume&nbsp;today.</p><p>The pier&#8217;s repairs cost &pound;1m.</p>"
+    )
+    preview = extract_preview(entry)
+    assert preview.entry is entry
+    # Block ends are spaces; entities are decoded; stop words and one-letter tokens are dropped.
+    assert preview.opening == ("ferries", "kell", "resume", "today", "pier’s", "repairs", "cost", "1m")
+    assert preview.length == len("Ferries to Kell resume today. The pier’s repairs cost £1m.")
+    assert extract_preview(make_entry(summary_html="<p>A harbour summary.</p>")).opening == (
+        "harbour",
+        "summary",
+    )
+    assert extract_preview(make_entry()) == Preview(make_entry(), (), 0)
+
+
+def test_a_preview_opening_is_the_first_hundred_content_words_however_long_the_text() -> None:
+    words = [f"word{n}" for n in range(3000)]
+    entry = make_entry("".join(f"<p>{' '.join(words[i : i + 60])}</p>" for i in range(0, 3000, 60)))
+    assert extract_preview(entry).opening == tuple(words[:100])
+    # A text whose first 1,500 characters hold few content words is read further.
+    sparse = make_entry("<p>" + "the of and " * 200 + " ".join(words[:150]) + "</p>")
+    assert extract_preview(sparse).opening == tuple(words[:100])
+
+
+def test_a_preview_agrees_with_the_extracted_text_of_a_plain_article() -> None:
+    text = "".join(
+        f"<p>Paragraph {n} tells of ferries, piers and the storm of {2000 + n}.</p>" for n in range(30)
+    )
+    entry = make_entry(text)
+    article = extract(entry)
+    extracted = [w for p in article.paragraphs for w in content_words(p)][:100]
+    assert extract_preview(entry).opening == tuple(extracted)
