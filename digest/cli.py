@@ -456,14 +456,16 @@ def run() -> None:
     error are flushed and the exit handlers run (logging's, the PDF renderer's), as a normal
     exit would do; then the process ends. Committed state is in the database already. With
     a non-daemon thread still running (none of the commands leaves one) the normal exit waits
-    for it.
+    for it, and under a profiler or tracer (``python -m cProfile``) the exit is the normal one.
     """
     try:
         main()
         code: int | str | None = 0
     except SystemExit as done:
         code = done.code
-    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+    waiting = any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate())
+    # A profiler or coverage tracer writes its report after the program, not in an exit handler.
+    if waiting or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     if isinstance(code, str):
         click.echo(code, err=True)

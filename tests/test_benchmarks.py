@@ -350,6 +350,20 @@ def test_the_quick_exit_keeps_status_output_and_exit_handlers(
     assert "never printed" not in done.stdout
 
 
+def test_under_a_profiler_the_program_exits_normally_so_the_profile_is_written(tmp_path: Path) -> None:
+    profile = tmp_path / "version.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "digest", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "digest, version" in done.stdout
+    assert profile.stat().st_size > 0
+
+
 def test_a_pdf_abandoned_half_way_leaves_a_renderer_that_works(tmp_path: Path) -> None:
     info = PdfInfo(title="Background", author="Bench", created=NOW)
     with pdf_in_background("<p>Never collected</p>", tmp_path, info):
