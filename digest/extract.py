@@ -53,6 +53,7 @@ import logging
 import re
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from html import unescape
@@ -61,6 +62,7 @@ from html import unescape
 import lxml.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import SourceError
 from digest.ingest import fetch_page, sanitize_html
@@ -407,3 +409,34 @@ def preview(entry: Entry) -> Preview:
 def story(candidate: Candidate) -> Story:
     """The candidate's entries extracted, the lead still first."""
     return Story(id=candidate.id, articles=tuple(extract(entry) for entry in candidate.entries))
+
+
+#: From this many entries on, a forked helper (digest/parallel.py) previews the second half.
+PARALLEL_MIN_ENTRIES = 3000
+
+_inherited: Sequence[Entry] = ()
+
+
+def preview_all(entries: Sequence[Entry]) -> list[Preview]:
+    """``preview`` of every entry, in order; a large batch is shared with a helper process,
+    which inherits the entries by fork and sends back only what it read of each."""
+    if len(entries) < PARALLEL_MIN_ENTRIES or not parallel.available():
+        return [preview(entry) for entry in entries]
+    half = len(entries) // 2
+    with parallel.forked_helper(_inherit, (entries,)) as helper:
+        theirs = helper.submit(_preview_range, half, len(entries))
+        ours = [preview(entry) for entry in entries[:half]]
+        try:
+            read = theirs.result()
+        except BrokenProcessPool:  # the helper died (killed, out of memory): read its half here
+            return [*ours, *(preview(entry) for entry in entries[half:])]
+    return [*ours, *(Preview(entry, *parts) for entry, parts in zip(entries[half:], read, strict=True))]
+
+
+def _inherit(entries: Sequence[Entry]) -> None:
+    global _inherited
+    _inherited = entries
+
+
+def _preview_range(start: int, stop: int) -> list[tuple[tuple[str, ...], int]]:
+    return [(p.opening, p.length) for p in map(preview, _inherited[start:stop])]

@@ -145,7 +145,7 @@ def _build_edition(
     # If no web source has started it: now, while this process extracts, clusters and condenses.
     start_pdf_worker()
     entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
-    stories = assemble.rank(cluster.cluster([extract.preview(entry) for entry in entries]))
+    stories = assemble.rank(cluster.cluster(extract.preview_all(entries)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 

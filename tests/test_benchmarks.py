@@ -223,6 +223,33 @@ def test_only_the_stories_an_issue_reaches_are_extracted(monkeypatch: pytest.Mon
     ]
 
 
+def benchmark_entries(feed_count: int, entries: int) -> list[Entry]:
+    return [
+        entry
+        for number, document in enumerate(feeds.documents(feed_count, entries, now=NOW))
+        for entry in ingest.parse_feed(
+            document.body, Source(f"https://feeds.example/{number}.xml"), NOW, "application/rss+xml"
+        )[1]
+    ]
+
+
+def _preview_dying_in_the_helper(start: int, stop: int) -> list[tuple[tuple[str, ...], int]]:
+    if os.getpid() != _PARENT:
+        os._exit(1)
+    raise AssertionError("only the helper reads a range")
+
+
+@pytest.mark.parametrize("helper_dies", [False, True])
+def test_previews_shared_with_a_helper_process_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+) -> None:
+    entries = benchmark_entries(5, 3)
+    monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
+    if helper_dies:
+        monkeypatch.setattr(extract, "_preview_range", _preview_dying_in_the_helper)
+    assert extract.preview_all(entries) == [extract.preview(entry) for entry in entries]
+
+
 def fetch_served(count: int) -> tuple[tuple[FeedResult, ...], list[str], list[str]]:
     """``fetch_sources`` of ``count`` benchmark feeds: (results, the URLs in order, on_done's URLs)."""
     with feeds.FeedServer(feeds.documents(count, 2, now=NOW)) as server:
