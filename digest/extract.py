@@ -53,7 +53,6 @@ import logging
 import re
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from html import unescape
@@ -423,13 +422,14 @@ def preview_all(entries: Sequence[Entry]) -> list[Preview]:
     if len(entries) < PARALLEL_MIN_ENTRIES or not parallel.available():
         return [preview(entry) for entry in entries]
     half = len(entries) // 2
-    with parallel.forked_helper(_inherit, (entries,)) as helper:
-        theirs = helper.submit(_preview_range, half, len(entries))
-        ours = [preview(entry) for entry in entries[:half]]
-        try:
-            read = theirs.result()
-        except BrokenProcessPool:  # the helper died (killed, out of memory): read its half here
-            return [*ours, *(preview(entry) for entry in entries[half:])]
+    ours, read = parallel.shared(
+        lambda: [preview(entry) for entry in entries[:half]],
+        _preview_range,
+        (half, len(entries)),
+        again=lambda: [(p.opening, p.length) for p in map(preview, entries[half:])],
+        initializer=_inherit,
+        initargs=(entries,),
+    )
     return [*ours, *(Preview(entry, *parts) for entry, parts in zip(entries[half:], read, strict=True))]
 
 

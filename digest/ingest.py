@@ -62,7 +62,6 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -176,19 +175,12 @@ def fetch_sources(
         return _fetch_here(sources, settings, validators, now, on_done)
     # Every other source goes to the helper, so both halves get a fair share of hosts and sizes.
     theirs = sources[1::2]
-    with parallel.forked_helper() as helper:
-        handed = helper.submit(
-            _fetch_here,
-            theirs,
-            settings,
-            {s.url: validators[s.url] for s in theirs if s.url in validators},
-            now,
-        )
-        ours = _fetch_here(sources[0::2], settings, validators, now, on_done)
-        try:
-            their_results = handed.result()
-        except BrokenProcessPool:  # the helper died (killed, out of memory): fetch its half here
-            their_results = _fetch_here(theirs, settings, validators, now)
+    ours, their_results = parallel.shared(
+        lambda: _fetch_here(sources[0::2], settings, validators, now, on_done),
+        _fetch_here,
+        (theirs, settings, {s.url: validators[s.url] for s in theirs if s.url in validators}, now),
+        again=lambda: _fetch_here(theirs, settings, validators, now),
+    )
     if on_done is not None:
         for result in their_results:
             on_done(result)

@@ -18,7 +18,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+Here = TypeVar("Here")
+There = TypeVar("There")
 
 
 def available() -> bool:
@@ -40,3 +44,25 @@ def forked_helper(
     # The child is forked by the first submit, in this thread: make that happen now.
     pool.submit(int).result()
     return pool
+
+
+def shared(
+    here: Callable[[], Here],
+    there: Callable[..., There],
+    args: Sequence[Any],
+    again: Callable[[], There],
+    *,
+    initializer: Callable[..., object] | None = None,
+    initargs: Sequence[Any] = (),
+) -> tuple[Here, There]:
+    """``here()`` in this process while a forked helper runs ``there(*args)``; both results.
+
+    When the helper dies (killed, out of memory), ``again()`` does its part here instead.
+    """
+    with forked_helper(initializer, initargs) as helper:
+        handed = helper.submit(there, *args)
+        ours = here()
+        try:
+            return ours, handed.result()
+        except BrokenProcessPool:
+            return ours, again()

@@ -94,6 +94,7 @@ def build_edition(
 
 
 _gc_pauses = 0
+_gc_was_enabled = True
 _gc_pauses_lock = threading.Lock()
 
 
@@ -104,10 +105,10 @@ def cyclic_gc_paused() -> Iterator[None]:
     10,000 entries the collector took about a sixth of a cold build (issue 8). Reference
     counting still frees everything that is not in a cycle; the collector resumes after the
     last build in progress (the scheduler's builds may overlap)."""
-    global _gc_pauses
+    global _gc_pauses, _gc_was_enabled
     with _gc_pauses_lock:
         if _gc_pauses == 0:
-            _gc_was_enabled[0] = gc.isenabled()
+            _gc_was_enabled = gc.isenabled()
             gc.disable()
         _gc_pauses += 1
     try:
@@ -115,11 +116,8 @@ def cyclic_gc_paused() -> Iterator[None]:
     finally:
         with _gc_pauses_lock:
             _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled[0]:
+            if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
-
-
-_gc_was_enabled = [True]
 
 
 def _build_edition(
