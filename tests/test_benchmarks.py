@@ -10,11 +10,15 @@ charset, ill-formed XML), and the benchmark's own feeds.
 
 from __future__ import annotations
 
+import ast
 import gc
+import io
 import os
+import pickle
 import subprocess
 import sys
 import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from factories import EDITION
 
 from digest import assemble, cluster, condense, extract, feedparse, ingest, pipeline
 from digest.config import FetchConfig
-from digest.render import pdf
+from digest.render import pdf, pdfworker
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
 from digest.types import Article, Entry, FeedResult, Source
 
@@ -399,6 +403,78 @@ def test_a_pdf_abandoned_half_way_leaves_a_renderer_that_works(tmp_path: Path) -
         pdf = pending.result()
     assert pdf.startswith(b"%PDF-")
     assert render_pdf("<p>And in the foreground</p>", tmp_path, info).startswith(b"%PDF-")
+
+
+#: A PDF renderer child whose job reports what the real one would see while it renders: its
+#: niceness, whether the cyclic collector runs, and whether the previous job's cycle was freed.
+RECORDING_RENDERER = """
+import gc, os, weakref
+import digest.render.pdfwrite as pdfwrite
+from digest.render.pdfworker import serve
+left_by_the_last_job = []
+
+def attempt(job):
+    freed = all(ref() is None for ref in left_by_the_last_job)
+    cycle = [job.html]
+    cycle.append(cycle)
+    holder = type("Holder", (), {})()
+    holder.cycle = cycle
+    holder.itself = holder
+    left_by_the_last_job[:] = [weakref.ref(holder)]
+    del holder, cycle
+    return "ok", repr((os.nice(0), gc.isenabled(), freed)).encode(), []
+
+pdfwrite.attempt = attempt
+serve()
+"""
+
+
+def test_the_renderer_child_runs_niced_without_cyclic_collection_and_frees_each_job(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", RECORDING_RENDERER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdin is not None and child.stdout is not None
+    job = pdf.Job("<p>x</p>", (tmp_path,), PdfInfo(title="T", author="A", created=NOW), False, 30.0)
+    answers = []
+    try:
+        for _ in range(2):
+            message = pickle.dumps(job)
+            child.stdin.write(pdf.FRAME.pack(len(message)) + message)
+            child.stdin.flush()
+            (length,) = pdf.FRAME.unpack(child.stdout.read(pdf.FRAME.size))
+            outcome, payload, _ = pickle.loads(child.stdout.read(length))
+            assert outcome == "ok"
+            answers.append(ast.literal_eval(payload.decode()))
+    finally:
+        child.stdin.close()
+        child.wait(10)
+    ours = os.nice(0)
+    niceness = min(ours + pdfworker.NICENESS, 19)
+    assert answers[0][:2] == (niceness, False)
+    assert answers[1] == (niceness, False, True), "the first job's garbage was collected after it"
+
+
+def test_pdf_streams_are_compressed_at_the_quicker_level(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from digest.render import pdfwrite
+
+    levels: list[int] = []
+    compressobj = zlib.compressobj
+
+    def recorded(level: int = -1) -> Any:
+        levels.append(level)
+        return compressobj(level)
+
+    monkeypatch.setattr(zlib, "compressobj", recorded)
+    info = PdfInfo(title="Levels", author="Bench", created=NOW)
+    html = "<p>" + "Streams compressed at level six still read back. " * 200 + "</p>"
+    written = pdfwrite.write(pdf.Job(html, (tmp_path,), info, False, 30.0))
+    assert levels and set(levels) == {pdfwrite.STREAM_COMPRESSION} and pdfwrite.STREAM_COMPRESSION < 9
+    text = PdfReader(io.BytesIO(written)).pages[0].extract_text()
+    assert "still read back" in text
 
 
 #: Printed by the child below: every module a build with nothing new imported.
