@@ -50,6 +50,7 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from digest import parallel
 from digest.text import content_words
 from digest.types import Candidate, Preview
 
@@ -146,18 +147,22 @@ def _join_same_urls(articles: list[Preview], groups: _UnionFind) -> None:
 
 def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
     titles = [frozenset(content_words(a.entry.title)) for a in articles]
-    texts = _TfIdf([a.opening for a in articles])
     window = TIME_WINDOW.total_seconds()
     stamps = [a.entry.published.timestamp() for a in articles]
+    pairs: list[tuple[int, int]] = []
+    title_similarities: list[float] = []
     for first, second in _candidate_pairs(titles):
-        if abs(stamps[first] - stamps[second]) > window:
-            continue
-        title_similarity = _jaccard(titles[first], titles[second])
-        if title_similarity < COPY_TITLE_JACCARD or groups.find(first) == groups.find(second):
-            continue
-        first_vector, second_vector = texts.vector(first), texts.vector(second)
-        text_similarity = _cosine(first_vector, second_vector)
-        judgeable = min(len(first_vector), len(second_vector)) >= MIN_JUDGEABLE_WORDS
+        if abs(stamps[first] - stamps[second]) <= window:
+            title_similarity = _jaccard(titles[first], titles[second])
+            if title_similarity >= COPY_TITLE_JACCARD:
+                pairs.append((first, second))
+                title_similarities.append(title_similarity)
+    texts = _TfIdf([a.opening for a in articles])
+    text_similarities = _text_similarities(texts, pairs)
+    for (first, second), title_similarity, text_similarity in zip(
+        pairs, title_similarities, text_similarities, strict=True
+    ):
+        judgeable = min(texts.size(first), texts.size(second)) >= MIN_JUDGEABLE_WORDS
         if (
             (title_similarity >= TITLE_JACCARD and text_similarity >= TEXT_COSINE)
             or (
@@ -167,6 +172,40 @@ def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
             or text_similarity >= COPY_COSINE
         ):
             groups.union(first, second)
+
+
+#: From this many pairs of texts on, a forked helper (digest/parallel.py) compares the second half.
+PARALLEL_MIN_PAIRS = 10_000
+
+_inherited: tuple[_TfIdf, Sequence[tuple[int, int]]] | None = None
+
+
+def _text_similarities(texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> list[float]:
+    """The cosine of each pair's texts, in order; many pairs are shared with a helper process,
+    which inherits the texts and pairs by fork and sends back only the cosines of its half."""
+    if len(pairs) < PARALLEL_MIN_PAIRS or not parallel.available():
+        return texts.similarities(pairs)
+    half = len(pairs) // 2
+    ours, theirs = parallel.shared(
+        lambda: texts.similarities(pairs[:half]),
+        _similarities_of_range,
+        (half, len(pairs)),
+        again=lambda: texts.similarities(pairs[half:]),
+        initializer=_inherit,
+        initargs=(texts, pairs),
+    )
+    return [*ours, *theirs]
+
+
+def _inherit(texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> None:
+    global _inherited
+    _inherited = texts, pairs
+
+
+def _similarities_of_range(start: int, stop: int) -> list[float]:
+    assert _inherited is not None
+    texts, pairs = _inherited
+    return texts.similarities(pairs[start:stop])
 
 
 def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
@@ -217,10 +256,17 @@ class _TfIdf:
 
     def __init__(self, documents: Sequence[Sequence[str]]) -> None:
         self._documents = documents
-        frequency = Counter(word for document in documents for word in set(document))
+        distinct = list(map(set, documents))
+        self._sizes = list(map(len, distinct))
+        # chain() feeds Counter's C loop directly: 10,000 documents hold a million words.
+        frequency = Counter(itertools.chain.from_iterable(distinct))
         count = len(documents)
         self._idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
         self._vectors: dict[int, dict[str, float]] = {}
+
+    def size(self, index: int) -> int:
+        """How many distinct words the document has (the length of its vector)."""
+        return self._sizes[index]
 
     def vector(self, index: int) -> dict[str, float]:
         vector = self._vectors.get(index)
@@ -231,6 +277,11 @@ class _TfIdf:
             vector = {word: w / norm for word, w in weights.items()} if norm else {}
             self._vectors[index] = vector
         return vector
+
+    def similarities(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
+        """The cosine of the two documents of each pair."""
+        vector = self.vector
+        return [_cosine(vector(first), vector(second)) for first, second in pairs]
 
 
 def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
