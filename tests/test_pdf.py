@@ -74,49 +74,52 @@ def rendered(env: jinja2.Environment) -> Rendered:
 # -- the document ------------------------------------------------------------------
 
 
-def test_cover_contents_stories_and_briefly_each_on_their_pages(rendered: Rendered) -> None:
+def test_cover_and_contents_share_the_first_page_and_stories_and_briefly_start_theirs(
+    rendered: Rendered,
+) -> None:
     pages = page_texts(rendered.briefing_pdf)
     issue = make_issue()
-    # Cover, contents, one page per story (each starts a page), Briefly.
-    assert len(pages) == 6
+    # The masthead and the contents, then one page per story (each starts a page), Briefly.
+    assert len(pages) == 5
     assert "Morning Briefing" in pages[0] and "ISSUE 2026-03-14" in pages[0]
     assert "Saturday, 14 March 2026" in pages[0]
-    for number, briefing in enumerate(issue.stories, start=3):
+    assert pages[0].index("Saturday, 14 March 2026") < pages[0].index("IN THIS ISSUE")
+    for number, briefing in enumerate(issue.stories, start=2):
         assert briefing.headline in pages[number - 1]
         # The contents give each story with its page number, and its questions below it (the
         # bookmarks, not the contents, give the questions' pages).
-        assert re.search(re.escape(briefing.headline) + r"[ .]*" + str(number), pages[1])
+        assert re.search(re.escape(briefing.headline) + r"[ .]*" + str(number), pages[0])
         for section in briefing.sections:
-            assert section.question in pages[1]
-            assert not re.search(re.escape(section.question) + r" *\.{3}", pages[1])
-    assert re.search(r"Briefly[ .]*6", pages[1])
-    assert "Harbour crane back in service" in pages[5]
+            assert section.question in pages[0]
+            assert not re.search(re.escape(section.question) + r" *\.{3}", pages[0])
+    assert re.search(r"Briefly[ .]*5", pages[0])
+    assert "Harbour crane back in service" in pages[4]
 
 
 def test_running_header_and_footer(rendered: Rendered) -> None:
     pages = page_texts(rendered.briefing_pdf)
     assert "page 1 of" not in pages[0] and "Morning Briefing — Issue" not in pages[0]
     for number, text in enumerate(pages[1:], start=2):
-        assert f"page {number} of 6" in text
+        assert f"page {number} of 5" in text
         assert "Morning Briefing — Issue 2026-03-14" in text
     # The header names the story the page is about.
     headline = make_issue().stories[1].headline
-    assert f"Morning Briefing — Issue 2026-03-14 {headline} page 4 of 6" in pages[3]
+    assert f"Morning Briefing — Issue 2026-03-14 {headline} page 3 of 5" in pages[2]
 
 
 def test_every_story_is_a_bookmark_with_its_questions_below(rendered: Rendered) -> None:
     reader = PdfReader(io.BytesIO(rendered.briefing_pdf))
     expected: list[tuple[int, str, int]] = []
-    for page, briefing in enumerate(make_issue().stories, start=3):
+    for page, briefing in enumerate(make_issue().stories, start=2):
         expected.append((1, briefing.headline, page))
         expected += [(2, section.question, page) for section in briefing.sections]
-    expected.append((1, "Briefly", 6))
+    expected.append((1, "Briefly", 5))
     assert outline(reader) == expected
 
 
 def test_sources_are_listed_under_each_story_with_links(rendered: Rendered) -> None:
     reader = PdfReader(io.BytesIO(rendered.briefing_pdf))
-    for page_number, briefing in enumerate(make_issue().stories, start=2):
+    for page_number, briefing in enumerate(make_issue().stories, start=1):
         page = reader.pages[page_number]
         uris = {
             annotation.get_object()["/A"].get("/URI")
@@ -144,7 +147,7 @@ def test_metadata_and_pdfa_identification(rendered: Rendered, tmp_path: Path) ->
     assert PDF_VARIANT == "pdf/a-3a"
     info = poppler("pdfinfo", rendered.briefing_pdf, tmp_path)
     assert re.search(r"^Tagged:\s+yes$", info, re.M)
-    assert re.search(r"^Pages:\s+6$", info, re.M)
+    assert re.search(r"^Pages:\s+5$", info, re.M)
     assert re.search(r"^Author:\s+Morning Briefing$", info, re.M)
 
 
@@ -219,7 +222,7 @@ def test_theme_overrides_files_one_by_one_in_the_pdf(tmp_path: Path) -> None:
     assert b'<img src="logo.png" alt="Logo">' in result.briefing_html
     reader = PdfReader(io.BytesIO(result.briefing_pdf))
     assert len(reader.pages[0].images) == 1
-    assert "page 2 of 6" in page_texts(result.briefing_pdf)[1]
+    assert "page 2 of 5" in page_texts(result.briefing_pdf)[1]
 
 
 # -- the safe renderer --------------------------------------------------------------
