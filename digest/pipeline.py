@@ -259,21 +259,21 @@ def condense_stories(
 ) -> tuple[list[Briefing], list[BrieflyItem], list[Candidate]]:
     """Extract and condense in rank order until max_stories briefings; too-short stories go to
     Briefly. Only the stories reached are extracted."""
-    from digest import extract
-    from digest.condense import briefly_item
+    from digest.condense import condense_candidates
 
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
-    for position, candidate in enumerate(stories):
-        if len(briefings) >= edition.max_stories:
-            return briefings, briefly, list(stories[position:])
-        story = extract.story(candidate)
-        briefing = condenser.condense(story, tz)
-        if briefing is None:
-            briefly.append(briefly_item(story))
-        else:
-            briefings.append(briefing)
-    return briefings, briefly, []
+    position = 0
+    while position < len(stories) and len(briefings) < edition.max_stories:
+        # As many stories as briefings are missing: each of them is reached whatever it gives.
+        batch = stories[position : position + edition.max_stories - len(briefings)]
+        for outcome in condense_candidates(batch, condenser, tz):
+            if isinstance(outcome, Briefing):
+                briefings.append(outcome)
+            else:
+                briefly.append(outcome)
+        position += len(batch)
+    return briefings, briefly, list(stories[position:])
 
 
 def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:

@@ -237,8 +237,8 @@ def benchmark_entries(feed_count: int, entries: int) -> list[Entry]:
     ]
 
 
-def _range_dying_in_the_helper(start: int, stop: int) -> Any:
-    """A stage's work on a range, which only its forked helper does: the helper dies doing it."""
+def _dying_in_the_helper(*args: Any) -> Any:
+    """A stage's share of work that only its forked helper does: the helper dies doing it."""
     if os.getpid() != _PARENT:
         os._exit(1)
     raise AssertionError("only the helper works on a range")
@@ -251,7 +251,7 @@ def test_previews_shared_with_a_helper_process_are_the_same(
     entries = benchmark_entries(5, 3)
     monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
     if helper_dies:
-        monkeypatch.setattr(extract, "_preview_range", _range_dying_in_the_helper)
+        monkeypatch.setattr(extract, "_preview_range", _dying_in_the_helper)
     assert extract.preview_all(entries) == [extract.preview(entry) for entry in entries]
 
 
@@ -271,12 +271,59 @@ def test_texts_compared_with_a_helper_process_cluster_the_same(
     monkeypatch.setattr(cluster._TfIdf, "similarities", counted)
     monkeypatch.setattr(cluster, "PARALLEL_MIN_PAIRS", 1)
     if helper_dies:
-        monkeypatch.setattr(cluster, "_similarities_of_range", _range_dying_in_the_helper)
+        monkeypatch.setattr(cluster, "_similarities_of_range", _dying_in_the_helper)
     shared = cluster.cluster(previews)
     assert [c.entry_ids for c in shared] == [c.entry_ids for c in alone]
     assert len(alone) < len(previews), "some stories are told by several feeds"
     # This process compared its half (and, when the helper died, the other half too).
     assert len(compared) == (2 if helper_dies else 1) and compared[0] > 1
+
+
+@pytest.mark.parametrize("helper_dies", [False, True])
+def test_stories_condensed_with_a_helper_process_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+) -> None:
+    candidates = assemble.rank(cluster.cluster([extract.preview(e) for e in benchmark_entries(8, 3)]))[:7]
+    condenser = condense.get_condenser(EDITION.condense)
+    alone = [condense._condensed(candidate, condenser, UTC) for candidate in candidates]
+    condensed_here: list[str] = []
+    condensed = condense._condensed
+
+    def counted(candidate: Any, *args: Any) -> Any:
+        condensed_here.append(candidate.id)
+        return condensed(candidate, *args)
+
+    monkeypatch.setattr(condense, "_condensed", counted)
+    if helper_dies:
+        monkeypatch.setattr(condense, "_condense_inherited", _dying_in_the_helper)
+    assert len(candidates) >= condense.PARALLEL_MIN_STORIES
+    assert condense.condense_candidates(candidates, condenser, UTC) == alone
+    expected_here = candidates if helper_dies else candidates[0::2]
+    assert sorted(condensed_here) == sorted(c.id for c in expected_here)
+
+
+def test_a_backend_that_does_more_than_compute_condenses_every_story_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Connected:
+        only_computes = False
+
+        def __init__(self) -> None:
+            self.inner = condense.get_condenser(EDITION.condense)
+
+        def condense(self, story: Any, tz: Any) -> Any:
+            return self.inner.condense(story, tz)
+
+        def notes(self) -> tuple[str, ...]:
+            return ()
+
+    def no_helper(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no helper for a backend with a connection")
+
+    monkeypatch.setattr(condense.parallel, "shared", no_helper)
+    candidates = assemble.rank(cluster.cluster([extract.preview(e) for e in benchmark_entries(8, 3)]))[:5]
+    outcomes = condense.condense_candidates(candidates, Connected(), UTC)
+    assert [o.headline for o in outcomes] == [c.headline for c in candidates]
 
 
 def fetch_served(count: int) -> tuple[tuple[FeedResult, ...], list[str], list[str]]:

@@ -11,15 +11,16 @@ Stories too short for a briefing go into the issue's "Briefly" list as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from digest import parallel
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.text import cut_words, split_sentences
-from digest.types import Briefing, BrieflyItem, SourceRef, Story
+from digest.types import Briefing, BrieflyItem, Candidate, SourceRef, Story
 
 #: The longest summary of a "Briefly" item, in words.
 BRIEFLY_MAX_WORDS = 40
@@ -27,6 +28,10 @@ BRIEFLY_MAX_WORDS = 40
 
 class Condenser(Protocol):
     """Condenses one story into the Q&A briefing format of FORMAT.md."""
+
+    #: Whether ``condense`` only computes: no connection, no file, nothing kept from one story to
+    #: the next. A forked helper process may then condense some of an issue's stories.
+    only_computes: bool
 
     def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
         """The story as a briefing, or None when its text is too short for one section (it goes to "Briefly").
@@ -73,6 +78,54 @@ def get_condenser(config: CondenseConfig, cache_dir: Path | None = None) -> Cond
             f"condense.backend: unknown backend {config.backend!r}; known: {', '.join(available())}"
         )
     return factory(config, cache_dir)
+
+
+#: From this many stories on, a backend that only computes shares them with a forked helper.
+PARALLEL_MIN_STORIES = 4
+
+_inherited: tuple[Sequence[Candidate], Condenser, tzinfo] | None = None
+
+
+def condense_candidates(
+    candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo
+) -> list[Briefing | BrieflyItem]:
+    """Each candidate extracted and condensed, in order: its briefing, or its "Briefly" item when
+    its text is too short for one.
+
+    From PARALLEL_MIN_STORIES on, with a backend that only computes, a forked helper (digest/
+    parallel.py) condenses every other candidate, which it inherits; if it dies, they are
+    condensed here.
+    """
+    if len(candidates) < PARALLEL_MIN_STORIES or not condenser.only_computes or not parallel.available():
+        return [_condensed(candidate, condenser, tz) for candidate in candidates]
+    ours, theirs = parallel.shared(
+        lambda: [_condensed(candidate, condenser, tz) for candidate in candidates[0::2]],
+        _condense_inherited,
+        (),
+        again=lambda: [_condensed(candidate, condenser, tz) for candidate in candidates[1::2]],
+        initializer=_inherit,
+        initargs=(candidates[1::2], condenser, tz),
+    )
+    return [ours[i // 2] if i % 2 == 0 else theirs[i // 2] for i in range(len(candidates))]
+
+
+def _condensed(candidate: Candidate, condenser: Condenser, tz: tzinfo) -> Briefing | BrieflyItem:
+    from digest import extract
+
+    story = extract.story(candidate)
+    briefing = condenser.condense(story, tz)
+    return briefly_item(story) if briefing is None else briefing
+
+
+def _inherit(candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo) -> None:
+    global _inherited
+    _inherited = candidates, condenser, tz
+
+
+def _condense_inherited() -> list[Briefing | BrieflyItem]:
+    assert _inherited is not None
+    candidates, condenser, tz = _inherited
+    return [_condensed(candidate, condenser, tz) for candidate in candidates]
 
 
 def source_refs(story: Story) -> tuple[SourceRef, ...]:
