@@ -394,6 +394,22 @@ def test_the_pdf_renderer_starts_when_a_web_source_sends_entries(monkeypatch: py
     assert seen == [not_modified, local, news]
 
 
+@pytest.mark.parametrize(
+    ("arguments", "early"), [(["build", "--config", "x.yaml"], True), (["render", "x"], False)]
+)
+def test_digest_build_starts_the_pdf_renderer_before_anything_else(
+    monkeypatch: pytest.MonkeyPatch, arguments: list[str], early: bool
+) -> None:
+    from digest import cli, program
+
+    happened: list[str] = []
+    monkeypatch.setattr(pdf, "start_worker", lambda: happened.append("renderer started"))
+    monkeypatch.setattr(cli, "run", lambda: happened.append("command run"))
+    monkeypatch.setattr(sys, "argv", ["digest", *arguments])
+    program.run()
+    assert happened == (["renderer started", "command run"] if early else ["command run"])
+
+
 def test_no_cyclic_collection_inside_a_build_and_as_before_after() -> None:
     assert gc.isenabled()
     inside = threading.Event()

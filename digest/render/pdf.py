@@ -44,7 +44,9 @@ Only the child imports WeasyPrint (pdfwrite.py holds the fetcher and the
 writing), so a process that renders no PDF never pays for the import, and a
 build can start the child early (``start_worker``) so that its start overlaps
 the work before the first render, and hand it a job and go on working until it
-needs the PDF (``pdf_in_background``).
+needs the PDF (``pdf_in_background``). ``digest build`` starts it first thing
+(program.py); a build inside a longer-lived process (the scheduler) starts it when
+a web source sends entries (pipeline.py).
 """
 
 from __future__ import annotations
