@@ -27,7 +27,7 @@ import httpx
 import pytest
 from factories import EDITION
 
-from digest import assemble, cluster, condense, extract, feedparse, ingest, pipeline
+from digest import assemble, cluster, condense, extract, feedparse, ingest, parallel, pipeline
 from digest.config import FetchConfig
 from digest.render import pdf, pdfworker
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
@@ -320,7 +320,7 @@ def test_a_backend_that_does_more_than_compute_condenses_every_story_here(
     def no_helper(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("no helper for a backend with a connection")
 
-    monkeypatch.setattr(condense.parallel, "shared", no_helper)
+    monkeypatch.setattr(parallel, "shared", no_helper)
     candidates = assemble.rank(cluster.cluster([extract.preview(e) for e in benchmark_entries(8, 3)]))[:5]
     outcomes = condense.condense_candidates(candidates, Connected(), UTC)
     assert [o.headline for o in outcomes] == [c.headline for c in candidates]
@@ -408,6 +408,14 @@ def test_digest_build_starts_the_pdf_renderer_before_anything_else(
     monkeypatch.setattr(sys, "argv", ["digest", *arguments])
     program.run()
     assert happened == (["renderer started", "command run"] if early else ["command run"])
+
+
+def test_starting_the_pdf_renderer_imports_no_rendering_library() -> None:
+    code = "import sys, digest.render.pdf; print(' '.join(sorted(sys.modules)))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    modules = set(imported.stdout.split())
+    assert "digest.render.pdf" in modules, imported.stderr
+    assert not {"digest.render.issue", "digest.config", "jinja2", "lxml", "weasyprint"} & modules
 
 
 def test_no_cyclic_collection_inside_a_build_and_as_before_after() -> None:

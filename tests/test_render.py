@@ -18,7 +18,7 @@ import lxml.html  # type: ignore[import-untyped]
 import pytest
 from factories import BASE_URL, EDITION, make_briefing, make_issue, make_links, make_long_issue
 
-import digest.render
+import digest.render.issue
 from digest.errors import RenderError
 from digest.render import (
     EMAIL_HTML_BUDGET,
@@ -387,7 +387,7 @@ def test_premailer_runs_once_per_issue_quietly(
         calls.append(base_url)
         return real_inline(html, base_url)
 
-    monkeypatch.setattr(digest.render, "inline_css", counting_inline)
+    monkeypatch.setattr(digest.render.issue, "inline_css", counting_inline)
     caplog.set_level(logging.DEBUG)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
