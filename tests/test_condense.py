@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
-from digest.condense import available, briefly_item, get_condenser, source_refs
+from digest.condense import available, briefly_item, extractive, get_condenser, source_refs
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.extract import extract
@@ -511,3 +511,20 @@ def _entry_with(content_html: str, dated: bool = True) -> Entry:
 )
 def test_sentence_splitter(paragraph: str, sentences: list[str]) -> None:
     assert split_sentences(paragraph) == sentences
+
+
+def _unit(text: str, order: tuple[int, int, int]) -> extractive._Unit:
+    return extractive._Unit(parts=(text,), order=order, end=order[2], words=len(text.split()))
+
+
+def test_an_answer_opens_on_a_paragraph_that_can_open_news() -> None:
+    fragment = _unit("Construction began in 2022.", (0, 3, 1))
+    news = _unit("The city opened its long-delayed tram line on Tuesday, six months late.", (1, 0, 0))
+    follows = _unit("It cost more than planned.", (1, 0, 1))
+    assert extractive._answer([fragment, news, follows]) == (
+        "The city opened its long-delayed tram line on Tuesday, six months late. It cost more than planned.",
+        "Construction began in 2022.",
+    )
+    # Nothing that could open: source order stays.
+    other = _unit("It was late.", (1, 2, 0))
+    assert extractive._answer([other, fragment]) == ("Construction began in 2022.", "It was late.")

@@ -79,7 +79,10 @@ verbatim; only the questions are written by the condenser. Method:
      are never repeated.
 4. Answers keep source order (at most about 180 words and six paragraphs);
    only units that are neighbours in the source share a paragraph, so every
-   paragraph made is a slice of a source paragraph.
+   paragraph made is a slice of a source paragraph. The one exception: an
+   answer opens on its first paragraph that could open news (five words or
+   more, no pronoun pointing back, not a question), and the others follow in
+   source order.
    A story of fewer than 60 words, or too few sentences for a lede and one
    section, gives None: it belongs in "Briefly".
 """
@@ -509,8 +512,14 @@ def _within(units: Sequence[_Unit], limit: int) -> list[_Unit]:
 
 
 def _answer(units: Sequence[_Unit]) -> tuple[str, ...]:
-    """Answer paragraphs: units in source order, neighbours in the source joined as they were."""
-    return tuple(" ".join(u.text for u in run) for run in _runs(sorted(units, key=lambda u: u.order)))
+    """Answer paragraphs: units in source order, neighbours in the source joined as they were;
+    the first paragraph that can open an answer goes first."""
+    runs = _runs(sorted(units, key=lambda u: u.order))
+    # Under a question, a fragment such as "Construction began in 2022." reads as the answer
+    # when it comes first; a paragraph that opens as news does not need what the reader lacks.
+    opening = next((index for index, run in enumerate(runs) if _opens_news(run[0])), 0)
+    ordered = [runs[opening], *runs[:opening], *runs[opening + 1 :]]
+    return tuple(" ".join(u.text for u in run) for run in ordered)
 
 
 # --- the lede --------------------------------------------------------------------------------
