@@ -33,7 +33,7 @@ from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
 from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
-from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Source
+from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Rendered, Source
 
 # The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
 # the functions that use them: a build whose every source answers 304 needs none of them, and
@@ -291,14 +291,19 @@ def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
 def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path) -> Path:
     """Render every output of the issue in memory, then move the finished folder into place."""
     from digest import output
+
+    return output.write_issue(edition_dir, issue.issue_id, render(config, edition, issue))
+
+
+def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
+    """Every output of the issue, in memory, with the edition's theme, links and sender."""
     from digest.render import render_issue
     from digest.render.templates import environment
 
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
     sender = edition.delivery.from_ if edition.delivery else None
-    rendered = render_issue(issue, edition, links, env, sender=sender)
-    return output.write_issue(edition_dir, issue.issue_id, rendered)
+    return render_issue(issue, edition, links, env, sender=sender)
 
 
 def write_archive(config: Config, edition: EditionConfig, edition_dir: Path) -> None:
@@ -319,14 +324,9 @@ def theme_dir(config: Config, edition: EditionConfig) -> Path | None:
 def render_again(config: Config, edition: EditionConfig, issue_dir: Path) -> Issue:
     """Render every output of an issue folder again from its (edited) issue.json."""
     from digest import issuejson, output
-    from digest.render import render_issue
-    from digest.render.templates import environment
 
     issue = issuejson.load(issue_dir / "issue.json")
-    env = environment(theme_dir(config, edition))
-    links = assemble.links_for(edition.base_url, issue.issue_id)
-    sender = edition.delivery.from_ if edition.delivery else None
-    output.replace_files(issue_dir, render_issue(issue, edition, links, env, sender=sender).files())
+    output.replace_files(issue_dir, render(config, edition, issue).files())
     write_archive(config, edition, issue_dir.parent)
     return issue
 
