@@ -21,7 +21,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
@@ -41,6 +41,7 @@ from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Is
 if TYPE_CHECKING:
     from digest.condense import Condenser
     from digest.deliver import Deliverer, Outcome
+    from digest.deliver.lease import Lease
     from digest.deliver.message import MessageMaker
     from digest.subscribers import Subscriber
 
@@ -423,12 +424,35 @@ def send_issue(
     """Send the issue in ``issue_dir`` to every active subscriber the ledger has no outcome for.
 
     Each outcome is written to the ledger as soon as the deliverer reports it (not in a dry run,
-    which writes the messages to ``issue_dir/outbox/`` instead). ``deliverer`` replaces the
-    configured backend (tests use it to shorten the retry delays).
+    which writes the messages to ``issue_dir/outbox/`` instead). One send of an edition at a
+    time (deliver/lease.py): while another is in progress this one stops with a DeliveryError
+    before it reads the ledger. ``deliverer`` replaces the configured backend (tests use it to
+    shorten the retry delays).
     """
+    from digest.deliver.lease import send_lease
+
+    # A dry run writes files and records nothing: it needs no lease.
+    held: AbstractContextManager[Lease | None] = nullcontext() if dry_run else send_lease(state, edition.name)
+    with held as lease:
+        return _send_issue(
+            config, edition, state, issue_dir, lease, dry_run=dry_run, now=now, deliverer=deliverer
+        )
+
+
+def _send_issue(
+    config: Config,
+    edition: EditionConfig,
+    state: State,
+    issue_dir: Path,
+    lease: Lease | None,
+    *,
+    dry_run: bool,
+    now: datetime | None,
+    deliverer: Deliverer | None,
+) -> SendReport:
     from digest import issuejson, unsubscribe
     from digest import subscribers as subscriber_file
-    from digest.deliver import Outgoing, get_deliverer
+    from digest.deliver import Outcome, Outgoing, get_deliverer
     from digest.deliver.message import Personal
 
     delivery = edition.delivery
@@ -464,9 +488,11 @@ def send_issue(
         return Outgoing(subscriber.address, functools.partial(maker.make, personal))
 
     sent, failed, pending = 0, [], []
+    reported: set[str] = set()
 
     def record(outcome: Outcome) -> None:
         nonlocal sent
+        reported.add(outcome.address)
         if outcome.status == "pending":
             pending.append(outcome)
             return
@@ -480,8 +506,23 @@ def send_issue(
             failed.append(outcome)
             log.warning("%s: refused permanently: %s", outcome.address, outcome.detail)
 
+    def messages() -> Iterator[Outgoing]:
+        for subscriber in todo:
+            # A send that stalled past its lease's expiry hands nothing more out: the send that
+            # took the lease over read the ledger afresh and mails the rest.
+            if lease is not None and not lease.keep():
+                return
+            yield outgoing(subscriber)
+
     backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir)
-    backend.deliver((outgoing(s) for s in todo), record)
+    backend.deliver(messages(), record)
+    if lease is not None and not lease.held:
+        log.error("edition %s: this send's lease was taken over by another send", edition.name)
+        for subscriber in todo:
+            if subscriber.address not in reported:
+                pending.append(
+                    Outcome(subscriber.address, "pending", "left to the send that took the lease over")
+                )
     return SendReport(
         edition=edition.name,
         issue_id=issue.issue_id,

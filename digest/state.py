@@ -15,6 +15,9 @@ SQLAlchemy Core over any database URL: SQLite by default (a file under the confi
 - ``deliveries(edition, issue_id, address, status, detail, at, PK(edition, issue_id, address))``: the
   delivery ledger. A row is written only after the SMTP server's 250 (``sent``) or a permanent
   refusal (``failed``), one commit per message, so a rerun sends exactly what has no row.
+- ``send_leases(edition PK, holder, since, renewed_at)``: who is sending the edition's issues
+  now (deliver/lease.py), so that two senders never read the ledger at once and mail the same
+  subscribers. A holder renews its lease while it sends and deletes it when done.
 - ``suppressions(edition, address, how, at, PK(edition, address))``: unsubscribed addresses,
   never mailed again by that edition.
 - ``secrets(name PK, value, created_at)``: secrets Digest made itself (the unsubscribe HMAC key
@@ -53,9 +56,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
 from digest.config import Config
 from digest.errors import StateError
@@ -107,6 +111,14 @@ deliveries = Table(
     Column("status", String(16), nullable=False),
     Column("detail", Text, nullable=False),
     Column("at", String(32), nullable=False),
+)
+send_leases = Table(
+    "send_leases",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("holder", String(400), nullable=False),
+    Column("since", String(32), nullable=False),
+    Column("renewed_at", String(32), nullable=False),
 )
 suppressions = Table(
     "suppressions",
@@ -207,6 +219,16 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class SendLease:
+    """Who is sending an edition's issues, since when, and when they last said so; aware UTC."""
+
+    edition: str
+    holder: str
+    since: datetime
+    renewed_at: datetime
+
+
+@dataclass(frozen=True)
 class SendRecord:
     """The latest issue of an edition that went to subscribers, from the delivery ledger."""
 
@@ -258,6 +280,10 @@ def _batches(items: list[T]) -> Iterator[list[T]]:
 def _unique(items: Iterable[str]) -> list[str]:
     """Distinct items, first occurrence order (so repeated ids cost one row)."""
     return list(dict.fromkeys(items))
+
+
+class _LeaseRace(Exception):
+    """The send lease changed between reading it and writing it."""
 
 
 def create_tables(engine: Engine) -> None:
@@ -438,6 +464,77 @@ class State:
 
         self._run(write)
 
+    def send_lease(self, edition: str) -> SendLease | None:
+        """The edition's send lease, if anyone holds it."""
+        return self._run(lambda conn: self._lease(conn, edition))
+
+    def take_send_lease(
+        self, edition: str, holder: str, now: datetime, *, expired: Callable[[SendLease], bool]
+    ) -> SendLease:
+        """The edition's send lease for ``holder``, unless someone else holds it and it has not
+        ``expired``: the lease in force afterwards either way (compare its holder).
+
+        Two processes taking it at once cannot both succeed: the row is inserted (its primary
+        key admits one) or taken over only where it still is what this process read.
+        """
+        stamp = _stamp(now)
+
+        def take(conn: Connection) -> SendLease:
+            current = self._lease(conn, edition)
+            if current is None:
+                conn.execute(
+                    insert(send_leases),
+                    [{"edition": edition, "holder": holder, "since": stamp, "renewed_at": stamp}],
+                )
+            elif current.holder == holder or expired(current):
+                taken = conn.execute(
+                    update(send_leases)
+                    .where(
+                        send_leases.c.edition == edition,
+                        send_leases.c.holder == current.holder,
+                        send_leases.c.renewed_at == _stamp(current.renewed_at),
+                    )
+                    .values(holder=holder, since=stamp, renewed_at=stamp)
+                )
+                if taken.rowcount != 1:
+                    raise _LeaseRace
+            else:
+                return current
+            return SendLease(edition, holder, now, now)
+
+        for _ in range(3):
+            try:
+                return self._run(take)
+            except (_LeaseRace, StateError) as err:
+                # Another process inserted or took it between the read and the write: read again.
+                if isinstance(err, StateError) and not isinstance(err.__cause__, IntegrityError):
+                    raise
+        lease = self.send_lease(edition)
+        if lease is None:
+            raise StateError(f"{masked(self.url)}: the send lease of {edition} keeps changing hands")
+        return lease
+
+    def renew_send_lease(self, edition: str, holder: str, now: datetime) -> bool:
+        """Say that ``holder`` is still sending; False when the lease is no longer theirs."""
+        query = (
+            update(send_leases)
+            .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+            .values(renewed_at=_stamp(now))
+        )
+        return bool(self._run(lambda conn: conn.execute(query).rowcount == 1))
+
+    def release_send_lease(self, edition: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` still has it."""
+        query = delete(send_leases).where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+        self._run(lambda conn: conn.execute(query))
+
+    @staticmethod
+    def _lease(conn: Connection, edition: str) -> SendLease | None:
+        row = conn.execute(select(send_leases).where(send_leases.c.edition == edition)).first()
+        if row is None:
+            return None
+        return SendLease(row.edition, row.holder, _instant(row.since), _instant(row.renewed_at))
+
     def suppressed(self, edition: str) -> set[str]:
         """Every address unsubscribed from ``edition``."""
         query = select(suppressions.c.address).where(suppressions.c.edition == edition)
@@ -602,6 +699,7 @@ __all__ = [
     "IssueRecord",
     "RunOutcome",
     "RunRecord",
+    "SendLease",
     "SendRecord",
     "SourceHealth",
     "State",

@@ -5,11 +5,17 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,15 +27,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from factories import make_issue
 from smtpserver import LoopbackSmtp, free_port
 
+import digest.deliver.lease
 import digest.deliver.smtp
 from digest import pipeline
 from digest.cli import main
 from digest.config import Config, EditionConfig, SourceConfig, load_config
+from digest.deliver import Deliverer, Outcome, OutcomeCallback, Outgoing
 from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
+from digest.errors import DeliveryError
 from digest.output import write_issue
 from digest.render import render_issue
 from digest.render.templates import environment
-from digest.state import State, state_url
+from digest.state import SendLease, State, state_url
 from digest.unsubscribe import TokenSigner, unsubscribe
 
 #: Retries fast enough for tests: three tries, milliseconds apart.
@@ -380,3 +389,147 @@ def test_unsubscribe_helper_is_idempotent(project: Project) -> None:
         assert unsubscribe(state, "morning", " Eve@Example.net ", "test")
         assert not unsubscribe(state, "morning", "eve@example.net", "test")
         assert state.suppressed("morning") == {"eve@example.net"}
+
+
+# --- one send of an edition at a time ---
+
+
+def take_lease(project: Project, holder: str, renewed: datetime) -> None:
+    with State(state_url(project.config())) as state:
+        lease = state.take_send_lease("morning", holder, renewed, expired=lambda _: False)
+    assert lease.holder == holder
+
+
+def current_lease(project: Project) -> SendLease | None:
+    with State(state_url(project.config())) as state:
+        return state.send_lease("morning")
+
+
+class Waiting:
+    """A deliverer that waits for ``go`` before it delivers (``started`` says it has the lease)."""
+
+    name = "smtp"
+
+    def __init__(self, inner: Deliverer) -> None:
+        self.inner = inner
+        self.started = threading.Event()
+        self.go = threading.Event()
+
+    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+        self.started.set()
+        assert self.go.wait(10)
+        self.inner.deliver(messages, on_outcome)
+
+
+def smtp_deliverer(project: Project) -> SmtpDeliverer:
+    delivery = project.config().editions["morning"].delivery
+    assert delivery is not None
+    return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_, retry=FAST)
+
+
+def send_with(project: Project, deliverer: Deliverer) -> pipeline.SendReport:
+    config = project.config()
+    with State(state_url(config)) as state:
+        return pipeline.send_issue(
+            config, config.editions["morning"], state, project.issue_dir, deliverer=deliverer
+        )
+
+
+def test_two_sends_at_once_give_each_subscriber_one_copy(project: Project) -> None:
+    first = Waiting(smtp_deliverer(project))
+    reports: list[pipeline.SendReport] = []
+    sending = threading.Thread(target=lambda: reports.append(send_with(project, first)))
+    sending.start()
+    try:
+        assert first.started.wait(10)
+        # The second send (an editor's, beside the scheduled one) stops before it reads the ledger.
+        result = project.cli("send")
+        assert result.exit_code == 1
+        assert f"edition morning: another send is in progress (process {os.getpid()} on" in result.stderr
+        assert "nothing was sent" in result.stderr
+        assert project.smtp.received == []
+    finally:
+        first.go.set()
+        sending.join(20)
+    assert reports and reports[0].sent == 5
+    assert project.smtp.copies() == dict.fromkeys(everyone(), 1)
+    assert current_lease(project) is None, "the lease is given up when the send ends"
+    again = project.send()
+    assert (again.sent, again.done_before) == (0, 5)
+
+
+def test_a_lease_whose_process_is_gone_is_taken_over_at_once(project: Project) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)
+    take_lease(project, f"{socket.gethostname()}:{gone.pid}:crashed", datetime.now(UTC))
+    assert project.send().sent == 5
+    assert current_lease(project) is None
+
+
+@pytest.mark.parametrize(("minutes_ago", "taken_over"), [(11, True), (1, False)])
+def test_a_lease_of_another_machine_holds_until_it_expires(
+    project: Project, minutes_ago: int, taken_over: bool
+) -> None:
+    renewed = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    take_lease(project, "builder-2.example.org:4242:abc", renewed)
+    if taken_over:
+        assert project.send().sent == 5
+        assert current_lease(project) is None
+    else:
+        with pytest.raises(DeliveryError, match=r"process 4242 on builder-2\.example\.org, since"):
+            project.send()
+        assert project.smtp.received == [] and project.ledger() == {}
+        lease = current_lease(project)
+        assert lease is not None and lease.holder == "builder-2.example.org:4242:abc"
+
+
+class Overtaken:
+    """A deliverer during whose send another sender takes the lease over (this one stalled)."""
+
+    name = "smtp"
+
+    def __init__(self, inner: Deliverer, project: Project) -> None:
+        self.inner = inner
+        self.project = project
+
+    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+        def outcome_then_takeover(outcome: Outcome) -> None:
+            on_outcome(outcome)
+            with State(state_url(self.project.config())) as state:
+                state.take_send_lease("morning", "other:1:x", datetime.now(UTC), expired=lambda _: True)
+
+        self.inner.deliver(messages, outcome_then_takeover)
+
+
+def test_a_send_whose_lease_was_taken_over_hands_out_no_more(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest.deliver.lease, "RENEW_EVERY", timedelta(0))
+    report = send_with(project, Overtaken(smtp_deliverer(project), project))
+    assert report.sent == 1
+    assert len(report.pending) == 4
+    assert {o.detail for o in report.pending} == {"left to the send that took the lease over"}
+    assert len(project.smtp.received) == 1
+    lease = current_lease(project)
+    assert lease is not None and lease.holder == "other:1:x", "the other send's lease is left alone"
+
+
+class Failing:
+    name = "smtp"
+
+    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+        raise RuntimeError("the deliverer broke")
+
+
+def test_the_lease_is_given_up_when_a_send_fails(project: Project) -> None:
+    with pytest.raises(RuntimeError, match="the deliverer broke"):
+        send_with(project, Failing())
+    assert current_lease(project) is None
+
+
+def test_a_dry_run_needs_no_lease(project: Project) -> None:
+    take_lease(project, "builder-2.example.org:4242:abc", datetime.now(UTC))
+    report = project.send(dry_run=True)
+    assert report.dry_run and report.sent == 5
+    lease = current_lease(project)
+    assert lease is not None and lease.holder == "builder-2.example.org:4242:abc"
