@@ -1,4 +1,5 @@
-"""STARTTLS and login against aiosmtpd on 127.0.0.1 with a certificate made in the test."""
+"""STARTTLS, implicit TLS (``security: ssl``) and login against aiosmtpd on 127.0.0.1, with a
+certificate made in the test."""
 
 from __future__ import annotations
 
@@ -22,16 +23,19 @@ from digest.deliver import Outcome, Outgoing
 from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
 from digest.errors import DeliveryError
 
+#: aiosmtpd warns about AUTH without STARTTLS on every connection; here the connection is TLS.
+AUTH_OVER_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=5)
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+def self_signed(
+    common_name: str, key: ec.EllipticCurvePrivateKey, *, ip: str | None = None
+) -> x509.Certificate:
+    """A certificate authority of its own, valid now; for ``ip`` too when given."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -39,12 +43,19 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
     )
+    if ip is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False
+        )
+    return builder.sign(key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = self_signed("127.0.0.1", key, ip="127.0.0.1")
     folder = tmp_path_factory.mktemp("tls")
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(
@@ -60,21 +71,30 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data
     return AuthResult(success=ok, handled=False)
 
 
-@pytest.fixture
-def tls_server(certificate: tuple[Path, Path]) -> Iterator[LoopbackSmtp]:
+def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*certificate)
+    return context
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[LoopbackSmtp]:
     with LoopbackSmtp(
-        tls_context=context, require_starttls=True, auth_required=True, authenticator=authenticator
+        tls_context=server_context(certificate),
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
     ) as server:
         yield server
 
 
-def deliver(server: LoopbackSmtp, certificate: Path, **settings: Any) -> list[Outcome]:
+def deliver(
+    server: LoopbackSmtp, certificate: Path, retry: RetryPolicy = FAST, **settings: Any
+) -> list[Outcome]:
     deliverer = SmtpDeliverer(
         SmtpConfig(host="127.0.0.1", port=server.port, **settings),
         envelope_from="Digest <a@example.org>",
-        retry=FAST,
+        retry=retry,
         tls_context=ssl.create_default_context(cafile=str(certificate)),
     )
     outcomes: list[Outcome] = []
@@ -82,20 +102,29 @@ def deliver(server: LoopbackSmtp, certificate: Path, **settings: Any) -> list[Ou
     return outcomes
 
 
-def test_starttls_and_login_from_environment_variables(
-    tls_server: LoopbackSmtp, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+@AUTH_OVER_TLS
+@pytest.mark.parametrize(
+    ("server_name", "security"), [("tls_server", "starttls"), ("implicit_tls_server", "ssl")]
+)
+def test_tls_and_login_from_environment_variables(
+    server_name: str,
+    security: str,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
+    server: LoopbackSmtp = request.getfixturevalue(server_name)
     monkeypatch.setenv("SMTP_USER", "digest")
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
     outcomes = deliver(
-        tls_server,
+        server,
         certificate[0],
-        security="starttls",
+        security=security,
         username_env="SMTP_USER",
         password_env="SMTP_PASSWORD",
     )
-    assert [o.status for o in outcomes] == ["sent"]
-    assert tls_server.received == [("b@example.org", MESSAGE)]
+    assert [(o.status, o.detail) for o in outcomes] == [("sent", "250 accepted")]
+    assert server.received == [("b@example.org", MESSAGE)]
 
 
 def test_a_refused_login_stops_at_once_and_leaves_the_message_pending(
@@ -130,3 +159,42 @@ def test_a_login_variable_that_is_not_set_is_one_error_naming_it(
     monkeypatch.delenv("SMTP_ABSENT", raising=False)
     with pytest.raises(DeliveryError, match=r"SMTP server 127.0.0.1:\d+: environment variable SMTP_ABSENT"):
         deliver(tls_server, certificate[0], username_env="SMTP_ABSENT", password_env="SMTP_ABSENT")
+
+
+@pytest.fixture
+def implicit_tls_server(certificate: tuple[Path, Path]) -> Iterator[LoopbackSmtp]:
+    # aiosmtpd counts only STARTTLS as TLS when it decides whether to offer AUTH; the whole
+    # connection is TLS here, so it may offer it regardless.
+    with LoopbackSmtp(
+        ssl_context=server_context(certificate),
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=authenticator,
+    ) as server:
+        yield server
+
+
+@AUTH_OVER_TLS
+def test_implicit_tls_to_a_server_whose_certificate_is_not_trusted_sends_nothing(
+    implicit_tls_server: LoopbackSmtp, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Trust a different authority than the one that signed the server's certificate.
+    stranger = self_signed("Some other authority", ec.generate_private_key(ec.SECP256R1()))
+    (tmp_path / "stranger.pem").write_bytes(stranger.public_bytes(serialization.Encoding.PEM))
+    outcomes = deliver(implicit_tls_server, tmp_path / "stranger.pem", security="ssl")
+    assert [o.status for o in outcomes] == ["pending"]
+    assert (
+        "CERTIFICATE_VERIFY_FAILED" in outcomes[0].detail or "certificate verify failed" in outcomes[0].detail
+    )
+    assert implicit_tls_server.received == []
+
+
+@AUTH_OVER_TLS
+def test_plain_smtp_to_an_implicit_tls_port_is_not_delivered(
+    implicit_tls_server: LoopbackSmtp, certificate: tuple[Path, Path]
+) -> None:
+    # The server waits for a TLS handshake and the client for a greeting: a timeout, then pending.
+    once = RetryPolicy(attempts=1, timeout=0.5)
+    outcomes = deliver(implicit_tls_server, certificate[0], retry=once, security="none")
+    assert [o.status for o in outcomes] == ["pending"]
+    assert implicit_tls_server.received == []
