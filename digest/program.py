@@ -10,6 +10,7 @@ exactly the command lines whose first argument is ``build``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 
@@ -17,7 +18,10 @@ def run() -> None:
     if sys.argv[1:2] == ["build"]:
         from digest.render.pdf import start_worker
 
-        start_worker()
+        # A child that cannot be started here is started (or its failure reported, naming the
+        # issue) when the first PDF is rendered; the command itself must still run.
+        with contextlib.suppress(OSError):
+            start_worker()
     from digest.cli import run as run_command
 
     run_command()

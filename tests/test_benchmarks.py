@@ -29,6 +29,7 @@ from factories import EDITION
 
 from digest import assemble, cluster, condense, extract, feedparse, ingest, parallel, pipeline
 from digest.config import FetchConfig
+from digest.errors import RenderError
 from digest.render import pdf, pdfworker
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
 from digest.types import Article, Entry, FeedResult, Source
@@ -408,6 +409,26 @@ def test_digest_build_starts_the_pdf_renderer_before_anything_else(
     monkeypatch.setattr(sys, "argv", ["digest", *arguments])
     program.run()
     assert happened == (["renderer started", "command run"] if early else ["command run"])
+
+
+def test_a_renderer_that_cannot_start_is_an_error_naming_the_pdf_and_the_build_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from digest import cli, program
+
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(24, "Too many open files")
+
+    pdf._stop_worker()
+    monkeypatch.setattr(pdf.subprocess, "Popen", no_process)
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "run", lambda: ran.append("command run"))
+    monkeypatch.setattr(sys, "argv", ["digest", "build"])
+    program.run()
+    assert ran == ["command run"]
+    info = PdfInfo(title="Unstartable", author="Bench", created=NOW)
+    with pytest.raises(RenderError, match=r"briefing\.pdf: Unstartable: the PDF renderer could not start \("):
+        render_pdf("<p>x</p>", tmp_path, info)
 
 
 def test_starting_the_pdf_renderer_imports_no_rendering_library() -> None:

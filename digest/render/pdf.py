@@ -251,15 +251,23 @@ class PendingPdf:
         self._started = time.monotonic()
         self._failure: BaseException | None = None
         self.done = False
-        if _worker is None:
-            _worker = _Worker()
         try:
+            if _worker is None:
+                _worker = _Worker()
             _worker.send(job)
         except EOFError as err:
             self._failure = err
+        except OSError as err:  # no child at all (no Python to run, no process left to make)
+            self._failure = RenderError(
+                f"briefing.pdf: {job.info.title}: the PDF renderer could not start ({err})"
+            )
 
     def result(self) -> bytes:
-        assert _worker is not None and not self.done
+        assert not self.done
+        if isinstance(self._failure, RenderError):
+            self.done = True
+            raise self._failure
+        assert _worker is not None
         info, time_limit = self._job.info, self._job.deadline_after
         try:
             if self._failure is not None:
