@@ -199,6 +199,9 @@ def progress_bar(total: int, edition: str) -> Iterator[Callable[[Any], None]]:
     """A bar of sources fetched, on a terminal only."""
     from tqdm import tqdm
 
+    # No monitor thread (it only helps bars that stall between updates): while another thread
+    # runs, stages get no forked helper (digest/parallel.py).
+    tqdm.monitor_interval = 0
     with tqdm(
         total=total,
         desc=f"{edition}: sources",

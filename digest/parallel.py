@@ -6,9 +6,12 @@ the parent holds (the stage's input needs no pickling); it exists only on Linux 
 with a second core to run on. Elsewhere (macOS, Windows) a spawned child would import
 everything again, which a build cannot win back, so the stages do their work alone.
 
-The helper is forked as it is made, before the stage starts threads of its own: a child forked
-while another thread held a lock would inherit that lock held. (The scheduler's threads exist
-already; they hold no lock the helper's work takes.)
+A child forked while another thread held a lock inherits that lock held, and waits for it
+forever if its work needs it: a lock inside libxml2 (extraction), OpenSSL (fetching over
+https) or any library that lets go of the GIL. So a helper is forked only while this process
+runs no other thread, and before the stage starts threads of its own. ``digest build`` runs
+none (its progress bar is told not to start a monitor thread); ``digest run`` builds in the
+scheduler's threads, beside other editions' builds and sends, so its stages work alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,11 +30,13 @@ There = TypeVar("There")
 
 
 def available() -> bool:
-    """Whether a forked helper can share the work: Linux, fork, and a second core."""
+    """Whether a forked helper can share the work: Linux, fork, a second core, and no other
+    thread in this process."""
     return (
         sys.platform == "linux"
         and "fork" in multiprocessing.get_all_start_methods()
         and (os.cpu_count() or 1) >= 2
+        and threading.active_count() == 1
     )
 
 

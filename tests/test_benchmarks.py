@@ -238,6 +238,22 @@ def benchmark_entries(feed_count: int, entries: int) -> list[Entry]:
     ]
 
 
+@pytest.fixture
+def helpers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Forked helpers allowed whatever threads this test process runs (a feed server's, those
+    other tests left), each one counted; a test asserts its stage really used one."""
+    forked: list[int] = []
+    forked_helper = parallel.forked_helper
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        forked.append(1)
+        return forked_helper(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "available", lambda: True)
+    monkeypatch.setattr(parallel, "forked_helper", counted)
+    return forked
+
+
 def _dying_in_the_helper(*args: Any) -> Any:
     """A stage's share of work that only its forked helper does: the helper dies doing it."""
     if os.getpid() != _PARENT:
@@ -247,18 +263,19 @@ def _dying_in_the_helper(*args: Any) -> Any:
 
 @pytest.mark.parametrize("helper_dies", [False, True])
 def test_previews_shared_with_a_helper_process_are_the_same(
-    monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+    monkeypatch: pytest.MonkeyPatch, helpers: list[int], helper_dies: bool
 ) -> None:
     entries = benchmark_entries(5, 3)
     monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
     if helper_dies:
         monkeypatch.setattr(extract, "_preview_range", _dying_in_the_helper)
     assert extract.preview_all(entries) == [extract.preview(entry) for entry in entries]
+    assert helpers == [1]
 
 
 @pytest.mark.parametrize("helper_dies", [False, True])
 def test_texts_compared_with_a_helper_process_cluster_the_same(
-    monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+    monkeypatch: pytest.MonkeyPatch, helpers: list[int], helper_dies: bool
 ) -> None:
     previews = [extract.preview(entry) for entry in benchmark_entries(30, 4)]
     alone = cluster.cluster(previews)
@@ -278,11 +295,12 @@ def test_texts_compared_with_a_helper_process_cluster_the_same(
     assert len(alone) < len(previews), "some stories are told by several feeds"
     # This process compared its half (and, when the helper died, the other half too).
     assert len(compared) == (2 if helper_dies else 1) and compared[0] > 1
+    assert helpers == [1]
 
 
 @pytest.mark.parametrize("helper_dies", [False, True])
 def test_stories_condensed_with_a_helper_process_are_the_same(
-    monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+    monkeypatch: pytest.MonkeyPatch, helpers: list[int], helper_dies: bool
 ) -> None:
     candidates = assemble.rank(cluster.cluster([extract.preview(e) for e in benchmark_entries(8, 3)]))[:7]
     condenser = condense.get_condenser(EDITION.condense)
@@ -301,6 +319,7 @@ def test_stories_condensed_with_a_helper_process_are_the_same(
     assert condense.condense_candidates(candidates, condenser, UTC) == alone
     expected_here = candidates if helper_dies else candidates[0::2]
     assert sorted(condensed_here) == sorted(c.id for c in expected_here)
+    assert helpers == [1]
 
 
 def test_a_backend_that_does_more_than_compute_condenses_every_story_here(
@@ -343,10 +362,11 @@ def fetch_served(count: int) -> tuple[tuple[FeedResult, ...], list[str], list[st
 
 
 def test_fetching_shared_with_a_helper_process_gives_the_same_results(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, helpers: list[int]
 ) -> None:
     count = ingest.PARALLEL_MIN_SOURCES + 3  # an odd number: the halves differ in size
     shared, urls, reported = fetch_served(count)
+    assert helpers == [1]
     assert [r.source.url for r in shared] == urls
     assert sorted(reported) == sorted(urls)
     assert all(r.status == "ok" and len(r.entries) == 2 for r in shared)
@@ -369,12 +389,48 @@ def dying_in_the_helper(*args: Any, **kwargs: Any) -> tuple[FeedResult, ...]:
     return _FETCH_HERE(*args, **kwargs)
 
 
-def test_a_helper_that_dies_costs_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_helper_that_dies_costs_no_source(monkeypatch: pytest.MonkeyPatch, helpers: list[int]) -> None:
     monkeypatch.setattr(ingest, "_fetch_here", dying_in_the_helper)
     results, urls, reported = fetch_served(ingest.PARALLEL_MIN_SOURCES)
+    assert helpers == [1]
     assert [r.source.url for r in results] == urls
     assert all(r.status == "ok" and r.entries for r in results)
     assert sorted(reported) == sorted(urls)
+
+
+def test_no_helper_is_forked_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("forked beside another thread")
+
+    monkeypatch.setattr(parallel, "forked_helper", no_fork)
+    monkeypatch.setattr(extract, "PARALLEL_MIN_ENTRIES", 1)
+    entries = benchmark_entries(3, 2)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, args=(10,))
+    other.start()
+    try:
+        assert not parallel.available()
+        # A stage asked to share its work does it alone instead.
+        assert extract.preview_all(entries) == [extract.preview(entry) for entry in entries]
+    finally:
+        release.set()
+        other.join(10)
+
+
+def test_the_progress_bar_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    threads = threading.active_count()
+    with cli.progress_bar(3, "morning") as advance:
+        advance(None)
+        assert threading.active_count() == threads, "a monitor thread would keep helpers from forking"
+    assert "morning: sources" in terminal.getvalue()
 
 
 def test_the_pdf_renderer_starts_when_a_web_source_sends_entries(monkeypatch: pytest.MonkeyPatch) -> None:
