@@ -47,6 +47,8 @@ import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -146,19 +148,20 @@ def _join_same_urls(articles: list[Preview], groups: _UnionFind) -> None:
 
 
 def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
-    titles = [frozenset(content_words(a.entry.title)) for a in articles]
-    window = TIME_WINDOW.total_seconds()
-    stamps = [a.entry.published.timestamp() for a in articles]
-    pairs: list[tuple[int, int]] = []
-    title_similarities: list[float] = []
-    for first, second in _candidate_pairs(titles):
-        if abs(stamps[first] - stamps[second]) <= window:
-            title_similarity = _jaccard(titles[first], titles[second])
-            if title_similarity >= COPY_TITLE_JACCARD:
-                pairs.append((first, second))
-                title_similarities.append(title_similarity)
-    texts = _TfIdf([a.opening for a in articles])
-    text_similarities = _text_similarities(texts, pairs)
+    with _TextComparer([a.opening for a in articles]) as comparer:
+        titles = [frozenset(content_words(a.entry.title)) for a in articles]
+        window = TIME_WINDOW.total_seconds()
+        stamps = [a.entry.published.timestamp() for a in articles]
+        pairs: list[tuple[int, int]] = []
+        title_similarities: list[float] = []
+        for first, second in _candidate_pairs(titles):
+            if abs(stamps[first] - stamps[second]) <= window:
+                title_similarity = _jaccard(titles[first], titles[second])
+                if title_similarity >= COPY_TITLE_JACCARD:
+                    pairs.append((first, second))
+                    title_similarities.append(title_similarity)
+        texts = comparer.texts()
+        text_similarities = comparer.similarities(texts, pairs)
     for (first, second), title_similarity, text_similarity in zip(
         pairs, title_similarities, text_similarities, strict=True
     ):
@@ -174,38 +177,81 @@ def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
             groups.union(first, second)
 
 
-#: From this many pairs of texts on, a forked helper (digest/parallel.py) compares the second half.
+#: From this many articles on, a forked helper (digest/parallel.py) counts the texts' words
+#: while this process finds the candidate pairs...
+PARALLEL_MIN_ARTICLES = 3000
+#: ...and from this many pairs on, it compares a share of the pairs' texts.
 PARALLEL_MIN_PAIRS = 10_000
-
-_inherited: tuple[_TfIdf, Sequence[tuple[int, int]]] | None = None
-
-
-def _text_similarities(texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> list[float]:
-    """The cosine of each pair's texts, in order; many pairs are shared with a helper process,
-    which inherits the texts and pairs by fork and sends back only the cosines of its half."""
-    if len(pairs) < PARALLEL_MIN_PAIRS or not parallel.available():
-        return texts.similarities(pairs)
-    half = len(pairs) // 2
-    ours, theirs = parallel.shared(
-        lambda: texts.similarities(pairs[:half]),
-        _similarities_of_range,
-        (half, len(pairs)),
-        again=lambda: texts.similarities(pairs[half:]),
-        initializer=_inherit,
-        initargs=(texts, pairs),
-    )
-    return [*ours, *theirs]
+#: The share of the pairs compared here: the helper's first touch of the inherited texts costs
+#: it copy-on-write page faults, so it takes a little less.
+SHARE_HERE = 0.55
 
 
-def _inherit(texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> None:
+class _TextComparer:
+    """The texts' TF-IDF statistics and the cosines of pairs of them, worked out with a forked
+    helper where one can share the work: it inherits the texts, counts their words while this
+    process finds the pairs, and compares its share of the pairs; if it dies, this process
+    does its part. A context manager (the helper is stopped at the end)."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        self._documents = documents
+        self._pool: ProcessPoolExecutor | None = None
+        self._statistics: Future[tuple[dict[str, float], list[int]]] | None = None
+        if len(documents) >= PARALLEL_MIN_ARTICLES and parallel.available():
+            self._pool = parallel.forked_helper(_inherit, (documents,))
+            self._statistics = self._pool.submit(_helper_statistics)
+        #: The helper while it works (None when there is none or it died).
+        self._helper = self._pool
+
+    def __enter__(self) -> _TextComparer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def texts(self) -> _TfIdf:
+        if self._statistics is not None:
+            try:
+                idf, sizes = self._statistics.result()
+                return _TfIdf(self._documents, statistics=(idf, sizes))
+            except BrokenProcessPool:
+                self._helper = None
+        return _TfIdf(self._documents)
+
+    def similarities(self, texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> list[float]:
+        """The cosine of each pair's texts, in order."""
+        if self._helper is None or len(pairs) < PARALLEL_MIN_PAIRS:
+            return texts.similarities(pairs)
+        cut = int(len(pairs) * SHARE_HERE)
+        handed = self._helper.submit(_helper_similarities, pairs[cut:])
+        ours = texts.similarities(pairs[:cut])
+        try:
+            theirs = handed.result()
+        except BrokenProcessPool:
+            theirs = texts.similarities(pairs[cut:])
+        return [*ours, *theirs]
+
+
+# The helper's side: the texts it inherited, and their statistics once counted.
+_inherited: Sequence[Sequence[str]] = ()
+_helper_texts: _TfIdf | None = None
+
+
+def _inherit(documents: Sequence[Sequence[str]]) -> None:
     global _inherited
-    _inherited = texts, pairs
+    _inherited = documents
 
 
-def _similarities_of_range(start: int, stop: int) -> list[float]:
-    assert _inherited is not None
-    texts, pairs = _inherited
-    return texts.similarities(pairs[start:stop])
+def _helper_statistics() -> tuple[dict[str, float], list[int]]:
+    global _helper_texts
+    _helper_texts = _TfIdf(_inherited)
+    return _helper_texts.statistics
+
+
+def _helper_similarities(pairs: Sequence[tuple[int, int]]) -> list[float]:
+    assert _helper_texts is not None
+    return _helper_texts.similarities(pairs)
 
 
 def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
@@ -254,15 +300,28 @@ class _TfIdf:
     """Unit-length TF-IDF vectors (smoothed idf) of documents, each made when first asked for:
     most articles share no title words with another and are never compared."""
 
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+    def __init__(
+        self,
+        documents: Sequence[Sequence[str]],
+        statistics: tuple[dict[str, float], list[int]] | None = None,
+    ) -> None:
+        """``statistics``: the ``statistics`` of the same documents, counted elsewhere."""
         self._documents = documents
-        distinct = list(map(set, documents))
-        self._sizes = list(map(len, distinct))
-        # chain() feeds Counter's C loop directly: 10,000 documents hold a million words.
-        frequency = Counter(itertools.chain.from_iterable(distinct))
-        count = len(documents)
-        self._idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
+        if statistics is None:
+            distinct = list(map(set, documents))
+            sizes = list(map(len, distinct))
+            # chain() feeds Counter's C loop directly: 10,000 documents hold a million words.
+            frequency = Counter(itertools.chain.from_iterable(distinct))
+            count = len(documents)
+            idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
+            statistics = idf, sizes
+        self._idf, self._sizes = statistics
         self._vectors: dict[int, dict[str, float]] = {}
+
+    @property
+    def statistics(self) -> tuple[dict[str, float], list[int]]:
+        """(each word's idf, each document's count of distinct words)."""
+        return self._idf, self._sizes
 
     def size(self, index: int) -> int:
         """How many distinct words the document has (the length of its vector)."""

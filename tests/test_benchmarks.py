@@ -273,12 +273,11 @@ def test_previews_shared_with_a_helper_process_are_the_same(
     assert helpers == [1]
 
 
-@pytest.mark.parametrize("helper_dies", [False, True])
+@pytest.mark.parametrize("helper_dies", [None, "_helper_statistics", "_helper_similarities"])
 def test_texts_compared_with_a_helper_process_cluster_the_same(
-    monkeypatch: pytest.MonkeyPatch, helpers: list[int], helper_dies: bool
+    monkeypatch: pytest.MonkeyPatch, helpers: list[int], helper_dies: str | None
 ) -> None:
     previews = [extract.preview(entry) for entry in benchmark_entries(30, 4)]
-    alone = cluster.cluster(previews)
     compared: list[int] = []
     similarities = cluster._TfIdf.similarities
 
@@ -287,15 +286,29 @@ def test_texts_compared_with_a_helper_process_cluster_the_same(
         return similarities(texts, pairs)
 
     monkeypatch.setattr(cluster._TfIdf, "similarities", counted)
+    alone = cluster.cluster(previews)
+    assert helpers == [], "below the thresholds no helper is forked"
+    (pairs,) = compared
+    compared.clear()
+    monkeypatch.setattr(cluster, "PARALLEL_MIN_ARTICLES", 1)
     monkeypatch.setattr(cluster, "PARALLEL_MIN_PAIRS", 1)
     if helper_dies:
-        monkeypatch.setattr(cluster, "_similarities_of_range", _dying_in_the_helper)
+        monkeypatch.setattr(cluster, helper_dies, _dying_in_the_helper)
     shared = cluster.cluster(previews)
     assert [c.entry_ids for c in shared] == [c.entry_ids for c in alone]
-    assert len(alone) < len(previews), "some stories are told by several feeds"
-    # This process compared its half (and, when the helper died, the other half too).
-    assert len(compared) == (2 if helper_dies else 1) and compared[0] > 1
+    assert len(alone) < len(previews) and pairs > 10, "some stories are told by several feeds"
     assert helpers == [1]
+    ours = int(pairs * cluster.SHARE_HERE)
+    # This process compares its share; all of the pairs when the helper died before comparing
+    # (counting the words), and the rest after its share when it died comparing.
+    assert (
+        compared
+        == {
+            None: [ours],
+            "_helper_statistics": [pairs],
+            "_helper_similarities": [ours, pairs - ours],
+        }[helper_dies]
+    )
 
 
 @pytest.mark.parametrize("helper_dies", [False, True])
