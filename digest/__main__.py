@@ -1,3 +1,3 @@
-from digest.program import run
+from digest.cli import run
 
 run()

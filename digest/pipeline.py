@@ -218,9 +218,16 @@ def fetch(
 ) -> tuple[FeedResult, ...]:
     """Every source, concurrently; failures are logged and kept in the results."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
-    results = ingest.fetch_sources(
-        sources, config.fetch, state.validators(s.url for s in sources), now, on_done=on_feed
-    )
+    validators = state.validators(s.url for s in sources)
+    if any(s.is_remote and s.url not in validators for s in sources):
+        # A web source with nothing to compare against sends its whole feed: news, most likely,
+        # and a PDF to render, so the renderer's child starts now, at low priority, and is ready
+        # when the stories are. (Otherwise it starts when a source sends entries: a build whose
+        # every source answers 304 starts none.)
+        from digest.render.pdf import start_worker
+
+        start_worker()
+    results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed)
     for result in results:
         if result.status == "failed":
             log.warning("edition %s: source failed: %s", edition.name, result.error)

@@ -464,38 +464,46 @@ def test_the_pdf_renderer_starts_when_a_web_source_sends_entries(monkeypatch: py
     assert seen == [not_modified, local, news]
 
 
-@pytest.mark.parametrize(
-    ("arguments", "early"), [(["build", "--config", "x.yaml"], True), (["render", "x"], False)]
-)
-def test_digest_build_starts_the_pdf_renderer_before_anything_else(
-    monkeypatch: pytest.MonkeyPatch, arguments: list[str], early: bool
-) -> None:
-    from digest import cli, program
-
-    happened: list[str] = []
-    monkeypatch.setattr(pdf, "start_worker", lambda: happened.append("renderer started"))
-    monkeypatch.setattr(cli, "run", lambda: happened.append("command run"))
-    monkeypatch.setattr(sys, "argv", ["digest", *arguments])
-    program.run()
-    assert happened == (["renderer started", "command run"] if early else ["command run"])
-
-
-def test_a_renderer_that_cannot_start_is_an_error_naming_the_pdf_and_the_build_goes_on(
+def test_the_pdf_renderer_starts_with_the_fetch_when_a_web_source_has_no_validators(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from digest import cli, program
+    from digest.config import load_config
+    from digest.state import State, state_url
 
+    started: list[str] = []
+    monkeypatch.setattr(pdf, "start_worker", lambda: started.append("renderer"))
+    with feeds.FeedServer(feeds.documents(2, 2, now=NOW)) as server:
+        sources = "".join(f"      - url: {url}\n" for url in server.urls())
+        config_path = tmp_path / "feeds.yaml"
+        config_path.write_text(f"editions:\n  bench:\n    title: Bench\n    sources:\n{sources}", "utf-8")
+        config = load_config(config_path)
+        edition = config.editions["bench"]
+        with State(state_url(config)) as state:
+            seen: list[str] = []
+
+            def on_feed(result: FeedResult) -> None:
+                seen.append(f"{result.status} with {len(started)} started")
+
+            pipeline.fetch(config, edition, state, NOW, on_feed)
+            # Started before the first source was done: it had no validators.
+            assert started == ["renderer"] and seen == ["ok with 1 started"] * 2
+            started.clear()
+            pipeline.fetch(config, edition, state, NOW, on_feed)
+    assert server.not_modified == 2
+    assert started == [], "every source answered 304: nothing to render, no renderer"
+
+
+def test_a_renderer_that_cannot_start_is_an_error_naming_the_pdf(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def no_process(*args: Any, **kwargs: Any) -> Any:
         raise OSError(24, "Too many open files")
 
     pdf._stop_worker()
     monkeypatch.setattr(pdf.subprocess, "Popen", no_process)
-    ran: list[str] = []
-    monkeypatch.setattr(cli, "run", lambda: ran.append("command run"))
-    monkeypatch.setattr(sys, "argv", ["digest", "build"])
-    program.run()
-    assert ran == ["command run"]
+    pdf.start_worker()  # starting early fails quietly...
     info = PdfInfo(title="Unstartable", author="Bench", created=NOW)
+    # ...and the render says why, naming the PDF.
     with pytest.raises(RenderError, match=r"briefing\.pdf: Unstartable: the PDF renderer could not start \("):
         render_pdf("<p>x</p>", tmp_path, info)
 

@@ -44,14 +44,15 @@ Only the child imports WeasyPrint (pdfwrite.py holds the fetcher and the
 writing), so a process that renders no PDF never pays for the import, and a
 build can start the child early (``start_worker``) so that its start overlaps
 the work before the first render, and hand it a job and go on working until it
-needs the PDF (``pdf_in_background``). ``digest build`` starts it first thing
-(program.py); a build inside a longer-lived process (the scheduler) starts it when
-a web source sends entries (pipeline.py).
+needs the PDF (``pdf_in_background``). A build starts it as it starts fetching when
+a web source has no validators yet (its whole feed will come, with news most
+likely), else when a web source sends entries (pipeline.py).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import pickle
@@ -194,7 +195,9 @@ def start_worker() -> None:
     global _worker
     with _worker_lock:
         if _worker is None:
-            _worker = _Worker()
+            # A child that cannot start now is reported, naming the PDF, when one is rendered.
+            with contextlib.suppress(OSError):
+                _worker = _Worker()
 
 
 def render_pdf(
