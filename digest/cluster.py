@@ -48,7 +48,6 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -198,7 +197,7 @@ class _TextComparer:
         self._pool: ProcessPoolExecutor | None = None
         self._statistics: Future[tuple[dict[str, float], list[int]]] | None = None
         if len(documents) >= PARALLEL_MIN_ARTICLES and parallel.available():
-            self._pool = parallel.forked_helper(_inherit, (documents,))
+            self._pool = parallel.forked_helper(inherit=documents)
             self._statistics = self._pool.submit(_helper_statistics)
         #: The helper while it works (None when there is none or it died).
         self._helper = self._pool
@@ -211,13 +210,10 @@ class _TextComparer:
             self._pool.shutdown()
 
     def texts(self) -> _TfIdf:
-        if self._statistics is not None:
-            try:
-                idf, sizes = self._statistics.result()
-                return _TfIdf(self._documents, statistics=(idf, sizes))
-            except BrokenProcessPool:
-                self._helper = None
-        return _TfIdf(self._documents)
+        statistics = parallel.result_or(self._statistics, lambda: None) if self._statistics else None
+        if statistics is None:
+            self._helper = None  # none, or it died: the words are counted here
+        return _TfIdf(self._documents, statistics=statistics)
 
     def similarities(self, texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> list[float]:
         """The cosine of each pair's texts, in order."""
@@ -226,26 +222,16 @@ class _TextComparer:
         cut = int(len(pairs) * SHARE_HERE)
         handed = self._helper.submit(_helper_similarities, pairs[cut:])
         ours = texts.similarities(pairs[:cut])
-        try:
-            theirs = handed.result()
-        except BrokenProcessPool:
-            theirs = texts.similarities(pairs[cut:])
-        return [*ours, *theirs]
+        return [*ours, *parallel.result_or(handed, lambda: texts.similarities(pairs[cut:]))]
 
 
-# The helper's side: the texts it inherited, and their statistics once counted.
-_inherited: Sequence[Sequence[str]] = ()
+# The helper's side: the statistics of the texts it inherited, once counted.
 _helper_texts: _TfIdf | None = None
-
-
-def _inherit(documents: Sequence[Sequence[str]]) -> None:
-    global _inherited
-    _inherited = documents
 
 
 def _helper_statistics() -> tuple[dict[str, float], list[int]]:
     global _helper_texts
-    _helper_texts = _TfIdf(_inherited)
+    _helper_texts = _TfIdf(parallel.inherited())
     return _helper_texts.statistics
 
 

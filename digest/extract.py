@@ -413,8 +413,6 @@ def story(candidate: Candidate) -> Story:
 #: From this many entries on, a forked helper (digest/parallel.py) previews the second half.
 PARALLEL_MIN_ENTRIES = 3000
 
-_inherited: Sequence[Entry] = ()
-
 
 def preview_all(entries: Sequence[Entry]) -> list[Preview]:
     """``preview`` of every entry, in order; a large batch is shared with a helper process,
@@ -427,16 +425,11 @@ def preview_all(entries: Sequence[Entry]) -> list[Preview]:
         _preview_range,
         (half, len(entries)),
         again=lambda: [(p.opening, p.length) for p in map(preview, entries[half:])],
-        initializer=_inherit,
-        initargs=(entries,),
+        inherit=entries,
     )
     return [*ours, *(Preview(entry, *parts) for entry, parts in zip(entries[half:], read, strict=True))]
 
 
-def _inherit(entries: Sequence[Entry]) -> None:
-    global _inherited
-    _inherited = entries
-
-
 def _preview_range(start: int, stop: int) -> list[tuple[tuple[str, ...], int]]:
-    return [(p.opening, p.length) for p in map(preview, _inherited[start:stop])]
+    entries: Sequence[Entry] = parallel.inherited()
+    return [(p.opening, p.length) for p in map(preview, entries[start:stop])]

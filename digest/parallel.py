@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -40,16 +40,36 @@ def available() -> bool:
     )
 
 
-def forked_helper(
-    initializer: Callable[..., object] | None = None, initargs: Sequence[Any] = ()
-) -> ProcessPoolExecutor:
-    """A one-process pool, its child forked now (``initializer`` runs in it first)."""
+def forked_helper(inherit: object = None) -> ProcessPoolExecutor:
+    """A one-process pool, its child forked now, holding ``inherit`` (by fork: nothing is
+    pickled); work submitted to it reads that with ``inherited()``."""
     pool = ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("fork"), initializer=initializer, initargs=tuple(initargs)
+        1, mp_context=multiprocessing.get_context("fork"), initializer=_receive, initargs=(inherit,)
     )
     # The child is forked by the first submit, in this thread: make that happen now.
     pool.submit(int).result()
     return pool
+
+
+_inherited: Any = None
+
+
+def _receive(value: object) -> None:
+    global _inherited
+    _inherited = value
+
+
+def inherited() -> Any:
+    """In a helper: what ``forked_helper`` was given to inherit."""
+    return _inherited
+
+
+def result_or(handed: Future[There], again: Callable[[], Here]) -> There | Here:
+    """The helper's result; ``again()`` here instead when the helper died (killed, out of memory)."""
+    try:
+        return handed.result()
+    except BrokenProcessPool:
+        return again()
 
 
 def shared(
@@ -58,17 +78,11 @@ def shared(
     args: Sequence[Any],
     again: Callable[[], There],
     *,
-    initializer: Callable[..., object] | None = None,
-    initargs: Sequence[Any] = (),
+    inherit: object = None,
 ) -> tuple[Here, There]:
-    """``here()`` in this process while a forked helper runs ``there(*args)``; both results.
-
-    When the helper dies (killed, out of memory), ``again()`` does its part here instead.
-    """
-    with forked_helper(initializer, initargs) as helper:
+    """``here()`` in this process while a forked helper (holding ``inherit``) runs
+    ``there(*args)``; both results. When the helper dies, ``again()`` does its part here."""
+    with forked_helper(inherit) as helper:
         handed = helper.submit(there, *args)
         ours = here()
-        try:
-            return ours, handed.result()
-        except BrokenProcessPool:
-            return ours, again()
+        return ours, result_or(handed, again)

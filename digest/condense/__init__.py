@@ -83,8 +83,6 @@ def get_condenser(config: CondenseConfig, cache_dir: Path | None = None) -> Cond
 #: From this many stories on, a backend that only computes shares them with a forked helper.
 PARALLEL_MIN_STORIES = 4
 
-_inherited: tuple[Sequence[Candidate], Condenser, tzinfo] | None = None
-
 
 def condense_candidates(
     candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo
@@ -103,8 +101,7 @@ def condense_candidates(
         _condense_inherited,
         (),
         again=lambda: [_condensed(candidate, condenser, tz) for candidate in candidates[1::2]],
-        initializer=_inherit,
-        initargs=(candidates[1::2], condenser, tz),
+        inherit=(candidates[1::2], condenser, tz),
     )
     return [ours[i // 2] if i % 2 == 0 else theirs[i // 2] for i in range(len(candidates))]
 
@@ -117,14 +114,8 @@ def _condensed(candidate: Candidate, condenser: Condenser, tz: tzinfo) -> Briefi
     return briefly_item(story) if briefing is None else briefing
 
 
-def _inherit(candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo) -> None:
-    global _inherited
-    _inherited = candidates, condenser, tz
-
-
 def _condense_inherited() -> list[Briefing | BrieflyItem]:
-    assert _inherited is not None
-    candidates, condenser, tz = _inherited
+    candidates, condenser, tz = parallel.inherited()
     return [_condensed(candidate, condenser, tz) for candidate in candidates]
 
 

@@ -1,8 +1,8 @@
 """The render stage: Issue -> Rendered, every file of an issue folder (issue.py), and the
 PDF renderer's child process (pdf.py, pdfworker.py, pdfwrite.py).
 
-Importing the package itself costs nothing: ``digest build`` starts the PDF renderer's child
-(pdf.py) first thing, and the child imports pdf.py too, and Python imports a package before
+Importing the package itself costs nothing: a build starts the PDF renderer's child (pdf.py)
+while it is still fetching, the child imports pdf.py too, and Python imports a package before
 any of its modules. Jinja2, lxml and the rest come with issue.py, which the names below are
 read from on first use: when a build has something to render.
 """
