@@ -14,6 +14,23 @@ Usage::
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/condense.py [--data ../shared/data/eval-dev] [--limit N]
 
+It then reads every briefing of an article of 250 words or more as a reader
+would, and prints per data set (each figure is defined here, not by the
+condenser, so the condenser cannot grade itself):
+
+* generic: the share of questions that hold no word of their story beyond
+  question words ("What happens next?");
+* answered: the share of sections whose first sentence holds at least half of
+  its question's story words (what the question asks about);
+* misleading: the share of openings (the lede's first sentence and each
+  answer's) that start on a pronoun pointing back, a discourse connective, a
+  closing quote mark or a lower-case word;
+* captions: page furniture left in briefings ("Scroll down for video",
+  "(pictured)", "Read more", a caption fused to the next sentence);
+* repeats: pairs of briefing sentences that tell one fact twice (at least 60%
+  of the shorter one's content words, and four or more, shared), per briefing;
+* sections: the mean count for articles over 400 words.
+
 The data is read where it lies and never copied: it is licensed for evaluation only.
 """
 
@@ -21,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,8 +54,8 @@ from digest.condense import get_condenser
 from digest.config import CondenseConfig
 from digest.extract import extract
 from digest.ingest import text_to_html
-from digest.text import centrality, split_sentences
-from digest.types import Entry, Story
+from digest.text import STOPWORDS, centrality, content_words, split_sentences
+from digest.types import Briefing, Entry, Story
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval-dev"
 METRICS = ("rouge1", "rouge2", "rougeL")
@@ -89,6 +108,123 @@ def story_of(sample: Sample) -> Story:
     return Story(id=entry.id, articles=(article,))
 
 
+#: What a question holds beyond its story: question words and the wordings' own words.
+QUESTION_WORDS = STOPWORDS | {
+    *"what who why how where when which does do did is are was were has have had about".split(),
+    *"say saying said".split(),
+    *"fear fears worried worry plan plans next happens happen happening done doing being responding".split(),
+    *"respond stand position background history known else know figures show risks risk stake".split(),
+    *"people others reporting readers reported details unclear remains more get here add adds".split(),
+}
+PRONOUNS = set("he she it they this these those that his her its their him them".split())
+CONNECTIVES = set(
+    "but however and so yet also meanwhile nevertheless nonetheless still instead moreover furthermore "
+    "therefore thus besides hence otherwise".split()
+)
+FURNITURE = re.compile(
+    r"scroll down for|\((?:pictured|left|right|above|below|centre|center)\b[^)]*\)|\bread more\b|"
+    r"\bclick here\b|\bshare this (?:with|on|via|article|story|page)\b|\bsign up\b|getty images|"
+    r"\b(?:photo|image|picture):",
+    re.IGNORECASE,
+)
+#: A caption without a full stop fused to the sentence after it: "... his account He joined".
+FUSED = re.compile(r"[a-z0-9] (?:He|She|They|We|But|However|His|Her|Their|Its) [a-z]")
+MIN_READ_WORDS = 250
+LONG_WORDS = 400
+
+
+def stems(words: list[str]) -> set[str]:
+    return {w.removesuffix("'s").removesuffix("’s").rstrip("s") for w in words}
+
+
+def opening(paragraph: str) -> str:
+    sentences = split_sentences(paragraph)
+    return sentences[0] if sentences else paragraph
+
+
+def misleading(sentence: str) -> bool:
+    text = sentence.lstrip()
+    if not text:
+        return False
+    if text[0] in "\"'”’" and (len(text) == 1 or text[1] in " ,.;:!?"):
+        return True
+    if text[0].islower():
+        return True
+    first = text.lstrip("\"'“‘(").split(" ", 1)[0].rstrip(",;:").lower()
+    return first in PRONOUNS or first in CONNECTIVES
+
+
+def quoted(text: str, at: int) -> bool:
+    """Whether ``at`` lies inside a quotation of its paragraph (a speaker's run-on is no caption)."""
+    before = text[:at].rsplit("\n", 1)[-1]
+    return before.count('"') % 2 == 1 or before.count("“") > before.count("”")
+
+
+def repeats(briefing: Briefing) -> int:
+    paragraphs = [*briefing.lede, *(p for s in briefing.sections for p in s.answer)]
+    sentences = [set(content_words(s)) for p in paragraphs for s in split_sentences(p)]
+    count = 0
+    for i, first in enumerate(sentences):
+        for second in sentences[i + 1 :]:
+            smaller = min(len(first), len(second))
+            shared = len(first & second)
+            if smaller and shared >= 4 and shared / smaller >= 0.6:
+                count += 1
+    return count
+
+
+@dataclass
+class Reading:
+    """What a reader meets in one data set's briefings."""
+
+    questions: int = 0
+    generic: int = 0
+    sections: int = 0
+    answered: int = 0
+    openings: int = 0
+    misleading: int = 0
+    captions: int = 0
+    repeats: int = 0
+    briefings: int = 0
+    long_sections: list[int] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+
+    def read(self, sample: Sample, briefing: Briefing) -> None:
+        story = stems(content_words(sample.article))
+        self.briefings += 1
+        self.openings += 1
+        self.misleading += misleading(opening(briefing.lede[0]))
+        for section in briefing.sections:
+            own = stems([w for w in content_words(section.question) if w not in QUESTION_WORDS])
+            self.questions += 1
+            if not own & story:
+                self.generic += 1
+                self.examples.append(f"generic: {section.question}")
+            first = stems(content_words(opening(section.answer[0])))
+            self.sections += 1
+            if own and len(own & first) * 2 >= len(own):
+                self.answered += 1
+            self.openings += 1
+            self.misleading += misleading(opening(section.answer[0]))
+        text = "\n".join([*briefing.lede, *(p for s in briefing.sections for p in s.answer)])
+        fused = sum(not quoted(text, m.start()) for m in FUSED.finditer(text))
+        self.captions += len(FURNITURE.findall(text)) + fused
+        self.repeats += repeats(briefing)
+        if len(sample.article.split()) > LONG_WORDS:
+            self.long_sections.append(len(briefing.sections))
+
+    def row(self, dataset: str) -> str:
+        def share(part: int, whole: int) -> str:
+            return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+        long = statistics.mean(self.long_sections) if self.long_sections else 0.0
+        return (
+            f"{dataset:<6} {self.briefings:>4} {share(self.generic, self.questions):>8} "
+            f"{share(self.answered, self.sections):>8} {share(self.misleading, self.openings):>10} "
+            f"{self.captions:>8} {self.repeats / max(1, self.briefings):>8.2f} {long:>9.2f}"
+        )
+
+
 def first_words(text: str, count: int) -> str:
     return " ".join(text.split()[:count])
 
@@ -113,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="articles per data set")
+    parser.add_argument(
+        "--examples", type=int, default=0, help="print this many generic questions per data set"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"condense benchmark: {args.data}: no such folder (it lives in ../shared)", file=sys.stderr)
@@ -123,11 +262,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     tz = ZoneInfo("UTC")
     totals: dict[str, dict[str, list[float]]] = {}
     words: dict[str, list[int]] = {}
-    seconds: dict[str, float] = {}
+    seconds: dict[str, list[float]] = {}
+    readings: dict[str, Reading] = {}
     for sample in samples(args.data, args.limit):
+        story = story_of(sample)
         started = time.perf_counter()
-        briefing = condenser.condense(story_of(sample), tz)
-        seconds[sample.dataset] = seconds.get(sample.dataset, 0.0) + time.perf_counter() - started
+        briefing = condenser.condense(story, tz)
+        seconds.setdefault(sample.dataset, []).append(time.perf_counter() - started)
+        if briefing is not None and len(sample.article.split()) >= MIN_READ_WORDS:
+            readings.setdefault(sample.dataset, Reading()).read(sample, briefing)
         lede = " ".join(briefing.lede) if briefing else first_words(sample.article, 120)
         length = len(lede.split())
         words.setdefault(sample.dataset, []).append(length)
@@ -143,13 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 totals.setdefault(sample.dataset, {}).setdefault(key, []).append(score[metric].fmeasure)
 
     header = f"{'data':<6} {'n':>4} {'words':>5} {'system':<9} {'R-1':>6} {'R-2':>6} {'R-L':>6}"
-    print(f"{header}  {'ms/article':>10}")
+    print(f"{header}  {'ms/article (median)':>19}")
     for dataset, scores in totals.items():
         count = len(words[dataset])
         mean_words = sum(words[dataset]) / count
         for system in ("digest", "lead", "textrank"):
             figures = [100 * sum(scores[f"{system}/{m}"]) / count for m in METRICS]
-            timing = f"{1000 * seconds[dataset] / count:10.1f}" if system == "digest" else ""
+            timing = f"{1000 * statistics.median(seconds[dataset]):10.1f}" if system == "digest" else ""
             print(
                 f"{dataset:<6} {count:>4} {mean_words:>5.0f} {system:<9} "
                 f"{figures[0]:>6.2f} {figures[1]:>6.2f} {figures[2]:>6.2f}  {timing}"
@@ -157,6 +300,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         digest_total = sum(scores["digest/rouge1"])
         lift = [100 * (digest_total - sum(scores[f"{b}/rouge1"])) / count for b in ("lead", "textrank")]
         print(f"{dataset:<6} digest R-1 minus lead: {lift[0]:+.2f}; minus textrank: {lift[1]:+.2f}")
+    print()
+    print(f"Briefings of articles of {MIN_READ_WORDS} words or more, read as a reader would:")
+    print(
+        f"{'data':<6} {'n':>4} {'generic':>8} {'answered':>8} {'misleading':>10} "
+        f"{'captions':>8} {'repeats':>8} {'sections':>9}"
+    )
+    for dataset, reading in readings.items():
+        print(reading.row(dataset))
+    if args.examples:
+        for dataset, reading in readings.items():
+            for example in reading.examples[: args.examples]:
+                print(f"{dataset}: {example}")
     return 0
 
 

@@ -54,7 +54,7 @@ import re
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import unescape
 
 # lxml ships no type stubs (lxml-stubs is not a dependency); one ignore covers the package.
@@ -98,6 +98,7 @@ _WIRE_DATELINE = re.compile(
     r"^([A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})"  # the place, in capitals
     r"(?:,(?: [A-Z][a-z]+\.?){1,3})?"  # ", Nigeria" or ", March"
     r"(?: \d{1,2})?"  # the day of a ", March 14"
+    r"(?:,? (?P<day>\d{1,2}) (?P<month>[A-Z][a-z]+) (?P<year>\d{4}))?"  # ", 2 December 2026"
     r"(?: ?\([^()]{1,40}\))?"  # "(Reuters)"
     r" ?[-—–]{1,2} "
 )
@@ -271,10 +272,21 @@ def _paragraph_dateline(first: str) -> tuple[str, date | None, str]:
     wire = _WIRE_DATELINE.match(first)
     if wire and 2 <= len(wire.group(1)) <= 30 and any(c.isalpha() for c in wire.group(1)):
         rest = first[wire.end() :]
+        written = _written_date(wire.group("day"), wire.group("month"), wire.group("year"))
         if rest[:1].isupper() or rest[:1].isdigit() or rest[:1] in "\"“'‘":
-            return wire.group(1), None, rest
-        return wire.group(1), None, first
+            return wire.group(1), written, rest
+        return wire.group(1), written, first
     return "", None, first
+
+
+def _written_date(day: str | None, month: str | None, year: str | None) -> date | None:
+    """The date of a dateline's "2 December 2026", or None when there is none or it is no date."""
+    if day is None or month is None or year is None:
+        return None
+    try:
+        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y").date()
+    except ValueError:
+        return None
 
 
 def _mark_separated_questions(blocks: list[_Block]) -> list[_Block]:

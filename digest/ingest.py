@@ -78,7 +78,7 @@ from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.fetchguard import content_client
-from digest.text import normalize_space
+from digest.text import normalize_space, word_count
 from digest.types import Entry, FeedResult, Source
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,15 @@ _CLEANER = nh3.Cleaner(
 # nh3's output is normalised: every attribute value in double quotes with '"' and '>' escaped,
 # so these patterns cannot be fooled by markup inside a value.
 _IMG_TAG = re.compile(r"<img\b[^>]*>")
+#: "# Title", "## Why now?": a Markdown heading in a plain-text source.
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+#: A plain text's first line is its headline when it is at most this long (and not a sentence).
+TEXT_HEADLINE_MAX_WORDS = 20
+_LINE_ENDS = (".", "!", "?", ":", '"', "”", "’", "'")
+#: A line alone between blank lines that ends in "?" is a question heading when at most this long.
+QUESTION_LINE_MAX_WORDS = 15
+#: A first line that opens with a dateline ("RIVERMOUTH, 2 December 2026 - ...") is no headline.
+_WIRE_DATELINE_START = re.compile(r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:,[^-—–]{1,40})? ?[-—–]{1,2} ")
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 _PIXEL_SIZE = re.compile(r"^\s*[01](?:\.0*)?\s*(?:px)?\s*$")
@@ -510,9 +519,57 @@ def _keep_image(match: re.Match[str]) -> str:
 
 
 def text_to_html(text: str) -> str:
-    """Plain text -> HTML: one escaped ``<p>`` per non-blank line."""
-    lines = (line.strip() for line in without_controls(text).splitlines())
-    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines if line)
+    """Plain text or Markdown -> HTML: one escaped ``<p>`` per non-blank line, headings kept.
+
+    ``# Title`` becomes an ``<h1>``, ``## Question?`` an ``<h2>`` (``###`` an ``<h3>``), and a bare
+    line that is only a short question (set off by blank lines) an ``<h2>`` too: the same article as
+    HTML would have them as headings, and extraction keeps question headings verbatim.
+    """
+    lines = [line.strip() for line in without_controls(text).splitlines()]
+    blocks: list[str] = []
+    for index, line in enumerate(lines):
+        if not line:
+            continue
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading:
+            level = min(len(heading.group(1)), 3)
+            blocks.append(f"<h{level}>{html.escape(heading.group(2), quote=False)}</h{level}>")
+        elif _is_question_line(lines, index):
+            blocks.append(f"<h2>{html.escape(line, quote=False)}</h2>")
+        else:
+            blocks.append(f"<p>{html.escape(line, quote=False)}</p>")
+    return "".join(blocks)
+
+
+def text_headline(text: str) -> tuple[str, str]:
+    """A plain text's own headline and the text without it.
+
+    The headline is a first line (``# Title`` in Markdown) set off by a blank line, short, and
+    not a sentence: no full stop at its end, no question. Otherwise the headline is "".
+    """
+    lines = without_controls(text).lstrip("\ufeff").strip("\n").splitlines()
+    if len(lines) < 3 or lines[1].strip():
+        return "", text
+    first = lines[0].strip()
+    heading = _MARKDOWN_HEADING.match(first)
+    if heading and len(heading.group(1)) == 1:
+        return heading.group(2).strip(), "\n".join(lines[1:])
+    if heading or not first or first.endswith((".", "?", "!", ":", '"', "”")):
+        return "", text
+    if word_count(first) > TEXT_HEADLINE_MAX_WORDS or _WIRE_DATELINE_START.match(first):
+        return "", text
+    return first, "\n".join(lines[1:])
+
+
+def _is_question_line(lines: Sequence[str], index: int) -> bool:
+    """Whether ``lines[index]`` is a question standing alone: a heading of the text's own."""
+    line = lines[index]
+    if not line.endswith("?") or line[:1] in "\"“‘'-" or word_count(line) > QUESTION_LINE_MAX_WORDS:
+        return False
+    before = lines[index - 1] if index > 0 else ""
+    after = lines[index + 1] if index + 1 < len(lines) else ""
+    # A hard-wrapped paragraph's last line may end in "?" too: it follows a line mid-sentence.
+    return index > 0 and (not before or before.endswith(_LINE_ENDS)) and (not after or after[:1].isupper())
 
 
 class _TextCollector(HTMLParser):
@@ -665,14 +722,14 @@ def _page_published(document: Any, now: datetime) -> tuple[datetime, bool]:
 
 
 def _text_entry(body: _Body, source: Source, now: datetime) -> Entry:
-    text = _decode(body, "text")
+    title, text = text_headline(_decode(body, "text"))
     content = text_to_html(text)
     link = source.url if source.is_remote else ""
     return Entry(
         id=_entry_id(source.url, link or _text_key("", content)),
         feed=_input_name(source),
         feed_url=source.url,
-        title="",
+        title=title,
         link=link,
         published=now,
         dated=False,
@@ -715,6 +772,7 @@ __all__ = [
     "parse_feed",
     "read_inputs",
     "sanitize_html",
+    "text_headline",
     "text_to_html",
     "without_controls",
 ]

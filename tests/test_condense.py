@@ -13,11 +13,22 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
-from digest.condense import available, briefly_item, extractive, get_condenser, source_refs
+from digest.condense import available, briefly_item, get_condenser, source_refs
+from digest.condense.extractive.questions import story_words
+from digest.condense.extractive.sections import answer_paragraphs
+from digest.condense.extractive.units import Unit
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.extract import extract
-from digest.text import centrality, normalize_space, pagerank, split_sentences, word_count, word_set
+from digest.text import (
+    centrality,
+    content_words,
+    normalize_space,
+    pagerank,
+    split_sentences,
+    word_count,
+    word_set,
+)
 from digest.types import Article, Briefing, Entry, Story
 
 DATA = Path(__file__).resolve().parent / "data" / "condense"
@@ -131,7 +142,8 @@ def test_invariants_on_plain_articles(name: str) -> None:
     assert_briefing_invariants(briefing, article)
     assert 2 <= len(briefing.lede) <= 4
     assert 100 <= sum(word_count(p) for p in briefing.lede) <= 220
-    assert 3 <= len(briefing.sections) <= 6
+    # 3-6 sections for an article over 400 words; a shorter one may have fewer.
+    assert (3 if article.word_count > 400 else 2) <= len(briefing.sections) <= 6
     # The lede opens on the article's first sentence: it states the news.
     assert briefing.lede[0] == split_sentences(article.intro[0])[0] or article.intro[0].startswith(
         briefing.lede[0]
@@ -150,7 +162,7 @@ def test_questions_fit_their_answers() -> None:
     briefing = condense(make_article("harbour-fire.txt"))
     assert briefing is not None
     by_question = {s.question: " ".join(s.answer) for s in briefing.sections}
-    said = [q for q in by_question if q.startswith(("What does ", "What do ")) and q.endswith(" say?")]
+    said = [q for q in by_question if q.startswith(("What does ", "What do ")) and " say" in q]
     assert said, by_question
     quote = (
         '"Our first concern was the people working on the quay, and everyone is safe," said Marta Kessel, '
@@ -158,8 +170,12 @@ def test_questions_fit_their_answers() -> None:
     )
     # A quote stays whole with its attribution.
     assert any(quote in answer for answer in by_question.values()) or quote in " ".join(briefing.lede)
-    next_answers = [a for q, a in by_question.items() if q.startswith("What happens next")]
-    assert next_answers and "will" in next_answers[0]
+    # Each answer opens on the sentence holding what its question names.
+    for question, answer in by_question.items():
+        asked = set(story_words(question))
+        assert asked and len(asked & set(content_words(split_sentences(answer)[0]))) * 2 >= len(asked)
+    worried = [a for q, a in by_question.items() if q.startswith("Why are grain traders worried about")]
+    assert worried and worried[0].startswith("Grain traders warned")
 
 
 #: Sentence openers that point back at the sentence before.
@@ -257,7 +273,7 @@ def test_multi_source_story_cites_both_and_repeats_nothing() -> None:
     assert "Four dock workers were treated for smoke inhalation at St. Anne's Hospital." not in used
     assert not any(s.startswith("A fire destroyed a grain warehouse") for s in used)
     # ...and what only it reports is in, in a section of its own.
-    others = [s for s in briefing.sections if s.question == "What are others reporting?"]
+    others = [s for s in briefing.sections if s.question == "What does Coastal Courier add?"]
     assert len(others) == 1 and briefing.sections[-1] is others[0]
     assert "Insurers estimate the damage" in " ".join(others[0].answer)
     assert "hydrant line on the quay failed" in " ".join(used)
@@ -394,8 +410,8 @@ def test_questions_avoid_streets_clauses_demonyms_and_sentence_openers() -> None
     assert len(set(questions)) == len(questions)
     for question in questions:
         words = question.rstrip("?").split()
-        # "Quarry Street" is named most often, but a street does not act.
-        assert "Street" not in words, question
+        # "Quarry Street" is named most often, but a street does not act (it may be a topic).
+        assert "Quarry Street say" not in question and "Quarry Street stand" not in question, question
         # "The agency said it had ordered ...": the subject is "the agency", not "the agency said it".
         assert not {"said", "says", "told", "it"} & set(words), question
         # "a Vandarian shipping line": an adjective of origin is not an actor.
@@ -410,13 +426,15 @@ def test_questions_avoid_streets_clauses_demonyms_and_sentence_openers() -> None
 def test_questions_name_speakers_bodies_and_the_headline_subject() -> None:
     _, briefing = ferry_briefing()
     by_question = {s.question: " ".join(s.answer) for s in briefing.sections}
-    assert "How is the agency responding?" in by_question
-    assert "The agency said it had ordered a full survey" in by_question["How is the agency responding?"]
-    say = [q for q in by_question if q.startswith(("What does ", "What do ")) and q.endswith(" say?")]
-    assert say and "Marit Holloway" in say[0]
-    assert "What is the transport ministry's position?" in by_question
-    # The headline's subject, as the text calls it ("the pier"), not a name found in the answer.
-    assert "What happens next for the ferry pier?" in by_question
+    # "The agency said it had ordered a survey": an act reported by its actor is asked as an act.
+    assert "What has the agency done about the structure?" in by_question
+    assert by_question["What has the agency done about the structure?"].startswith(
+        "The agency said it had ordered a full survey"
+    )
+    # Speakers by name, and what they speak about.
+    assert "What does Marit Holloway say about Quarry Street?" in by_question
+    brandt = [q for q in by_question if "Tomas Brandt" in q and "national government" in q]
+    assert brandt and by_question[brandt[0]].startswith("Council leader Tomas Brandt blamed the national")
 
 
 def test_a_quote_that_runs_on_stays_with_its_speaker() -> None:
@@ -513,18 +531,18 @@ def test_sentence_splitter(paragraph: str, sentences: list[str]) -> None:
     assert split_sentences(paragraph) == sentences
 
 
-def _unit(text: str, order: tuple[int, int, int]) -> extractive._Unit:
-    return extractive._Unit(parts=(text,), order=order, end=order[2], words=len(text.split()))
+def _unit(text: str, order: tuple[int, int, int]) -> Unit:
+    return Unit(parts=(text,), order=order, end=order[2], words=len(text.split()))
 
 
-def test_an_answer_opens_on_a_paragraph_that_can_open_news() -> None:
+def test_an_answer_opens_on_its_opener_then_follows_source_order() -> None:
     fragment = _unit("Construction began in 2022.", (0, 3, 1))
     news = _unit("The city opened its long-delayed tram line on Tuesday, six months late.", (1, 0, 0))
     follows = _unit("It cost more than planned.", (1, 0, 1))
-    assert extractive._answer([fragment, news, follows]) == (
+    later = _unit("Trams run every six minutes.", (1, 2, 0))
+    # The opener first, what follows it in the source next (neighbours joined), what came before last.
+    assert answer_paragraphs(news, [fragment, news, follows, later]) == (
         "The city opened its long-delayed tram line on Tuesday, six months late. It cost more than planned.",
+        "Trams run every six minutes.",
         "Construction began in 2022.",
     )
-    # Nothing that could open: source order stays.
-    other = _unit("It was late.", (1, 2, 0))
-    assert extractive._answer([other, fragment]) == ("Construction began in 2022.", "It was late.")

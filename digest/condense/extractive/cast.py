@@ -1,0 +1,631 @@
+"""The cast of a story: who or what a question can name.
+
+* Names are runs of capitalised words. Not names: a word capitalised only
+  because it opens a sentence (it must also be capitalised mid-sentence and
+  never written in lower case), days and months, demonyms ("Marengan aid
+  group": a word ending -an/-ese/-ish/-ic that precedes lower-case nouns and
+  never a verb), the dateline's place, and places that do not act (streets,
+  quays, stations, rivers, lakes: "Harbour Street"). A title ("Mayor", "Dr.")
+  stays in front of the name it belongs to; a later "Vasquez" is shown as the
+  first full "Mayor Helen Vasquez".
+* Actors are the speakers of quotes and "X said" clauses, and the subjects of
+  verbs, taken only when they form a clean noun phrase at a clause boundary: a
+  name of 1-4 words, "the" and 1-3 words ending in a noun that can act ("the
+  transport department"), a possessive ("the city's audit office"), or a group
+  ("officials", "health workers").
+* The story's *main subject* is the headline's subject (its words before the
+  first verb: "Council" gives "the council", "Kestrel moon lander" gives "the
+  Kestrel moon lander"; a headline word in -s that the text uses as a noun is no
+  verb) when the text refers to it ("the ... council") or names it, else the
+  actor named most often (three times or more) that speaks or acts somewhere.
+  It acts (a body, a role, a person named as a speaker or subject) or is a
+  thing the story is about, which is never asked to respond, speak or take a
+  position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from digest.condense.extractive.cues import KIND_CUES, QUOTE, SAID_AFTER, SAID_BEFORE
+from digest.condense.extractive.units import PRONOUN_SAID, Unit
+from digest.text import ABBREVIATIONS, STOPWORDS, word_set
+
+#: What stands before "said" when the speaker follows it: '"...," said X', "..., said X".
+_INVERSION_ENDS = ",\"”’'"
+#: A speaker named within this many words of a sentence's start opens it ("Deputy minister Karin Holm said").
+OPENING_SPEAKER_WORDS = 8
+
+#: Lower-case nouns for bodies and roles that act, speak and take positions ("the agency").
+ACTOR_NOUNS = word_set(
+    """
+    agency council government ministry department mayor president minister company firm bank union party
+    court committee commission authority utility operator city state board regulator association group
+    spokesman spokeswoman spokesperson director chief team governor prosecutor judge club manager coach
+    chairman chairwoman chair executive owner administration office army military navy airline carrier
+    insurer charity organisation organization federation league parliament senate congress cabinet premier
+    chancellor leader opposition institute university school hospital service trust fund corporation
+    developer contractor landlord network broadcaster police watchdog inquiry panel secretary ambassador
+    embassy county province region prime king queen prince campaign manufacturer producer retailer
+    official spokesman economist analyst source
+    """
+)
+#: Plural nouns for groups that act ("officials", "health workers").
+GROUP_NOUNS = word_set(
+    """
+    officials police authorities analysts economists residents engineers scientists researchers critics
+    campaigners experts doctors nurses teachers workers farmers landlords tenants shopkeepers unions
+    investors traders lawmakers legislators ministers leaders negotiators protesters activists voters fans
+    players parents students patients passengers airlines banks companies firms regulators inspectors
+    firefighters rescuers volunteers officers troops soldiers prosecutors judges opponents supporters
+    diplomats governments members staff executives developers producers manufacturers retailers
+    consumers customers drivers pilots owners businesses opposition governors mayors councillors
+    """
+)
+#: Capitalised words ending an organisation's name: it is shown with "the" ("the Labor Department").
+ORG_HEADS = word_set(
+    """
+    agency department ministry council commission association society institute university service office
+    authority union fund board committee corporation party bank trust foundation federation league
+    organisation organization alliance court coalition observatory company group network centre center
+    """
+)
+#: A name ending in one of these (or opening on one of the openers) is a place, which does not act.
+PLACE_ENDS = word_set(
+    """
+    street st road rd avenue ave lane square boulevard blvd quay station walk way drive bridge river lake
+    bay hills valley island islands highway motorway airport harbour harbor town city village district
+    terminal park shelf coast beach canal
+    """
+)
+PLACE_OPENERS = word_set("lake mount mt river cape port fort gulf")
+#: Titles kept in front of a person's name ("Mayor Helen Vasquez").
+TITLES = word_set(
+    """
+    mayor president governor dr prof professor sen senator gov minister chancellor judge king queen prince
+    princess pope general gen captain capt sir lord lady dame councillor secretary chief deputy inspector
+    sheriff coach rev mr mrs ms prime foreign finance health transport interior defence defense justice
+    commissioner ambassador director sergeant sgt colonel col lieutenant lt detective
+    """
+)
+_NOT_NAMES = word_set(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december i however meanwhile earlier later last yesterday today
+    tomorrow after before while when although officials police according
+    """
+)
+#: Words that follow a name used as a name (a verb, an auxiliary), never a demonym.
+_VERBISH = word_set(
+    """
+    is was are were has have had said says will would could can may might must did does should told added
+    also has wants warned
+    """
+)
+_DEMONYM_ENDS = ("an", "ese", "ish", "ic", "ch", "i")
+_NAME_TOKEN = re.compile(r"[A-Z][\w.'’&-]*")
+_EDGE_PUNCTUATION = "\"'“”‘’(),;:!?[]…"
+_POSSESSIVE = re.compile(r"['’]s?$")
+_CLAUSE_OPENERS = word_set(
+    "and but that while as after when because so where although though if then whom who"
+)
+_AUXILIARIES = word_set(
+    "has have had also is are was were will would could did does do not then now already quickly swiftly "
+    "since today yesterday later still both"
+)
+_SUBJECT_PRONOUNS = word_set("it they he she")
+_CONTRACTION = re.compile(r"['’](?:ve|ll|m|d|re|t)$")
+#: Words before a noun: a headline word after one of these in the text is no verb.
+_NOUN_MARKERS = r"(?:the|a|an|its|their|his|her|our|of|and|more|many|some|these|those|new|\d[\d,.]*)"
+_HEADLINE_VERBS = word_set(
+    """
+    set hit cut put held won lost found made took taken given gave shut seen saw told sent left quit struck
+    beaten hurt led paid sold sought kept met ran rose fell fallen grew grown drew drawn began begun broke
+    broken bought brought built caught chose fought flew froze got heard hid knew laid lent let lit meant
+    overtook read rode rang sank sat slid sped spent split spread stood stole stuck swept swore threw thrown
+    tore underwent upheld wrote written is are was were be to face faces eye vows vow
+    """
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who or what a question names."""
+
+    #: As shown in a question: "Mayor Helen Vasquez", "the agency", "officials", "the Kestrel moon lander".
+    text: str
+    plural: bool = False
+    #: False for a thing the story is about: it is never asked to respond, speak or take a position.
+    acts: bool = True
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name found in a sentence: its words, the title in front, and whether it is a place."""
+
+    words: tuple[str, ...]
+    title: tuple[str, ...]
+    place: bool
+
+    @property
+    def key(self) -> str:
+        """What later mentions share: a person's surname, an organisation's whole name."""
+        return " ".join(self.words) if self.words[-1].lower() in ORG_HEADS else self.words[-1]
+
+    @property
+    def shown(self) -> str:
+        text = " ".join((*self.title, *self.words))
+        if not self.title and self.words[-1].lower() in ORG_HEADS and len(self.words) >= 2:
+            return "the " + text
+        return text
+
+
+def _bare(raw: str) -> str:
+    """A token without its surrounding punctuation, possessive or sentence-final period."""
+    word = _POSSESSIVE.sub("", raw.strip(_EDGE_PUNCTUATION))
+    if word.endswith(".") and word[:-1].lower() not in ABBREVIATIONS:
+        word = word.rstrip(".")
+    return word
+
+
+def _sentence_starts(tokens: Sequence[str]) -> set[int]:
+    """Token positions that open a sentence or a quoted sentence (their capital says nothing)."""
+    starts = {0}
+    for index, raw in enumerate(tokens):
+        if raw[:1] in '"“‘(' or (index and tokens[index - 1].endswith(":")):
+            starts.add(index)
+    return starts
+
+
+class Cast:
+    """The actors of a story: names, speakers and subjects, and the story's main subject."""
+
+    def __init__(self, units: Sequence[Unit], headline: str, place: str) -> None:
+        sentences = [part for unit in units for part in unit.parts]
+        self._text = " ".join(sentences)
+        self._lower_text = self._text.lower()
+        #: How often each word is written in lower case, and capitalised past a sentence's start.
+        self._lower: Counter[str] = Counter()
+        self._mid_caps: Counter[str] = Counter()
+        #: Words that stand alone as a name mid-sentence ("in Greece", not only "Almera Water").
+        self._mid_alone: set[str] = set()
+        followers: dict[str, list[str]] = defaultdict(list)
+        for sentence in sentences:
+            tokens = sentence.split(" ")
+            starts = _sentence_starts(tokens)
+            capitals = [_bare(raw)[:1].isupper() for raw in tokens]
+            for index, raw in enumerate(tokens):
+                word = _bare(raw)
+                if not word:
+                    continue
+                if word.islower():
+                    self._lower[word] += 1
+                elif word[:1].isupper() and index not in starts:
+                    self._mid_caps[word] += 1
+                    if not capitals[index - 1] and not (index + 1 < len(tokens) and capitals[index + 1]):
+                        self._mid_alone.add(word)
+                if word[:1].isupper() and index + 1 < len(tokens) and raw == raw.rstrip(_EDGE_PUNCTUATION):
+                    possessive = bool(_POSSESSIVE.search(raw.strip(_EDGE_PUNCTUATION)))
+                    followers[word].append("'s" if possessive else _bare(tokens[index + 1]))
+        self._demonyms = frozenset(w for w, after in followers.items() if _is_demonym(w, after))
+        # "The Conservatives are ...": a name in -s that takes a plural verb names a group.
+        self._plural_names = frozenset(
+            w
+            for w, after in followers.items()
+            if w.endswith("s")
+            and sum(a in ("are", "were", "have") for a in after)
+            > sum(a in ("is", "was", "has") for a in after)
+        )
+        self._place_words = frozenset(place.split())
+        self.counts: Counter[str] = Counter()
+        self._forms: dict[str, Name] = {}
+        for sentence in sentences:
+            for name in self.names(sentence):
+                if not name.place:
+                    self.counts[name.key] += 1
+                    self._remember(name)
+        self._acting: set[str] = set()
+        for sentence in sentences:
+            for actor in (self._speaker(sentence), *self._subjects(sentence, KIND_CUES["response"])):
+                if actor is not None:
+                    self._acting.add(actor.text)
+        self.main = self._headline_subject(headline) or self._most_named()
+
+    # names
+
+    def names(self, sentence: str) -> list[Name]:
+        """The names in ``sentence``, in order."""
+        tokens = sentence.split(" ")
+        starts = _sentence_starts(tokens)
+        found: list[Name] = []
+        run: list[tuple[int, str, str]] = []
+        for index, raw in enumerate(tokens):
+            word = _bare(raw)
+            is_name = (
+                bool(_NAME_TOKEN.match(word))
+                and word.lower() not in _NOT_NAMES
+                and not _CONTRACTION.search(word)
+            )
+            if is_name or (word == "of" and run):
+                run.append((index, word, raw))
+            # A name ends at a word that is not one, or at punctuation closing a phrase or a sentence.
+            closes = raw[-1:] in ',;:?!"”)' or (raw.endswith(".") and not word.endswith("."))
+            if (not is_name and word != "of") or closes:
+                found += self._clean(run, starts)
+                run = []
+        found += self._clean(run, starts)
+        return found
+
+    def _clean(self, run: list[tuple[int, str, str]], starts: set[int]) -> list[Name]:
+        """The name a run of capitalised words makes, if any."""
+        while run and run[-1][1] == "of":
+            run.pop()
+        # A capital at a sentence's start proves nothing: the word must be capitalised mid-sentence too.
+        if run and run[0][0] in starts and not _is_title(run[0][1]):
+            first = run[0][1]
+            alone = len(run) == 1
+            if (
+                first.lower() in STOPWORDS
+                or first.lower() in self._lower
+                or first not in (self._mid_alone if alone else self._mid_caps)
+            ):
+                run = run[1:]
+        while run and (run[0][1] == "of" or run[0][1].lower() in STOPWORDS):
+            run = run[1:]
+        title: list[str] = []
+        # "Health Ministry" is a body; in "UK Foreign Secretary Jack Straw" the person is "Jack Straw",
+        # with the title "Foreign Secretary" (what comes before a title only qualifies it).
+        if run and run[-1][1].lower() not in ORG_HEADS:
+            at = next((i for i, item in enumerate(run[:-1]) if _is_title(item[1])), len(run))
+            end = at
+            while end < len(run) - 1 and _is_title(run[end][1]):
+                end += 1
+            title = [raw.strip(_EDGE_PUNCTUATION) for _, _, raw in run[at:end]]
+            run = run[end:] if title else run
+        words = tuple(word for _, word, _ in run)
+        if not words or len(words) > 4:
+            return []
+        if all(w in self._place_words for w in words) or (len(words) == 1 and words[0] in self._demonyms):
+            return []
+        last, opener = words[-1].lower(), words[0].lower()
+        place = last in PLACE_ENDS or (opener in PLACE_OPENERS and last not in ORG_HEADS)
+        return [Name(words, tuple(title), place)]
+
+    def _remember(self, name: Name) -> None:
+        """Keep the fullest form of each actor: the first mention with the most words."""
+        known = self._forms.get(name.key)
+        if known is None or len(name.words) + len(name.title) > len(known.words) + len(known.title):
+            self._forms[name.key] = name
+
+    def _as_actor(self, name: Name) -> Actor | None:
+        """A name as an actor in its fullest form ("the SEC" when the text says so); None for a place."""
+        if name.place:
+            return None
+        full = self._forms.get(name.key, name)
+        text = full.shown
+        # "the SEC", but not "the Kestrel" of "the Kestrel lander".
+        if not text.startswith("the ") and re.search(rf"\b[Tt]he {re.escape(text)}\b(?! [a-z])", self._text):
+            text = "the " + text
+        return Actor(text, plural=full.words[-1] in self._plural_names)
+
+    def _known_actor(self, name: Name) -> Actor | None:
+        """``name`` as a speaker or subject: a one-word name must recur ("Holm"), else it may be a title's
+        last word ("the singer of Because the Night told ...")."""
+        if len(name.words) == 1 and not name.title and self.counts[name.key] < 2:
+            return None
+        return self._as_actor(name)
+
+    # speakers and subjects
+
+    def _speaker(self, sentence: str) -> Actor | None:
+        """Who speaks in ``sentence``: "..., said X", "..., X said", "X told ..."; None for "she said"."""
+        after = SAID_AFTER.search(sentence)
+        # "..., said X" names X; in "Mardas said Greece would pay" Greece is what was said.
+        if after and sentence[: after.start()].rstrip()[-1:] in _INVERSION_ENDS:
+            actor = self._phrase_after(after.group(1))
+            if actor is not None:
+                return actor
+        for match in SAID_BEFORE.finditer(sentence):
+            actor = self._phrase_before(sentence[: match.start()])
+            if actor is not None:
+                return actor
+        return None
+
+    def _phrase_after(self, text: str) -> Actor | None:
+        """The speaker named right after "said": "Mayor Helen Vasquez", "councillor Amira Haddad"."""
+        tokens = text.split(" ")
+        # Lower-case role words may come before the name: "said deputy minister Karin Holm".
+        skip = 0
+        while skip < min(3, len(tokens)) and tokens[skip].isalpha() and tokens[skip].islower():
+            if tokens[skip] in STOPWORDS:
+                break
+            skip += 1
+        if skip < len(tokens) and tokens[skip][:1].isupper():
+            names = self.names("x " + " ".join(tokens[skip:]))
+            if names and " ".join(tokens[skip:]).startswith((*names[0].title, *names[0].words)[0]):
+                return self._known_actor(names[0])
+            return None
+        if tokens[0] in ("the", "The"):
+            clause = re.split(r"[,.;:]", text, maxsplit=1)[0]
+            return _role_phrase(clause.split(" ")[:5])
+        return None
+
+    def _phrase_before(self, text: str) -> Actor | None:
+        """The clean noun phrase ending ``text`` (which a verb follows), at a clause boundary."""
+        tokens = text.rstrip().split(" ")
+        # "the agency said it had ordered": the actor is the one that said.
+        while tokens and tokens[-1].lower() in _AUXILIARIES:
+            tokens.pop()
+        if (
+            len(tokens) >= 2
+            and tokens[-1].lower() in _SUBJECT_PRONOUNS
+            and _bare(tokens[-2]) in ("said", "says", "added", "announced")
+        ):
+            tokens = tokens[:-2]
+            while tokens and tokens[-1].lower() in _AUXILIARIES:
+                tokens.pop()
+        if tokens and tokens[-1].endswith(","):
+            tokens = _before_appositive(tokens)
+        if not tokens or not tokens[-1] or tokens[-1][-1:] in ",;:":
+            return None
+        # The longest clean phrase ending here, whose first word opens a clause.
+        for size in range(min(5, len(tokens)), 0, -1):
+            phrase, before = tokens[-size:], tokens[:-size]
+            if any(raw[-1:] in ",;:" for raw in phrase[:-1]) or not _opens_clause(before, phrase):
+                continue
+            actor = self._noun_phrase(phrase, at_start=not before)
+            if actor is not None:
+                return actor
+        return None
+
+    def _noun_phrase(self, phrase: list[str], at_start: bool) -> Actor | None:
+        """``phrase`` as an actor when it is a name, "the" + a role, a possessive role, or a group."""
+        if phrase[-1][:1].isupper():
+            if phrase[0] in ("the", "The"):
+                phrase = phrase[1:]
+                at_start = False
+            sentence = ("" if at_start else "x ") + " ".join(phrase)
+            names = self.names(sentence)
+            if (
+                len(names) == 1
+                and " ".join(phrase)
+                .strip(_EDGE_PUNCTUATION)
+                .startswith((*names[0].title, *names[0].words)[0])
+                and _bare(phrase[-1]) == names[0].words[-1]
+            ):
+                return self._known_actor(names[0])
+            return None
+        role = _role_phrase(phrase)
+        if role is not None:
+            return role
+        return self._group(phrase, at_start)
+
+    def _group(self, phrase: list[str], at_start: bool) -> Actor | None:
+        """A group: "officials", "health workers", "Keldaran officials" (a plural noun, one modifier)."""
+        head = _bare(phrase[-1])
+        if head not in GROUP_NOUNS or len(phrase) > 2:
+            return None
+        if len(phrase) == 1:
+            return Actor(head, plural=True)
+        modifier = _bare(phrase[0])
+        if modifier.lower() in STOPWORDS or modifier.lower() in _VERBISH or not modifier.isalpha():
+            return None
+        if (
+            modifier[:1].isupper()
+            and at_start
+            and modifier not in self._demonyms
+            and modifier not in self._mid_caps
+        ):
+            modifier = modifier.lower()
+        return Actor(f"{modifier} {head}", plural=True)
+
+    def _subjects(self, sentence: str, cue: re.Pattern[str]) -> list[Actor | None]:
+        """The actor before each cue verb of ``sentence`` (None where there is no clean one)."""
+        return [self._phrase_before(sentence[: m.start()]) for m in cue.finditer(sentence)]
+
+    def speakers(self, units: Sequence[Unit]) -> list[Actor]:
+        """The speaker of each attributed unit of ``units``, in order (quotes, else reported speech)."""
+        quoted = [u for u in units if QUOTE.search(u.text)] or list(units)
+        found: list[Actor] = []
+        for unit in quoted:
+            actor = next((a for a in map(self._speaker, unit.parts) if a is not None), None)
+            if actor is None and len(unit.parts) > 1 and PRONOUN_SAID.search(unit.text):
+                # 'Brandt blamed the government. "...," he said.': "he" is the one named first.
+                named = [n for n in self.names(unit.parts[0]) if not n.place]
+                actor = self._as_actor(named[0]) if named else None
+            if actor is not None:
+                found.append(actor)
+        return found
+
+    def opening_speaker(self, unit: Unit) -> Actor | None:
+        """The speaker when ``unit`` opens on who speaks ("Mardas said ...", "Analysts told ..."), or when
+        it quotes someone it names."""
+        first = unit.parts[0]
+        said = SAID_BEFORE.search(first)
+        if said is not None and len(first[: said.start()].split()) <= OPENING_SPEAKER_WORDS:
+            actor = self._phrase_before(first[: said.start()])
+            if actor is not None:
+                return actor
+        if QUOTE.search(unit.text):
+            speakers = self.speakers([unit])
+            return speakers[0] if speakers else None
+        return None
+
+    def actor_of(self, unit: Unit, cue: re.Pattern[str] | None, any_verb: re.Pattern[str]) -> Actor | None:
+        """Who acts in ``unit``: its speaker, else the subject of ``cue``'s verb, else of any verb."""
+        if QUOTE.search(unit.text) or SAID_BEFORE.search(unit.text):
+            speakers = self.speakers([unit])
+            if speakers:
+                return speakers[0]
+        for pattern in (cue, any_verb):
+            actor = self.subject([unit], pattern) if pattern is not None else None
+            if actor is not None:
+                return actor
+        return None
+
+    def subject(self, units: Sequence[Unit], cue: re.Pattern[str]) -> Actor | None:
+        """The first actor in source order that does what ``cue`` finds ("the agency ordered")."""
+        for unit in units:
+            for part in unit.parts:
+                actor = next((a for a in self._subjects(part, cue) if a is not None), None)
+                if actor is not None:
+                    return actor
+        return None
+
+    # the main subject
+
+    def _headline_subject(self, headline: str) -> Actor | None:
+        """The headline's words before its first verb, when they form a short noun phrase the text uses."""
+        tokens = [t.strip(_EDGE_PUNCTUATION) for t in headline.split()]
+        if not tokens or not tokens[0] or tokens[0].lower() in STOPWORDS:
+            return None
+        verb_at = next((i for i in range(1, len(tokens)) if self._is_headline_verb(tokens[i])), 0)
+        subject = tokens[:verb_at]
+        if not subject or any(not t or (t.lower() in STOPWORDS and t != "and") for t in subject):
+            return None
+        capitalised = [t[:1].isupper() for t in subject]
+        if len(subject) > 2 and capitalised[-1] and capitalised[-2] and not all(capitalised):
+            # "Carry On star Patsy Rowlands dies": the person named at the end.
+            lower_at = max(i for i, cap in enumerate(capitalised) if not cap)
+            subject = subject[lower_at + 1 :]
+        elif _POSSESSIVE.search(subject[-1]):
+            return None
+        # A headline capitalises its first word whatever it is: keep the capital only for a name.
+        first = _bare(subject[0])
+        if self._lower[first.lower()] >= max(1, self._mid_caps[first]):
+            subject = [subject[0].lower(), *subject[1:]]
+        if all(t[:1].isupper() or t == "and" for t in subject):
+            return self._named_subject(subject)
+        head = subject[-1]
+        # A thing the text itself calls "the ... line" ("the new tram line"), or names ("Kestrel").
+        definite = re.search(rf"\bthe (?:[\w'’-]+ ){{0,3}}{re.escape(head.lower())}\b", self._lower_text)
+        named = any(t[:1].isupper() and self._mid_caps[_bare(t)] for t in subject)
+        if len(subject) > 3 or not (definite or (named and self._lower[head.lower()])):
+            return None
+        # "Tarvonia's central bank" and "officials" as they are; "the singer's film", "the council".
+        named_owner = _POSSESSIVE.search(subject[0]) is not None and subject[0][:1].isupper()
+        plural = head in GROUP_NOUNS
+        text = " ".join(subject) if named_owner or plural else "the " + " ".join(subject)
+        return Actor(text, plural=plural, acts=head in ACTOR_NOUNS or plural)
+
+    def _named_subject(self, words: Sequence[str]) -> Actor | None:
+        """A headline subject made of names ("Clarke", "Keldara and Norvasse"), when the text names them."""
+        if len(words) > 4:
+            return None
+        names = [n for n in self.names("x " + " ".join(words)) if not n.place]
+        if not names or any(self.counts[n.key] == 0 for n in names):
+            return None
+        if len(names) > 1:
+            return Actor(" ".join(words), plural=True)
+        actor = self._as_actor(names[0])
+        if actor is None:
+            return None
+        return Actor(actor.text, acts=actor.text in self._acting or names[0].words[-1].lower() in ORG_HEADS)
+
+    def _most_named(self) -> Actor | None:
+        """The actor named most often (three times at least) that speaks or acts somewhere, or None."""
+        for key, count in self.counts.most_common():
+            if count < 3:
+                break
+            actor = self._as_actor(self._forms[key])
+            if actor is not None and actor.text in self._acting:
+                return actor
+        return None
+
+    def _is_headline_verb(self, token: str) -> bool:
+        """Whether a headline word past the first is a verb: "backs", "delayed", "to", "set".
+
+        A word ending in -s that the text uses as a noun ("the fraudsters", "its profits") is not one.
+        """
+        if not token.islower():
+            return False
+        if token in _HEADLINE_VERBS:
+            return True
+        if token.endswith("ed") and len(token) > 4:
+            return True
+        plural_or_verb = token.endswith("s") and not token.endswith(("ss", "us", "is", "'s", "’s"))
+        return (
+            plural_or_verb
+            and len(token) > 3
+            and not re.search(rf"\b{_NOUN_MARKERS} {re.escape(token)}\b", self._lower_text)
+        )
+
+
+def _is_title(word: str) -> bool:
+    return word.lower().rstrip(".") in TITLES
+
+
+def _before_appositive(tokens: list[str]) -> list[str]:
+    """The words before an appositive ending ``tokens``.
+
+    "Karin Holm, who attended the opening," -> "Karin Holm".
+    """
+    for start in range(len(tokens) - 2, max(-1, len(tokens) - 14), -1):
+        if tokens[start].endswith(","):
+            opener = tokens[start + 1].lower()
+            if opener in _APPOSITIVE_OPENERS:
+                return [*tokens[:start], tokens[start][:-1]]
+            return []
+    return []
+
+
+_APPOSITIVE_OPENERS = word_set("who which whose a an the its his her their one")
+
+
+def _opens_clause(before: Sequence[str], phrase: Sequence[str]) -> bool:
+    """Whether ``phrase`` (which ``before`` precedes) starts a clause, so it can be a verb's subject.
+
+    Role words may stand between a clause's start and a name: "Deputy transport minister Karin Holm".
+    """
+    if phrase[0][:1].isupper():
+        rest = list(before)
+        for _ in range(3):
+            if (
+                rest
+                and rest[-1].isalpha()
+                and (
+                    rest[-1].lower() in TITLES
+                    or rest[-1].lower() in ACTOR_NOUNS
+                    or (rest[-1].islower() and rest[-1] not in STOPWORDS)
+                )
+            ):
+                rest.pop()
+        before = rest
+    if not before:
+        return True
+    return before[-1][-1:] in ',;:"”' or before[-1].lower() in _CLAUSE_OPENERS
+
+
+def _is_demonym(word: str, followers: Sequence[str]) -> bool:
+    """Whether ``word`` is only ever an adjective of origin ("Marengan aid group", never "Marengan said")."""
+    if not word.endswith(_DEMONYM_ENDS) or not word.isalpha():
+        return False
+    before_lower = [w for w in followers if w.islower() and w not in _VERBISH and w not in STOPWORDS]
+    used_as_name = any(w == "'s" or w.lower() in _VERBISH for w in followers)
+    return bool(before_lower) and not used_as_name
+
+
+def _role_phrase(tokens: Sequence[str]) -> Actor | None:
+    """A role: "the agency", "the city council", "the city's audit office", "Tarvonia's central bank"."""
+    words = [_bare(t) if i == len(tokens) - 1 else t.strip(_EDGE_PUNCTUATION) for i, t in enumerate(tokens)]
+    if not words:
+        return None
+    # The role word ends the phrase; the words before it must be modifiers, never verbs.
+    if words[-1] not in ACTOR_NOUNS:
+        if words and words[-1] in GROUP_NOUNS and words[0] in ("the", "The") and len(words) <= 3:
+            return Actor(" ".join(["the", *words[1:]]), plural=True)
+        return None
+    middle = words[1:-1]
+    if len(middle) > 2 or any(w.lower() in _VERBISH or w.lower() in STOPWORDS for w in middle):
+        return None
+    if words[0] in ("the", "The", "a", "A", "an", "An"):
+        if any(not re.fullmatch(r"[a-z][\w-]*(?:['’]s)?", w) for w in middle):
+            return None
+        # "A senior official told ...": one of many, so the question keeps the "a".
+        return Actor(" ".join([words[0].lower(), *words[1:]]))
+    if _POSSESSIVE.search(words[0]) and words[0][:1].isupper() and len(words) <= 4:
+        return Actor(" ".join(words))
+    return None

@@ -1,0 +1,128 @@
+"""Page furniture out of an article's paragraphs, before anything is scored.
+
+News pages carry text that is not the story: picture captions, photo credits,
+"Scroll down for video", "Read more" and share or sign-up lines. A feed or a
+page copied as text keeps them, often glued to the sentence after them with no
+full stop between ("... on his Instagram account He joined Spurs in 2011"). A
+condenser that scores them picks them: a caption repeats the story's key fact,
+so it looks central. Method, per paragraph:
+
+1. Whole paragraphs that are furniture go: a short line opening on "Read more",
+   "Share this", "Sign up", "Follow us", "Click here", "Advertisement",
+   "Image:", "Photo:", "Picture:", a credit ("Photograph: ...", "Getty
+   Images", "AFP/Getty"), or a line that is only a label and a colon.
+2. Inline markers go wherever they stand: "Scroll down for video", a share
+   bar run into the text ("Share this withEmailFacebook..."), "(pictured)",
+   "(left)", "(right)", "(centre)", "(above)", "(below)", "(file photo)",
+   "(pictured left)" and the like, the same cues set off by commas ("Hussen,
+   left, took"), and a wire tag opening the text ("(CNN)").
+3. Fused captions: a caption has no full stop, so it and the sentence after it
+   arrive as one. Where a word without closing punctuation is followed by a
+   word that only ever opens a sentence ("He", "She", "They", "It", "But", "In",
+   "The" before a lower-case word...), the text before that point, back to the
+   last sentence end, is a caption run and goes. A run that holds a sentence
+   end of its own is kept (a fused caption never does), and so is one with a
+   quotation mark left open (the "word" might be inside a quote).
+
+Every sentence that survives is still the source's, less the furniture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from digest.text import normalize_space, word_count
+
+#: A paragraph this short opening on one of these is furniture, not news.
+FURNITURE_MAX_WORDS = 25
+_FURNITURE_LINE = re.compile(
+    r"^(?:read (?:more|next)(?!\s+[a-z])|more:|related:|see also|share (?:this|on|via)|sign up|subscribe|"
+    r"follow us|"
+    r"follow @|click here|advertisement|sponsored|image:|photo:|picture:|photograph:|video:|watch:|"
+    r"(?:image|photo|picture) (?:copyright|credit|caption)|credit:|getty images|afp/getty|"
+    r"reuters/|ap photo|scroll down|download the|listen to|join the conversation)",
+    re.IGNORECASE,
+)
+#: A line that is only a label: "Pictured:", "WATCH THE VIDEO:".
+_LABEL_LINE = re.compile(r"^[^.!?]{1,40}:$")
+_INLINE_FURNITURE = re.compile(
+    r"\s*(?:\bscroll down for (?:the )?(?:video|videos|more)\b[.:]?|"
+    r"\bshare this with(?:\s*(?:email|facebook|messenger|twitter|pinterest|whatsapp|linkedin))*"
+    r"(?:\s*copy this link)?|"
+    r"\((?:pictured|picture|left|right|centre|center|above|below|top|bottom|inset|file photo|"
+    r"front|back|second (?:left|right)|far (?:left|right))(?:[ ,]+[^()]{0,30})?\))",
+    re.IGNORECASE,
+)
+#: "Abase Hussen, left, took ...": a picture's cue set off by commas.
+_COMMA_CUE = re.compile(
+    r",\s*(?:pictured|left|right|centre|center|above|below|circled|inset)(?:\s+(?:left|right|above|below|"
+    r"centre|center|with [^,]{1,30}))?,(?=\s)",
+    re.IGNORECASE,
+)
+_WIRE_TAG = re.compile(r"^\((?:CNN|AP|AFP|Reuters|BBC)\)\s*[-—–]*\s*")
+#: Words that open sentences and never stand capitalised inside one ("I" does, so it is not here);
+#: those that also open titles ("It Follows", "The Times") only before a lower-case word.
+_ONLY_OPENERS = (
+    r"He|She|They|We|But|However|In|His|Her|Their|Its|After|When|During|Asked|Speaking|According|"
+    r"Meanwhile|Yesterday|Earlier|Although|While|Since"
+)
+_TITLE_OPENERS = r"It|The|This|These|Those|Last|Now|Then|There|Some|Many|Most|One"
+#: "... account He joined": the point where a caption without a full stop meets the next sentence.
+_FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS})\s+[a-z]))")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """The paragraphs without furniture (whole lines, inline markers, fused captions); empty ones go."""
+    kept: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        text = paragraph
+        if index == 0:
+            text = _WIRE_TAG.sub("", text)
+        # Inline markers first: a share bar run into a sentence leaves the sentence.
+        text = _COMMA_CUE.sub("", _INLINE_FURNITURE.sub("", text))
+        if is_furniture(text):
+            continue
+        text = without_captions(text)
+        text = normalize_space(text)
+        if text:
+            kept.append(text)
+    return kept
+
+
+def is_furniture(paragraph: str) -> bool:
+    """Whether a whole paragraph is page furniture ("Read more", a credit, a bare label)."""
+    text = paragraph.strip()
+    if _LABEL_LINE.match(text):
+        return True
+    return bool(_FURNITURE_LINE.match(text)) and word_count(text) <= FURNITURE_MAX_WORDS
+
+
+def without_captions(paragraph: str) -> str:
+    """``paragraph`` less the caption runs fused to the sentences after them."""
+    if not _FUSE.search(paragraph):
+        return paragraph  # nearly every paragraph of edited prose
+    pieces: list[str] = []
+    start = 0
+    for fuse in _FUSE.finditer(paragraph):
+        run_start = _run_start(paragraph, start, fuse.start())
+        run = paragraph[run_start : fuse.start()]
+        if _open_quote(paragraph[:run_start]) or _open_quote(run):
+            continue
+        pieces.append(paragraph[start:run_start])
+        start = fuse.end()
+    pieces.append(paragraph[start:])
+    return " ".join(piece.strip() for piece in pieces if piece.strip())
+
+
+def _run_start(text: str, floor: int, end: int) -> int:
+    """Where the caption run ending at ``end`` begins: after the last sentence end before it."""
+    last = floor
+    for match in _SENTENCE_END.finditer(text, floor, end):
+        last = match.end()
+    return last
+
+
+def _open_quote(text: str) -> bool:
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")

@@ -1,0 +1,463 @@
+"""Questions from the section itself: who acts in it, what they do, and what it is about.
+
+A section's question is built from the sentence that will open its answer, so
+the first thing a reader sees under a question is what it asks about. For each
+sentence of a section that can open an answer (``units.opens_news``), in the
+first ``OPENER_WINDOW`` units:
+
+1. **Actor**: the speaker of its quote or "X said" clause, else the subject of
+   its cue verb, else the subject of its first verb, as ``cast.Cast`` finds
+   them (clean noun phrases only: a name, "the agency", "officials").
+2. **What they do**: the sentence's kind (``cues.best_kind``): say, fear,
+   respond (decide, act), take a position, plan, recall the past; "" for plain
+   facts.
+3. **Topic**: the best noun phrase of the sentence that is not the actor: runs
+   of content words (no stop word, verb form, adverb or vague noun such as
+   "year" or "people") ending on a noun-like word, at most three words. A word
+   scores its count in the section times its inverse section frequency (what
+   this section is about, against the rest of the story), plus a little for a
+   proper name and for a headline word. "the" is put before a singular common
+   noun that had a determiner or needs one ("the border", "the dollar"); a
+   possessive owner is kept ("Greece's debt").
+
+The sentence with the best actor and topic wins (a clean one, the earlier the
+better, and its centrality within the section breaks ties); the question reads
+"How is Tajikistan handling the border?"-like: "What does Rick Egelton say
+about the dollar?", "What has Time Warner done about its accounts?", "What
+happens next for the tram line?". A wording without a topic names the actor; a
+wording naming neither ("What else is known?") is the last resort, used only
+when the section's sentences offer no name and no noun. Questions are at most
+12 words, end in "?", and are never repeated within a briefing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from digest.condense.extractive.cast import Actor, Cast
+from digest.condense.extractive.cues import KIND_CUES, best_kind, cues
+from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news
+from digest.text import STOPWORDS, content_words, word_set
+
+QUESTION_MAX_WORDS = 12
+#: The units of a section that may open its answer (the earliest are the likeliest openers).
+OPENER_WINDOW = 4
+#: Kinds a speaker's words keep: "said it had ordered a survey" is a response, not just words.
+_SPOKEN_KINDS = frozenset({"fear", "next", "response", "position"})
+#: An appositive after an actor ("Fallow Water, the island's utility,") is at most this long.
+APPOSITIVE_MAX_CHARS = 60
+#: Topic phrases are at most this many words.
+TOPIC_MAX_WORDS = 3
+#: What each word of distance from the sentence's start takes off a topic's score.
+TOPIC_POSITION_DECAY = 0.03
+
+#: Nouns too vague to name what a section is about.
+_VAGUE = word_set(
+    """
+    year years month months week weeks day days time times people way ways lot lots number numbers part
+    parts thing things something anything everything nothing someone anyone everyone percent cent per
+    million millions billion billions thousand thousands hundred hundreds end start beginning kind kinds
+    sort type case cases fact point points place places area areas side sides group one ones other others
+    today tonight yesterday tomorrow morning evening night weekend monday tuesday wednesday thursday friday
+    saturday sunday january february march april june july august september october november december
+    spokesman spokeswoman spokesperson statement comment comments interview report reports reporter
+    reporters news story article video footage picture pictures photo photos image images
+    mr mrs ms dr sir lot bit half quarter third level levels rate use move moves step steps issue issues
+    matter matters question questions many much more most less least few several such same own
+    worry worries fear fears concern concerns risk risks threat threats danger dangers plan plans
+    warning warnings hope hopes euros euro pounds dollars crowns yen francs rupees cents pence
+    """
+)
+#: Prepositions and other words that end a noun phrase but are not stop words.
+_FUNCTION_WORDS = word_set(
+    """
+    since until despite among amid amidst across within without via per toward towards upon onto
+    throughout beyond near including following against along around behind beside besides like unlike
+    versus inside outside whether though although unless instead rather yet ago twice once again too
+    later earlier soon
+    """
+)
+#: Common verb forms that no suffix gives away.
+_VERBS = word_set(
+    """
+    said says say told tell tells added adds made make makes take takes took taken get gets got gotten
+    go goes went gone come comes came give gives gave given find finds found see sees saw seen show shows
+    showed shown know knows knew known think thinks thought want wants need needs become becomes became
+    keep keeps kept hold holds held lead leads led meet meets met run runs ran set sets put puts cut cuts
+    hit hits begin begins began begun bring brings brought build builds built leave leaves left pay pays
+    paid sell sells sold buy buys bought spend spends spent rise rises rose risen fall falls fell fallen
+    grow grows grew grown win wins won lose loses lost seem seems seemed remain remains believe believes
+    expect expects hope hopes plan plans warn warns face faces call calls ask asks feel feels felt
+    let lets allow allows help helps try tries tried look looks use uses work works include includes
+    includes continue continues claim claims insist insists admit admits deny denies agree agrees
+    stand stands stood sit sits sat speak speaks spoke spoken write writes wrote written read reads
+    could would should might must shall can may will cannot became seen done doing does did
+    is are was were be been being has have had having also just only even still already
+    sent send sends sat spent lay laid fled fought caught taught sought struck stuck threw thrown drove
+    driven broke broken chose chosen wore worn hid hidden shot shut spread dealt meant
+    """
+)
+#: Words ending in -ing that are nouns ("the building", "funding").
+_ING_NOUNS = word_set(
+    """
+    building buildings funding meeting meetings spending housing training hearing hearings ruling rulings
+    ceiling offering offerings earnings savings warning warnings finding findings shooting shootings
+    bombing bombings killing killings landing landings opening recording recordings wedding setting
+    evening morning clothing bedding ring king thing string spring wing sibling darling
+    """
+)
+_ADJECTIVE_ENDS = ("ous", "ful", "less", "able", "ible", "ly")
+#: Adjectives common in news, which never head a topic ("the senior" is not one).
+_ADJECTIVES = word_set(
+    """
+    senior junior former new local national international political economic financial federal public
+    private major key big small large great good bad high low young old long short early late full final
+    main top general special social military foreign domestic global current recent possible potential
+    likely real whole entire total annual daily weekly monthly average overall first second third last
+    next previous other certain different similar single several various serious strong weak hard easy
+    clear free open close far near wide deep huge tiny vast massive extra further particular chief
+    best worst better worse separate sexual well straightaway natural fine poor rich sure true false
+    right wrong ready able unable due alone alive dead brief busy fresh hot cold warm safe
+    """
+)
+#: A figure worth the wording "What do the figures show": a sum, a share, a quantity.
+_FIGURE = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:%|per ?cent|percent|million|billion|bn|trillion|m\b)")
+#: After these the next word is a verb ("to raise awareness", "will interpret"), never a topic's first word.
+_BEFORE_VERB = word_set("to will would can could should may might must not did does do don't didn't won't")
+#: Capitalised words that open sentences or clauses but never name anything.
+_NEVER_NAMES = word_set(
+    """
+    indeed also however meanwhile instead still yet then now here there today yesterday tomorrow
+    that this these those what who which when where why how it its it's that's there's here's
+    """
+)
+_DETERMINERS = word_set("the a an its their his her our this that these those your my")
+_MASS_ENDS = ("ment", "tion", "sion", "ity", "ness", "ism", "ance", "ence", "ure", "age", "ing", "ics")
+_EDGE = "\"'“”‘’(),;:!?[]…."
+_POSSESSIVE = re.compile(r"^([A-Z][\w.&-]*)['’]s$")
+#: Any verb: the subject before one is the sentence's actor when no cue verb has one.
+_ANY_VERB = cues(
+    r"\w{3,}ed|said|says|has|have|had|is|are|was|were|will|would|could|can|did|does|made|makes|won|"
+    r"lost|became|took|takes|gave|gives|got|gets|went|goes|came|comes|found|finds|saw|showed|shows|told|"
+    r"wants|needs|plans|hopes|faces|remains|rose|fell|grew|left|paid|sold|bought|spent|kept|held|led|met|"
+    r"ran|began|brought|built|thinks|believes|knows|admits|claims|insists|denies|agrees|expects"
+)
+#: Question words and the words of the wordings below: what a question holds beyond its story.
+QUESTION_WORDS = word_set(
+    """
+    what who why how where when which does do did is are was were has have had the a an about for on
+    to of in with and say saying said fear worries worry plan planning plans next happens happen done
+    doing being responding respond response stand stands position positions background history known
+    else know figures show shows risks risk at stake story people others other reporting should readers
+    comes led up this here get got involved role mean means worried argues
+    """
+)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """What tells one section's topic from the rest of the story's."""
+
+    #: Content-word counts per section, in section order.
+    counts: tuple[Counter[str], ...]
+    #: In how many sections each content word stands.
+    spread: Counter[str]
+    headline: frozenset[str]
+
+    @classmethod
+    def of(cls, sections: Sequence[Sequence[Unit]], headline: str) -> Topics:
+        counts = tuple(Counter(w for u in section for w in content_words(u.text)) for section in sections)
+        spread: Counter[str] = Counter()
+        for count in counts:
+            spread.update(count.keys())
+        return cls(counts, spread, frozenset(content_words(headline)))
+
+    def weight(self, section: int, word: str) -> float:
+        idf = math.log((1 + len(self.counts)) / (1 + self.spread[word])) + 1
+        return self.counts[section][word] * idf + (0.5 if word in self.headline else 0.0)
+
+
+@dataclass(frozen=True)
+class Framed:
+    """A section's question, and the unit its answer opens on."""
+
+    question: str
+    opener: Unit
+    #: How much of the story the question names: 2 (actor and topic), 1 (one of them), 0 (neither).
+    specificity: int
+
+
+def frame(
+    section: Sequence[Unit], number: int, topics: Topics, cast: Cast, story_year: int, asked: set[str]
+) -> Framed:
+    """The question for ``section`` (the ``number``-th of the story) and the unit that answers it first."""
+    best: tuple[float, Framed] | None = None
+    for position, unit in enumerate(section[:OPENER_WINDOW]):
+        if not opens_news(unit) and position > 0:
+            continue
+        # The sentence the answer opens on says what the section does; later ones only when it is plain.
+        kind = best_kind(unit.parts[0], story_year) or best_kind(unit.text, story_year)
+        speaker = cast.opening_speaker(unit)
+        actor: Actor | None
+        if speaker is not None:
+            # "Mardas said that ...": someone speaking, unless what they say is a fear, a plan, an act
+            # or a stance of theirs ("the agency said it had ordered a survey").
+            kind, actor = (kind if kind in _SPOKEN_KINDS else "say"), speaker
+        else:
+            actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
+        exclude = set(content_words(actor.text)) if actor is not None else set()
+        if actor is not None:
+            # "Fallow Water, the island's utility, said ...": what the actor is called is not a topic.
+            exclude |= set(content_words(_appositive(unit.parts[0], actor.text)))
+        topic = None
+        first = unit.parts[0]
+        verb = _ANY_VERB.search(first)
+        if actor is not None and verb is not None and first[:1] not in OPENING_QUOTES:
+            # The actor is the subject: what it does something about comes after its verb
+            # ("Russian Foreign Minister Sergei Lavrov noted worries the conflict could spread").
+            topic = topic_phrase(first, number, topics, exclude, after=len(first[: verb.start()].split()))
+        topic = topic or topic_phrase(first, number, topics, exclude)
+        for question, specificity in _wordings(kind, actor, topic, unit.text):
+            if len(question.split()) > QUESTION_MAX_WORDS or question in asked:
+                continue
+            value = 2.0 * specificity + (1.0 if opens_news(unit) else -3.0) - 0.4 * position
+            if best is None or value > best[0]:
+                best = (value, Framed(question, unit, specificity))
+            break
+    if best is None:
+        spare = next(q for q in _SPARE if q not in asked)
+        return Framed(spare, section[0], 0)
+    return best[1]
+
+
+def _appositive(sentence: str, actor: str) -> str:
+    """The phrase set off by commas right after ``actor`` in ``sentence`` ("the island's utility"), or ""."""
+    at = sentence.lower().find(actor.lower())
+    if at < 0:
+        return ""
+    rest = sentence[at + len(actor) :]
+    if not rest.startswith(", "):
+        return ""
+    closing = rest.find(",", 2)
+    return rest[2:closing] if 0 < closing <= APPOSITIVE_MAX_CHARS else ""
+
+
+#: Per kind, its wordings, most specific first: (template, needs the actor, needs the topic,
+#: specificity). {does}/{is}/{has} agree with the actor; {a} is the actor, {topic} the topic.
+_KIND_WORDINGS: dict[str, tuple[tuple[str, bool, bool, int], ...]] = {
+    "say": (
+        ("What {does} {a} say about {topic}?", True, True, 2),
+        ("What {does} {a} say?", True, False, 1),
+    ),
+    "fear": (
+        ("Why {is} {a} worried about {topic}?", True, True, 2),
+        ("What {does} {a} fear?", True, False, 1),
+        ("What are the risks for {topic}?", False, True, 1),
+    ),
+    "next": (
+        ("What {does} {a} plan for {topic}?", True, True, 2),
+        ("What happens next for {topic}?", False, True, 1),
+        ("What {does} {a} plan next?", True, False, 1),
+    ),
+    "response": (
+        ("What {has} {a} done about {topic}?", True, True, 2),
+        ("How {is} {a} responding?", True, False, 1),
+        ("What is being done about {topic}?", False, True, 1),
+    ),
+    "position": (
+        ("Where {does} {a} stand on {topic}?", True, True, 2),
+        ("What is the position of {a}?", True, False, 1),
+        ("Who argues what about {topic}?", False, True, 1),
+    ),
+    "background": (
+        ("What is the background to {topic}?", False, True, 1),
+        ("How did {a} get here?", True, False, 1),
+    ),
+}
+
+
+def _wordings(kind: str, actor: Actor | None, topic: str | None, text: str) -> Iterable[tuple[str, int]]:
+    """Questions for a sentence of ``kind`` by ``actor`` about ``topic``, the most specific first."""
+    acts = actor is not None and actor.acts
+    plural = actor is not None and actor.plural
+    words = {
+        "does": "do" if plural else "does",
+        "is": "are" if plural else "is",
+        "has": "have" if plural else "has",
+        "a": actor.text if actor is not None else "",
+        "topic": topic or "",
+    }
+    for template, needs_actor, needs_topic, specificity in _KIND_WORDINGS.get(kind, ()):
+        if (acts or not needs_actor) and (topic or not needs_topic):
+            # A background topic named beside an actor says more than the topic alone.
+            bonus = int(acts) if kind == "background" and needs_topic else 0
+            yield template.format(**words), specificity + bonus
+    if topic and _FIGURE.search(text):
+        yield f"What do the figures show about {topic}?", 1 + acts
+    if topic:
+        yield f"What is known about {topic}?", 1
+    if actor is not None:
+        yield f"What else is known about {words['a']}?", 1
+    yield from ((q, 0) for q in _SPARE)
+
+
+#: The last resort, when a section's sentences give neither a name nor a noun.
+_SPARE = (
+    "What else is known?",
+    "What else should readers know?",
+    "What other details are there?",
+    "What more is there?",
+    "What else was reported?",
+    "What remains unclear?",
+)
+
+
+def topic_phrase(
+    sentence: str, section: int, topics: Topics, exclude: set[str], after: int = 0
+) -> str | None:
+    """The noun phrase of ``sentence`` that best names what section ``section`` is about, or None.
+
+    Words before token ``after`` (the actor's own noun phrase) are not considered.
+    """
+    tokens = sentence.split(" ")
+    best: tuple[float, str] | None = None
+    run: list[int] = []
+    for index in range(len(tokens) + 1):
+        raw = tokens[index].strip(_EDGE) if index < len(tokens) else ""
+        # A possessive ends a phrase and owns the next one ("Greece's debt").
+        possessive = raw.endswith(("'s", "’s"))
+        before = tokens[index - 1].strip(_EDGE) if index > 0 else ""
+        if raw and not possessive and index >= after and _topic_word(_bare(raw), index, exclude, before):
+            run.append(index)
+            if tokens[index][-1:] not in ',;:.!?)"”’':
+                continue
+        for phrase in _phrases(tokens, run):
+            found = _best_of_run(tokens, phrase, section, topics)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+        run = []
+    return best[1] if best is not None else None
+
+
+def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
+    """``run`` split where a name ends and an adjective opens another phrase ("Karim Benz | next summer")."""
+    phrases: list[list[int]] = []
+    for index in run:
+        word = _bare(tokens[index])
+        if phrases and word.lower() in _ADJECTIVES and _bare(tokens[phrases[-1][-1]])[:1].isupper():
+            phrases.append([index])
+        elif phrases:
+            phrases[-1].append(index)
+        else:
+            phrases.append([index])
+    return phrases
+
+
+def _best_of_run(
+    tokens: Sequence[str], run: Sequence[int], section: int, topics: Topics
+) -> tuple[float, str] | None:
+    """The best phrase ending a run of topic words: its head is the run's last noun-like word.
+
+    Vague nouns and adjectives may stand in a phrase ("extremist group", "senior official") but never
+    make one alone, and weigh nothing.
+    """
+    while run and not _noun_like(_bare(tokens[run[-1]])):
+        run = run[:-1]
+    # "Granada last week": a vague noun after an adjective ends no topic.
+    if (
+        len(run) > 2
+        and _bare(tokens[run[-2]]).lower() in _ADJECTIVES
+        and _bare(tokens[run[-1]]).lower() in _VAGUE
+    ):
+        run = run[:-2]
+    # "the striker Karim Benzema": a role before a name; the name is the topic.
+    named = [i for i in run if _bare(tokens[i])[:1].isupper()]
+    if named and not _bare(tokens[run[0]])[:1].isupper() and named[-1] == run[-1]:
+        run = run[run.index(named[0]) :]
+    run = run[-TOPIC_MAX_WORDS:]
+    words = [_bare(tokens[i]) for i in run]
+    if not words or (len(words) == 1 and _weightless(words[0])):
+        return None
+    weights = [
+        0.0 if _weightless(w) else topics.weight(section, w.lower()) + (0.5 if w[:1].isupper() else 0.0)
+        for w in words
+    ]
+    if max(weights) <= 0:
+        return None
+    # What the sentence's main clause is about comes early; a late subordinate clause rarely is.
+    score = max(weights) + 0.25 * (len(words) - 1) - TOPIC_POSITION_DECAY * run[0]
+    return score, _with_determiner(tokens, run[0], words)
+
+
+def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) -> str:
+    """The phrase as a question shows it: "the border", "Greece's debt", "unemployment", "Time Warner"."""
+    phrase = " ".join(words)
+    before = tokens[start - 1] if start > 0 else ""
+    owner = _POSSESSIVE.match(before.strip(_EDGE.replace(".", "")))
+    if owner and owner.group(1).lower() not in _NEVER_NAMES:
+        return f"{before.strip(_EDGE.replace('.', ''))} {phrase}"
+    if words[0][:1].isupper() and all(w[:1].isupper() for w in words):
+        # A name: "the" only where the text itself writes it ("the Arc de Triomphe").
+        return f"the {phrase}" if before.lower() == "the" else phrase
+    head = words[-1].lower()
+    determined = any(t.lower().strip(_EDGE) in _DETERMINERS for t in tokens[max(0, start - 3) : start])
+    if determined or not (head.endswith("s") or head.endswith(_MASS_ENDS)):
+        return f"the {phrase}"
+    return phrase
+
+
+def _topic_word(word: str, index: int, exclude: set[str], before: str = "") -> bool:
+    lower = word.lower()
+    if len(word) < 3 or not word.replace("-", "").isalpha() or lower in exclude:
+        return False
+    if lower in STOPWORDS or lower in _FUNCTION_WORDS or lower in _VERBS or lower in _NEVER_NAMES:
+        return False
+    if before.lower() in _BEFORE_VERB:
+        return False
+    if word.isupper() and len(word) > 4:
+        # A shouted caption or label ("RIDICULOUSLY TALENTED"), not an acronym.
+        return False
+    if word[:1].isupper():
+        # A capital opening the sentence says nothing; a name elsewhere is a fine topic.
+        return index > 0
+    if lower.endswith(_ADJECTIVE_ENDS):
+        return False
+    if lower.endswith("ed"):
+        return False
+    if lower.endswith("ing") and lower not in _ING_NOUNS:
+        # "faulty wiring", "heavy flooding": after a modifier an -ing word is a noun; after "was",
+        # "began" or "by" it is a verb.
+        prior = before.lower()
+        return (
+            before.isalpha()
+            and before.islower()
+            and prior not in STOPWORDS
+            and prior not in _FUNCTION_WORDS
+            and prior not in _VERBS
+            and not prior.endswith(("ed", "ly"))
+        )
+    return True
+
+
+def _weightless(word: str) -> bool:
+    return word.lower() in _VAGUE or word.lower() in _ADJECTIVES
+
+
+def _noun_like(word: str) -> bool:
+    if word[:1].isupper():
+        return True
+    lower = word.lower()
+    return bool(word) and lower not in _ADJECTIVES and not lower.endswith(("ic", "ive", "ian", "ish", "ese"))
+
+
+def _bare(raw: str) -> str:
+    return raw.strip(_EDGE).removesuffix("'s").removesuffix("’s")
+
+
+def story_words(question: str) -> list[str]:
+    """The words of ``question`` beyond the question words: what it names of its story."""
+    return [w for w in content_words(question) if w not in QUESTION_WORDS]
