@@ -467,8 +467,8 @@ def _send_issue(
         raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
     issue = issuejson.load(issue_dir / "issue.json")
     roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
-    for problem in roster.problems:
-        log.warning("%s", problem)
+    for line in subscriber_file.summarised(roster.problems):
+        log.warning("%s", line)
     signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
     done = state.deliveries(edition.name, issue.issue_id)
     suppressed = state.suppressed(edition.name)
@@ -540,7 +540,7 @@ def _send_issue(
         pending=tuple(pending),
         done_before=len(active) - len(todo),
         suppressed=len(roster.subscribers) - len(active),
-        problems=roster.problems,
+        problems=tuple(str(problem) for problem in roster.problems),
     )
 
 
