@@ -6,6 +6,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,6 +142,12 @@ def test_later_builds_repeat_no_entry_and_use_up_what_was_left_over(demo: tuple[
         for name in os.listdir(root / "demo")
     )
     assert len(used) == demo_entries, "every demo entry is used exactly once"
+    # The archive tells the day's issues apart by the time each was built.
+    archive = (root / "out" / "demo" / "index.html").read_text("utf-8")
+    headings = re.findall(r'<h2 class="headline"><a [^>]*>([^<]*)</a>', archive)
+    assert len(headings) == built and len(set(headings)) == built, headings
+    assert "Tuesday, 24 November 2026, 07:00 UTC" in headings
+    assert "Tuesday, 24 November 2026, 08:00 UTC" in headings
 
 
 def feed_xml(title: str, items: list[tuple[str, str, str]]) -> str:
