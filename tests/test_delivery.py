@@ -194,6 +194,11 @@ def test_received_message_headers_and_structure(project: Project) -> None:
     assert f'href="{https}"' in html
     assert "Ferry operators add night crossings" in text and "Ferry operators add night crossings" in html
 
+    # No header starts with an empty line (Python folds a value that fits one line onto the next).
+    head = raw.partition(b"\r\n\r\n")[0]
+    assert not re.search(rb"^[A-Za-z-]+:\r\n", head, re.MULTILINE), head.decode()
+    assert re.search(rb"^Subject: \S", head, re.MULTILINE)
+
     other = parse(received["bo@example.net"])
     assert other["To"] == "bo@example.net"
     assert other.get_content_type() == "multipart/alternative"
