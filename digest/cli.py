@@ -29,6 +29,7 @@ from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, form
 from digest.errors import ConfigError, DigestError, UsageError
 from digest.logs import LOG_FORMATS, JsonFormatter, fields
 from digest.state import State, state_url
+from digest.text import counted
 
 log = logging.getLogger("digest")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -230,11 +231,6 @@ def check(config_path: Path, verbose: bool) -> None:
     editions = len(config.editions)
     sources = sum(len(e.sources) for e in config.editions.values())
     click.echo(f"{config_path}: ok ({counted(editions, 'edition')}, {counted(sources, 'source')})")
-
-
-def counted(count: int, noun: str) -> str:
-    """``1 edition``, ``2 editions``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @main.command()

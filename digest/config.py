@@ -215,8 +215,9 @@ def load_config(path: Path, *, ready: bool = False) -> Config:
 
 def format_problems(err: ConfigError) -> str:
     """The text ``digest check`` prints: one problem a line, then how many there are."""
-    count = len(err.problems)
-    return f"{err}\n{count} problem{'s' if count != 1 else ''} found"
+    from digest.text import counted
+
+    return f"{err}\n{counted(len(err.problems), 'problem')} found"
 
 
 def resolve_path(config: Config, value: str) -> Path:

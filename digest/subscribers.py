@@ -23,6 +23,7 @@ from pathlib import Path
 
 from digest.addresses import AddressError, check_address
 from digest.errors import Problem, SubscribersError
+from digest.text import counted
 
 #: How many problems ``summarised`` shows before it counts the rest.
 SHOWN_PROBLEMS = 5
@@ -53,14 +54,10 @@ def summarised(problems: tuple[Problem, ...], shown: int = SHOWN_PROBLEMS) -> li
     rest = problems[shown:]
     if rest:
         lines.append(
-            f"{rest[0].file}: {len(rest)} more row{plural(len(rest))} skipped or merged "
+            f"{rest[0].file}: {counted(len(rest), 'more row')} skipped or merged "
             f"(lines {rest[0].line} to {rest[-1].line}); digest check lists them all"
         )
     return lines
-
-
-def plural(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 def read_subscribers(path: Path) -> SubscriberList:
@@ -119,5 +116,4 @@ def read_subscribers(path: Path) -> SubscriberList:
 def _first_problem(problems: list[Problem]) -> str:
     if not problems:
         return " (the file lists nobody)"
-    count = len(problems)
-    return f" ({count} row{plural(count)} skipped; line {problems[0].line}: {problems[0].message})"
+    return f" ({counted(len(problems), 'row')} skipped; line {problems[0].line}: {problems[0].message})"
