@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 import click
 
 from digest import __version__, pipeline
-from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, load_config
-from digest.errors import DigestError, UsageError
+from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, format_problems, load_config
+from digest.errors import ConfigError, DigestError, UsageError
 from digest.logs import LOG_FORMATS, JsonFormatter, fields
 from digest.state import State, state_url
+from digest.text import counted
 
 log = logging.getLogger("digest")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -220,10 +221,16 @@ def progress_bar(total: int, edition: str) -> Iterator[Callable[[Any], None]]:
 @main.command()
 @common_options
 def check(config_path: Path, verbose: bool) -> None:
-    """Validate the config; say what is wrong with file, line and key."""
-    config = load_config(config_path)
+    """Check the config and what a build and a send need; say what is wrong with file, line and key."""
+    try:
+        config = load_config(config_path, ready=True)
+    except ConfigError as err:
+        # One problem a line, each starting file:line: as compilers print them, so editors can jump.
+        click.echo(format_problems(err), err=True)
+        sys.exit(err.exit_code)
+    editions = len(config.editions)
     sources = sum(len(e.sources) for e in config.editions.values())
-    click.echo(f"{config_path}: ok ({len(config.editions)} editions, {sources} sources)")
+    click.echo(f"{config_path}: ok ({counted(editions, 'edition')}, {counted(sources, 'source')})")
 
 
 @main.command()
@@ -437,13 +444,14 @@ def serve(config_path: Path, verbose: bool, host: str, port: int, out_dir: Path 
 @click.option("--edition", "editions", multiple=True, help="An edition to unsubscribe from (repeatable).")
 def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: tuple[str, ...]) -> None:
     """Put EMAIL on the suppression list of each edition (or of those named)."""
-    from digest.subscribers import normalise_address
+    from digest.addresses import AddressError, check_address
     from digest.unsubscribe import unsubscribe
 
     config = load_config(config_path)
-    address = normalise_address(email)
-    if address is None:
-        raise UsageError(f"EMAIL: {email!r} is not an e-mail address")
+    try:
+        address = check_address(email)
+    except AddressError as err:
+        raise UsageError(f"EMAIL: {email!r} is not an e-mail address ({err})") from None
     with State(state_url(config)) as state:
         for edition in chosen_editions(config, editions):
             added = unsubscribe(state, edition.name, address, "command")

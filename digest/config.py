@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import re
+from dataclasses import replace
 from datetime import timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -170,8 +171,13 @@ FALLBACK_BACKENDS = ("extractive", "openai")
 DURATION_HINT = "a duration such as 90m, 24h or 7d"
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path, *, ready: bool = False) -> Config:
     """Read feeds.yaml, validate everything, and return the Config.
+
+    With ``ready`` (``digest check``), it also checks what a build and a send will need beyond
+    the file itself (see ``_readiness_problems``): local source files exist, each subscribers
+    file exists and every row of it is usable, the ``*_env`` keys the file sets name variables
+    that are set, a DKIM key file exists. Their problems come with the file's own, in one list.
 
     In the result ``path`` is absolute, each edition's ``name`` is its key under ``editions``, each local
     source's ``url`` is an absolute path (relative ones are taken from the config file's folder) and each
@@ -193,20 +199,25 @@ def load_config(path: Path) -> Config:
     data = _plain(tree)
     folder = path.absolute().parent
     found = _forbidden_keys(data) + _semantic_problems(data, folder)
+    elsewhere: list[Problem] = []
+    if ready:
+        found += _readiness_problems(data, folder, elsewhere)
     config: Config | None = None
     try:
         config = Config.model_validate(_completed(data, path.absolute()))
     except ValidationError as err:
         found += _schema_problems(err)
-    if found or config is None:
-        raise ConfigError(sorted({locate(*where) for where in found}, key=lambda p: (p.line, p.key)))
+    if found or elsewhere or config is None:
+        own = sorted({locate(*where) for where in found}, key=lambda p: (p.line, p.key))
+        raise ConfigError(own + elsewhere)
     return config
 
 
 def format_problems(err: ConfigError) -> str:
     """The text ``digest check`` prints: one problem a line, then how many there are."""
-    count = len(err.problems)
-    return f"{err}\n{count} problem{'s' if count != 1 else ''} found"
+    from digest.text import counted
+
+    return f"{err}\n{counted(len(err.problems), 'problem')} found"
 
 
 def resolve_path(config: Config, value: str) -> Path:
@@ -300,7 +311,34 @@ def dotted_key(where: Location) -> str:
 
 
 def _schema_problems(err: ValidationError) -> list[tuple[Location, str]]:
-    return [(tuple(e["loc"]), _message(e)) for e in err.errors(include_url=False)]
+    """pydantic's errors, less those a misspelt key explains.
+
+    A key misspelt (``sourcse``, ``ur``) is reported as unknown, with the key it resembles; the
+    key it was meant to be is then missing, and the list it was in may look short. Neither of
+    those is reported again: the one fix is to correct the spelling.
+    """
+    errors = err.errors(include_url=False)
+    meant: set[Location] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            where = tuple(error["loc"])
+            close = _closest_key(where)
+            if close is not None:
+                meant.add((*where[:-1], close))
+    inner = [tuple(error["loc"]) for error in errors]
+    kept = []
+    for error in errors:
+        where = tuple(error["loc"])
+        if error["type"] == "missing" and where in meant:
+            continue
+        if error["type"] == "too_short" and any(_inside(other, where) for other in inner):
+            continue
+        kept.append((where, _message(error)))
+    return kept
+
+
+def _inside(where: Location, outer: Location) -> bool:
+    return len(where) > len(outer) and where[: len(outer)] == outer
 
 
 def _message(error: ErrorDetails) -> str:
@@ -352,13 +390,19 @@ def _number(value: Any) -> str:
 
 
 def _unknown_key(where: Location) -> str:
+    close = _closest_key(where)
+    return f"unknown key; did you mean '{close}'?" if close else "unknown key"
+
+
+def _closest_key(where: Location) -> str | None:
+    """The known key an unknown one at ``where`` most resembles, if any does."""
     model = _model_at(where[:-1])
     if model is None:
-        return "unknown key"
+        return None
     reserved = RESERVED_KEYS.get(model)
     known = [f.alias or name for name, f in model.model_fields.items() if name != reserved]
     close = difflib.get_close_matches(str(where[-1]), known, n=1)
-    return f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
+    return close[0] if close else None
 
 
 def _model_at(where: Location) -> type[BaseModel] | None:
@@ -540,14 +584,95 @@ def _condense_problems(condense: dict[str, Any], where: Location) -> list[tuple[
 
 def _delivery_problems(delivery: dict[str, Any], where: Location) -> list[tuple[Location, str]]:
     found: list[tuple[Location, str]] = []
-    for key in ("from", "reply_to"):
-        value = delivery.get(key)
-        if isinstance(value, str) and not _is_address(value):
-            found.append(((*where, key), f"not an e-mail address: {value!r}"))
     unsubscribe = delivery.get("unsubscribe")
     mailto = unsubscribe.get("mailto") if isinstance(unsubscribe, dict) else None
-    if isinstance(mailto, str) and not _is_address(mailto):
-        found.append(((*where, "unsubscribe", "mailto"), f"not an e-mail address: {mailto!r}"))
+    for here, value, display_name in (
+        ((*where, "from"), delivery.get("from"), True),
+        ((*where, "reply_to"), delivery.get("reply_to"), True),
+        ((*where, "unsubscribe", "mailto"), mailto, False),
+    ):
+        if isinstance(value, str) and (problem := _address_problem(value, display_name)):
+            found.append((here, problem))
+    return found
+
+
+def _address_problem(text: str, display_name: bool) -> str | None:
+    # Imported here: only editions that deliver need it, and a build need not pay for its import.
+    from digest.addresses import AddressError, check_address
+
+    try:
+        check_address(text, display_name=display_name)
+    except AddressError as err:
+        return f"not an e-mail address: {text!r} ({err})"
+    return None
+
+
+# --- Readiness (digest check) -----------------------------------------------------------------------------
+
+
+def _readiness_problems(
+    data: dict[str, Any], folder: Path, elsewhere: list[Problem]
+) -> list[tuple[Location, str]]:
+    """What a build and a send will need that the file alone does not show. Like the semantic checks,
+    values of the wrong type are skipped. Problems inside other files (a subscribers file's rows) go
+    to ``elsewhere``, as they are.
+    """
+    found = _unset_variables(data)
+    editions = data.get("editions")
+    read: set[Path] = set()
+    for name, edition in editions.items() if isinstance(editions, dict) else ():
+        if not isinstance(edition, dict):
+            continue
+        sources = edition.get("sources")
+        for index, source in enumerate(sources if isinstance(sources, list) else ()):
+            url = source.get("url") if isinstance(source, dict) else None
+            if isinstance(url, str) and url.strip() and not URL_SCHEME.match(url):
+                path = _absolute(folder, url)
+                if not path.is_file():
+                    found.append((("editions", name, "sources", index, "url"), f"no such file: {path}"))
+        delivery = edition.get("delivery")
+        if isinstance(delivery, dict):
+            found += _delivery_readiness(delivery, ("editions", name, "delivery"), folder, read, elsewhere)
+    return found
+
+
+def _delivery_readiness(
+    delivery: dict[str, Any], where: Location, folder: Path, read: set[Path], elsewhere: list[Problem]
+) -> list[tuple[Location, str]]:
+    # Imported here: only `digest check` reads the subscribers file with the config.
+    from digest.errors import SubscribersError
+    from digest.subscribers import read_subscribers
+
+    found: list[tuple[Location, str]] = []
+    subscribers = delivery.get("subscribers")
+    if isinstance(subscribers, str) and subscribers.strip():
+        path = _absolute(folder, subscribers)
+        if path not in read:
+            read.add(path)
+            try:
+                elsewhere += [replace(p, file=str(path)) for p in read_subscribers(path).problems]
+            except SubscribersError as err:
+                found.append(((*where, "subscribers"), str(err).removeprefix(f"{path}: ")))
+    dkim = delivery.get("dkim")
+    key_file = dkim.get("key_file") if isinstance(dkim, dict) else None
+    if isinstance(key_file, str) and not _absolute(folder, key_file).is_file():
+        found.append(((*where, "dkim", "key_file"), f"no such file: {_absolute(folder, key_file)}"))
+    return found
+
+
+def _unset_variables(data: Any, where: Location = ()) -> list[tuple[Location, str]]:
+    """Every ``*_env`` key the file sets must name a variable that is set (and not empty) now."""
+    found: list[tuple[Location, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = (*where, key)
+            named = key.endswith("_env") and isinstance(value, str) and ENV_NAME.match(value)
+            if named and not os.environ.get(value):
+                found.append((here, f"the environment variable {value} is not set"))
+            found += _unset_variables(value, here)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += _unset_variables(item, (*where, index))
     return found
 
 
@@ -579,12 +704,6 @@ def _is_duration(text: str) -> bool:
 
 def _is_whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_address(text: str) -> bool:
-    _, address = parseaddr(text)
-    local, at, domain = address.rpartition("@")
-    return bool(at and local and domain)
 
 
 def backend_names() -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
 from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
+from digest.text import counted
 from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Rendered, Source
 
 # The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
@@ -149,7 +150,8 @@ def _build_edition(
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 
     if len(briefings) < max(edition.min_stories, 1):
-        reason = "nothing new" if not stories else f"{len(briefings)} new stories, fewer than min_stories"
+        fewer = f"{counted(len(briefings), 'new story', 'new stories')}, fewer than min_stories"
+        reason = "nothing new" if not stories else fewer
         return BuildResult(edition=edition.name, path=None, issue=None, reason=reason)
 
     edition_dir = out_dir / edition.name
@@ -401,7 +403,7 @@ class SendReport:
         if not self.pending:
             return None
         return (
-            f"{self.where}: {len(self.pending)} message{'s' if len(self.pending) != 1 else ''} of "
+            f"{self.where}: {counted(len(self.pending), 'message')} of "
             f"{self.edition} {self.issue_id} still pending ({self.pending[0].detail}); "
             "run digest send again to resume"
         )
@@ -467,8 +469,8 @@ def _send_issue(
         raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
     issue = issuejson.load(issue_dir / "issue.json")
     roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
-    for problem in roster.problems:
-        log.warning("%s", problem)
+    for line in subscriber_file.summarised(roster.problems):
+        log.warning("%s", line)
     signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
     done = state.deliveries(edition.name, issue.issue_id)
     suppressed = state.suppressed(edition.name)
@@ -540,7 +542,7 @@ def _send_issue(
         pending=tuple(pending),
         done_before=len(active) - len(todo),
         suppressed=len(roster.subscribers) - len(active),
-        problems=roster.problems,
+        problems=tuple(str(problem) for problem in roster.problems),
     )
 
 

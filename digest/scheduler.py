@@ -93,6 +93,7 @@ from digest.state import (
     masked,
     state_url,
 )
+from digest.text import counted
 from digest.types import FeedResult
 
 log = logging.getLogger("digest")
@@ -258,7 +259,7 @@ def _run(config: Config, edition: EditionConfig, state: State, out_dir: Path, st
             edition.name,
             started,
             "built",
-            f"{stories} stories in {result.path}",
+            f"{counted(stories, 'story', 'stories')} in {result.path}",
             issue_id=issue_id,
             stories=stories,
         )
@@ -302,7 +303,13 @@ def _send(
         )
         return None, reason
     recipients: int = report.sent
-    log.info("edition %s issue %s: sent to %d subscribers", edition.name, issue_id, recipients, extra=context)
+    log.info(
+        "edition %s issue %s: sent to %s",
+        edition.name,
+        issue_id,
+        counted(recipients, "subscriber"),
+        extra=context,
+    )
     return recipients, None
 
 
@@ -684,7 +691,8 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
     lines.append(f"  next run     {next_run}")
     build = status.last_build
     lines.append(
-        f"  last build   {_when(build.built_at, zone)}: issue {build.issue_id}, {build.stories} stories"
+        f"  last build   {_when(build.built_at, zone)}: issue {build.issue_id}, "
+        f"{counted(build.stories, 'story', 'stories')}"
         if build
         else "  last build   none"
     )
@@ -699,7 +707,8 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
         lines.append(f"               sending failed: {run.send_error}")
     send = status.last_send
     lines.append(
-        f"  last send    {_when(send.at, zone)}: issue {send.issue_id} to {send.recipients} subscribers"
+        f"  last send    {_when(send.at, zone)}: issue {send.issue_id} "
+        f"to {counted(send.recipients, 'subscriber')}"
         if send
         else "  last send    none"
     )

@@ -1,4 +1,4 @@
-"""Plain-text helpers shared by extract, cluster and the condensers.
+"""Plain-text helpers shared by extract, cluster and the condensers (and ``counted``, for messages).
 
 Sentences are found by a small rule-based splitter rather than a trained
 model, so it is fast, offline and deterministic:
@@ -37,6 +37,11 @@ WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-'’.][0-9A-Za-zÀ-ÖØ-öø
 
 _BOUNDARY = re.compile(r"""(?:\.{3}|…|[.!?])["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-Ö])""")
 _LAST_TOKEN = re.compile(r"(\S+)$")
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """``1 edition``, ``2 editions``, ``0 stories`` (``plural`` where adding "s" will not do)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def word_set(text: str) -> frozenset[str]:

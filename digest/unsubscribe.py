@@ -1,15 +1,24 @@
 """Unsubscribe tokens and the suppression list.
 
-A token names an edition and an address and proves that Digest made it::
+A token names an edition and an address, proves that Digest made it, and
+hides the address from whoever sees the link (a forwarded message, a proxy's
+log)::
 
-    token   = base64url(edition "/" address) "." base64url(HMAC-SHA256(secret, edition "/" address)[:16])
+    token = base64url(AES-SIV(key, edition "/" address, associated data "digest-unsubscribe"))
 
-Edition names never contain "/", so the payload splits unambiguously. Both
-halves are unpadded base64url: letters, digits, "-" and "_" only, so a token
-sits in a URL, an HTML attribute, a quoted-printable line or a mail subject
-without escaping. Verification recomputes the MAC and compares in constant
-time; anything else (a changed address, another edition, a truncated token)
-is refused.
+AES-SIV (RFC 5297, AES-256, from the ``cryptography`` package) is
+deterministic authenticated encryption: the same edition and address give
+the same token, and any change to a token (a changed address, another
+edition, a truncated token) fails its authentication. The key is derived
+from the secret as HMAC-SHA512(secret, "digest unsubscribe token"). Edition
+names never contain "/", so the payload splits unambiguously. The token is
+unpadded base64url: letters, digits, "-" and "_" only, so it sits in a URL,
+an HTML attribute, a quoted-printable line or a mail subject without
+escaping.
+
+Tokens made before (``base64url(payload) "." base64url(HMAC-SHA256(secret,
+payload)[:16])``, in links already sent) are still honoured: a token with a
+"." is checked that way, its MAC compared in constant time.
 
 The secret comes from the environment variable ``unsubscribe.secret_env``
 names. When that variable is unset, a random secret is made once and kept in
@@ -32,6 +41,9 @@ import os
 import secrets
 from urllib.parse import quote
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
 from digest.config import UnsubscribeConfig
 from digest.state import State
 
@@ -44,6 +56,9 @@ TOKEN_PARAMETER = "t"
 #: Under this name the state store keeps a secret Digest made itself.
 STORED_SECRET_NAME = "unsubscribe"
 _MAC_BYTES = 16
+#: What the AES-SIV key is derived under, and the associated data each token is bound to.
+_KEY_LABEL = b"digest unsubscribe token"
+_ASSOCIATED = b"digest-unsubscribe"
 
 
 def _b64(data: bytes) -> str:
@@ -59,27 +74,32 @@ class TokenSigner:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        self._cipher = AESSIV(hmac.new(secret, _KEY_LABEL, hashlib.sha512).digest())
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def token(self, edition: str, address: str) -> str:
-        payload = f"{edition}/{address}".encode()
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return _b64(self._cipher.encrypt(f"{edition}/{address}".encode(), [_ASSOCIATED]))
 
     def verify(self, token: str) -> tuple[str, str] | None:
         """(edition, address) when the token is genuine, else None."""
-        encoded, dot, mac = token.partition(".")
-        if not dot:
-            return None
         try:
-            payload, given = _unb64(encoded), _unb64(mac)
-        except (binascii.Error, ValueError):
+            payload = (
+                self._earlier(token) if "." in token else self._cipher.decrypt(_unb64(token), [_ASSOCIATED])
+            )
+        except (binascii.Error, ValueError, InvalidTag):
             return None
-        if not hmac.compare_digest(given, self._mac(payload)):
+        if payload is None:
             return None
         edition, slash, address = payload.decode("utf-8", "replace").partition("/")
         return (edition, address) if slash and edition and address else None
+
+    def _earlier(self, token: str) -> bytes | None:
+        """The payload of a token of the earlier, signed-only form, when its MAC is right."""
+        encoded, _, mac = token.partition(".")
+        payload, given = _unb64(encoded), _unb64(mac)
+        return payload if hmac.compare_digest(given, self._mac(payload)) else None
 
 
 def endpoint_url(base_url: str) -> str:

@@ -89,6 +89,54 @@ RELATIVE = RSS.replace(b"https://gazette.example/crews", b"/crews").replace(
 )
 XML_BASE = ATOM.replace(b"<feed ", b'<feed xml:base="https://science.example/a/" ')
 PERMALINK_GUID = RSS.replace(b"<guid>https://gazette.example/future</guid>", b"<guid>future-1</guid>")
+# An intranet's feeds: links to private, loopback, link-local and port-qualified addresses, to
+# localhost and to names under internal top-level domains, which feedparser-rs empties (and
+# feedparser keeps). One item has only a permalink guid (its link comes from it), one only a
+# link (its id does), one a link in its content, one a public host with a port.
+INTRANET_HOSTS = (
+    "10.0.0.1",
+    "172.16.0.5",
+    "192.168.1.20:8443",
+    "127.0.0.1:8080",
+    "[::1]",
+    "169.254.10.1",
+    "localhost",
+    "localhost:3000",
+    "intranet.corp",
+    "wiki.internal",
+    "nas.local",
+    "intranet",
+    "news.example.org:8080",
+)
+INTRANET_RSS = (
+    b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Intranet News</title><link>http://intranet.corp/news/</link>"""
+    + b"".join(
+        b"<item><title>Notice %d about the canteen</title><link>http://%s/notice/%d</link>"
+        b"<guid isPermaLink='false'>notice-%d</guid><pubDate>Thu, 19 Nov 2026 08:%02d:00 GMT</pubDate>"
+        b"<description>Notice %d.</description></item>" % (n, host.encode(), n, n, n, n)
+        for n, host in enumerate(INTRANET_HOSTS)
+    )
+    + b"""<item><title>Guid only</title><guid>http://10.0.0.1/guid-only</guid>
+  <description>Its link is its guid.</description></item>
+<item><title>Link only</title><link>http://127.0.0.1:8080/link-only</link>
+  <description>Its id is its link.</description></item>
+<item><title>A link inside</title><guid isPermaLink="false">inside</guid>
+  <description>See &lt;a href="http://wiki.internal:8080/page"&gt;the wiki&lt;/a&gt;.</description></item>
+</channel></rss>"""
+)
+INTRANET_ATOM = (
+    b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Intranet</title><link href="http://localhost:8080/"/>
+<id>urn:intranet</id><updated>2026-11-19T00:00:00Z</updated>"""
+    + b"".join(
+        b"<entry><title>Entry %d</title><id>urn:intranet:%d</id><updated>2026-11-19T09:%02d:00Z</updated>"
+        b'<link href="http://%s/entry/%d"/><link rel="enclosure" href="http://%s/a.mp3" type="audio/mpeg"/>'
+        b"<summary>Entry %d.</summary></entry>" % (n, n, n, host.encode(), n, host.encode(), n)
+        for n, host in enumerate(INTRANET_HOSTS)
+    )
+    + b"</feed>"
+)
 ILL_FORMED = RSS.replace(b"</channel>", b"<item><title>Broken &nbsp; entity</title></item></channel>")
 
 DOCUMENTS = {
@@ -101,6 +149,8 @@ DOCUMENTS = {
     "ill-formed": (ILL_FORMED, None),
     "latin-1 charset header": (RSS.replace(b' encoding="utf-8"', b""), "text/xml; charset=iso-8859-1"),
     "benchmark feed": (feeds.documents(2, 3, now=NOW)[1].body, "application/rss+xml"),
+    "intranet rss": (INTRANET_RSS, "application/rss+xml"),
+    "intranet atom": (INTRANET_ATOM, "application/atom+xml"),
 }
 
 
@@ -134,6 +184,34 @@ def test_documents_the_fast_parser_differs_on_go_to_feedparser() -> None:
         if feedparse.fast_parser is not None:
             parsed = feedparse.fast_parser.parse(data)
             assert parsed.get("version") and not parsed.get("bozo"), name
+
+
+@pytest.mark.parametrize("name", ["intranet rss", "intranet atom"])
+def test_links_to_private_and_internal_hosts_are_kept(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data, content_type = DOCUMENTS[name]
+    entries = parsed_with(feedparse.BACKEND, data, content_type, monkeypatch)[1]
+    links = {entry.link for entry in entries}
+    for n, host in enumerate(INTRANET_HOSTS):
+        path = "notice" if name == "intranet rss" else "entry"
+        assert f"http://{host}/{path}/{n}" in links, host
+    if name == "intranet rss":
+        assert {"http://10.0.0.1/guid-only", "http://127.0.0.1:8080/link-only"} <= links
+        inside = next(entry for entry in entries if entry.title == "A link inside")
+        assert 'href="http://wiki.internal:8080/page"' in inside.summary_html
+
+
+def test_only_documents_with_emptied_links_leave_the_fast_parser() -> None:
+    if feedparse.BACKEND != "feedparser-rs":
+        pytest.skip("feedparser-rs is not installed or turned off: digest uses feedparser alone")
+    for name in ("intranet rss", "intranet atom"):
+        data, content_type = DOCUMENTS[name]
+        assert not feedparse.needs_reference(data, content_type), name
+        # The fast parser's result has the emptied links, so feedparser gives the result instead.
+        assert feedparse.has_emptied_link(feedparse.fast_parser.parse(data)), name
+        assert type(feedparse.parse(data, {})).__module__.startswith("feedparser."), name
+    for name in ("rss", "rdf", "atom", "benchmark feed"):
+        data, _ = DOCUMENTS[name]
+        assert type(feedparse.parse(data, {})).__module__.startswith("feedparser_rs"), name
 
 
 def test_a_quoted_absolute_url_is_not_taken_for_a_relative_one() -> None:

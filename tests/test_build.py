@@ -6,7 +6,10 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
@@ -139,6 +142,12 @@ def test_later_builds_repeat_no_entry_and_use_up_what_was_left_over(demo: tuple[
         for name in os.listdir(root / "demo")
     )
     assert len(used) == demo_entries, "every demo entry is used exactly once"
+    # The archive tells the day's issues apart by the time each was built.
+    archive = (root / "out" / "demo" / "index.html").read_text("utf-8")
+    headings = re.findall(r'<h2 class="headline"><a [^>]*>([^<]*)</a>', archive)
+    assert len(headings) == built and len(set(headings)) == built, headings
+    assert "Tuesday, 24 November 2026, 07:00 UTC" in headings
+    assert "Tuesday, 24 November 2026, 08:00 UTC" in headings
 
 
 def feed_xml(title: str, items: list[tuple[str, str, str]]) -> str:
@@ -245,3 +254,30 @@ def test_condense_keeps_the_seed_examples_questions_and_dateline() -> None:
     questions = [printed[i + 1] for i, line in enumerate(printed[:-1]) if line == "- - -"]
     assert len(seed_questions) == 6
     assert questions == seed_questions
+
+
+def test_an_intranet_feed_keeps_its_links(tmp_path: Path, http_server: LoopbackServer) -> None:
+    """Links to loopback, private and internal hosts reach the issue as the feed gave them."""
+    own = http_server.url("/pier")  # http://127.0.0.1:PORT/pier: loopback, with a port
+    others = ["http://10.0.0.1/ferry", "http://intranet.corp/ferry-news"]
+    http_server.route("/intranet.xml", feed_xml("Intranet", [("Pier closes", own, LONG)]).encode())
+    http_server.route("/wire.xml", feed_xml("Wire", [("Ferry pier shut", others[0], LONG)]).encode())
+    http_server.route("/corp.xml", feed_xml("Corp", [("Old pier closed", others[1], LONG)]).encode())
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "editions:\n  local:\n    title: Local\n    lookback: all\n    sources:\n"
+        + "".join(f"      - url: {http_server.url(f'/{p}.xml')}\n" for p in ("intranet", "wire", "corp")),
+        "utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "build", "--config", str(config), "--now", NOW],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    folder = Path(done.stdout.strip())
+    data = json.loads((folder / "issue.json").read_text("utf-8"))
+    links = {source["url"] for story in data["stories"] for source in story["sources"]}
+    assert links == {own, *others}
+    assert all(f'href="{link}"' in (folder / "email.html").read_text("utf-8") for link in links)

@@ -315,7 +315,8 @@ def test_every_problem_at_once_in_line_order(in_tmp: Path) -> None:
         "feeds.yaml:16: editions.Morning.sources[2].url: duplicate of sources[1]",
         "feeds.yaml:17: editions.Morning.sources[3].url: required",
         "feeds.yaml:19: editions.Morning.condense.backend: must be one of " + ", ".join(backend_names()),
-        "feeds.yaml:21: editions.Morning.delivery.from: not an e-mail address: 'nobody'",
+        "feeds.yaml:21: editions.Morning.delivery.from: not an e-mail address: 'nobody' "
+        "(an email address must have an @-sign)",
         "feeds.yaml:24: editions.Morning.delivery.smtp.security: must be one of starttls, ssl, none",
         "feeds.yaml:25: editions.Morning.delivery.smtp.port: must be at least 1",
         "feeds.yaml:26: editions.Morning.delivery.smtp.password_env: must be the name of an environment "
@@ -406,3 +407,36 @@ def test_result_is_frozen(in_tmp: Path) -> None:
 
 def test_the_built_in_backends_are_known() -> None:
     assert "extractive" in backend_names()
+
+
+def test_addresses_follow_one_rule_with_dotless_and_local_domains(in_tmp: Path) -> None:
+    path = write(
+        in_tmp,
+        """\
+        editions:
+          morning:
+            title: Morning
+            sources: [{url: a.xml}]
+            delivery:
+              from: "Intranet News <news@localhost>"
+              reply_to: desk@intranet
+              subscribers: subscribers.csv
+              unsubscribe: {mailto: "Leave <leave@example.org>"}
+          evening:
+            title: Evening
+            sources: [{url: b.xml}]
+            delivery:
+              from: news@example..org
+              reply_to: desk@nowhere.invalid
+              subscribers: subscribers.csv
+        """,
+    )
+    assert problems(path) == [
+        "feeds.yaml:9: editions.morning.delivery.unsubscribe.mailto: not an e-mail address: "
+        "'Leave <leave@example.org>' (a display name and angle brackets around the email address are "
+        "not permitted here)",
+        "feeds.yaml:14: editions.evening.delivery.from: not an e-mail address: 'news@example..org' "
+        "(an email address cannot have two periods in a row)",
+        "feeds.yaml:15: editions.evening.delivery.reply_to: not an e-mail address: 'desk@nowhere.invalid' "
+        "(the part after the @-sign is a special-use or reserved name that cannot be used with email)",
+    ]

@@ -194,6 +194,11 @@ def test_received_message_headers_and_structure(project: Project) -> None:
     assert f'href="{https}"' in html
     assert "Ferry operators add night crossings" in text and "Ferry operators add night crossings" in html
 
+    # No header starts with an empty line (Python folds a value that fits one line onto the next).
+    head = raw.partition(b"\r\n\r\n")[0]
+    assert not re.search(rb"^[A-Za-z-]+:\r\n", head, re.MULTILINE), head.decode()
+    assert re.search(rb"^Subject: \S", head, re.MULTILINE)
+
     other = parse(received["bo@example.net"])
     assert other["To"] == "bo@example.net"
     assert other.get_content_type() == "multipart/alternative"
@@ -287,13 +292,59 @@ def test_server_down_exits_1_naming_the_server_and_the_next_run_resumes(project:
 
 def test_a_bad_address_in_the_csv_is_reported_with_its_line_and_never_sent(project: Project) -> None:
     project.write_subscribers(
-        ["ada@example.org,Ada,", "ada@example,Typo,", "ADA@example.org,Again,", "bo@example.net,,"]
+        ["ada@example.org,Ada,", "ada@example..org,Typo,", "ADA@example.org,Again,", "bo@example.net,,"]
     )
     result = project.cli("send")
     assert result.exit_code == 0, result.output
-    assert "subscribers.csv:3: not an e-mail address: 'ada@example'; row skipped" in result.stderr
+    assert "subscribers.csv:3: not an e-mail address: 'ada@example..org' (" in result.stderr
     assert "subscribers.csv:4: ada@example.org is listed again" in result.stderr
     assert project.smtp.copies() == {"ada@example.org": 1, "bo@example.net": 1}
+
+
+def test_dotless_and_localhost_addresses_are_sent_to(project: Project) -> None:
+    project.write_subscribers(["reader@localhost,Local,", "Desk@Intranet,,", "ops@nas.local,,"])
+    result = project.cli("send")
+    assert result.exit_code == 0, result.output
+    assert project.smtp.copies() == {"reader@localhost": 1, "desk@intranet": 1, "ops@nas.local": 1}
+
+
+def send_process(project: Project) -> subprocess.CompletedProcess[str]:
+    """`digest send` as its own process, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "digest", "send", "--config", str(project.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DIGEST_TEST_SECRET": SECRET},
+    )
+
+
+def test_a_list_without_a_usable_row_exits_1_with_one_line_and_sends_nothing(project: Project) -> None:
+    project.write_subscribers([f"reader{n}@,Reader {n}," for n in range(120)])
+    done = send_process(project)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"digest: error: {project.folder / 'subscribers.csv'}: no row with a usable address (120 rows "
+        "skipped; line 2: not an e-mail address: 'reader0@' (there must be something after the @-sign); "
+        "row skipped)"
+    ]
+    assert project.smtp.copies() == {}
+    assert project.ledger() == {}
+
+
+def test_many_bad_rows_are_summarised_after_the_first_five(project: Project) -> None:
+    project.write_subscribers([f"reader{n}@,Reader {n}," for n in range(120)] + ["ada@example.org,Ada,"])
+    done = send_process(project)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "subscribers.csv" in line]
+    assert len(warnings) == 6, done.stderr
+    assert warnings[0].startswith("digest: warning: subscribers.csv:2: not an e-mail address: 'reader0@'")
+    assert warnings[-1] == (
+        "digest: warning: subscribers.csv: 115 more rows skipped or merged (lines 7 to 121); "
+        "digest check lists them all"
+    )
+    assert "1 sent" in done.stdout
+    assert project.smtp.copies() == {"ada@example.org": 1}
 
 
 def test_a_suppressed_address_is_skipped_even_while_in_the_csv(project: Project) -> None:

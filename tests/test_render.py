@@ -10,6 +10,7 @@ import re
 import warnings
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import feedparser
@@ -242,17 +243,38 @@ def test_eml_lines_stay_under_998_bytes(env: jinja2.Environment) -> None:
     assert huge.strip() in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
-def test_header_values_cannot_inject_headers() -> None:
-    message = build_message(
-        subject="Breaking\r\nBcc: victim@example.org",
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "The Demo Briefing - 2026-11-24: Saltmarsh tram line opens six months late",
+        "Die Übersicht, 24. November 2026: Getreideexporte nach dreiwöchiger Blockade wieder aufgenommen",
+        "Short",
+    ],
+)
+def test_the_subject_starts_on_the_header_line(subject: str) -> None:
+    message = small_message(subject)
+    for raw in (message.as_bytes(), bytes(message), message.as_string().encode()):
+        head = raw.split(b"\n\n")[0].split(b"\r\n\r\n")[0]
+        assert re.search(rb"^Subject: \S", head, re.MULTILINE), head
+        assert not re.search(rb"^[A-Za-z-]+:\r?\n", head, re.MULTILINE), head
+        assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
+
+
+def small_message(subject: str, headers: dict[str, str] | None = None) -> EmailMessage:
+    return build_message(
+        subject=subject,
         sender="Digest <digest@example.org>",
         to="reader@example.org",
         text="hi\n",
         html="<p>hi</p>\n",
         date=datetime(2026, 3, 14, 7, 0, tzinfo=UTC),
         message_id_domain="example.org",
-        headers={"X-Feed": "one\nX-Evil: two"},
+        headers=headers or {},
     )
+
+
+def test_header_values_cannot_inject_headers() -> None:
+    message = small_message("Breaking\r\nBcc: victim@example.org", {"X-Feed": "one\nX-Evil: two"})
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
     assert parsed["Subject"] == "Breaking Bcc: victim@example.org"

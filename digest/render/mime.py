@@ -7,6 +7,13 @@ limit however long a paragraph is, and keeps mostly-ASCII text readable in
 the raw message. The message uses ``email.policy.SMTP``, so ``bytes(msg)``
 has CRLF line ends, ready for the wire or an ``.eml`` file.
 
+Python's folding moves a whole header value that fits on one continuation
+line onto it, leaving the header's first line empty (``Subject:`` then the
+subject below it); mail clients show that as intended, but it looks broken in
+the raw message and some filters dislike it. The policy here joins such a
+first continuation line back onto the header's name line, which then stays
+far below SMTP's 998-byte limit (the name is short).
+
 Header values can come from feeds (a headline in the subject), so control
 characters are replaced by spaces before they reach a header: a CR or LF in
 a headline must never start a header of its own.
@@ -19,10 +26,28 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class _Policy(EmailPolicy):
+    """``email.policy.SMTP`` whose folded headers never start with an empty line (see above)."""
+
+    def fold(self, name: str, value: str) -> str:
+        folded = super().fold(name, value)
+        empty = f"{name}:{self.linesep} "
+        return f"{name}: {folded[len(empty) :]}" if folded.startswith(empty) else folded
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folded = super().fold_binary(name, value)
+        empty = f"{name}:{self.linesep} ".encode("ascii")
+        return name.encode("ascii") + b": " + folded[len(empty) :] if folded.startswith(empty) else folded
+
+
+#: CRLF line ends, as ``email.policy.SMTP``.
+SMTP = _Policy(linesep="\r\n")
 
 
 def header_value(text: str) -> str:
