@@ -427,10 +427,8 @@ def test_questions_name_speakers_bodies_and_the_headline_subject() -> None:
     _, briefing = ferry_briefing()
     by_question = {s.question: " ".join(s.answer) for s in briefing.sections}
     # "The agency said it had ordered a survey": an act reported by its actor is asked as an act.
-    assert "What has the agency done about the structure?" in by_question
-    assert by_question["What has the agency done about the structure?"].startswith(
-        "The agency said it had ordered a full survey"
-    )
+    done = [q for q in by_question if q.startswith("What has the agency done about")]
+    assert done and by_question[done[0]].startswith("The agency said it had ordered a full survey")
     # Speakers by name, and what they speak about.
     assert "What does Marit Holloway say about Quarry Street?" in by_question
     brandt = [q for q in by_question if "Tomas Brandt" in q and "national government" in q]

@@ -180,6 +180,9 @@ def _sentence_starts(tokens: Sequence[str]) -> set[int]:
     return starts
 
 
+_PLURAL_INITIALISM = re.compile(r"[A-Z]{2,}s")
+
+
 class Cast:
     """The actors of a story: names, speakers and subjects, and the story's main subject."""
 
@@ -288,11 +291,23 @@ class Cast:
         words = tuple(word for _, word, _ in run)
         if not words or len(words) > 4:
             return []
+        if len(words) >= 3 and "of" not in words and not title and self._stands_apart(words[-2:], words[-3]):
+            # "Office Ricky Gervais", "Xbox Peter Moore": a name glued to the word before it, which the
+            # text writes elsewhere without that word.
+            words = words[-2:]
         if all(w in self._place_words for w in words) or (len(words) == 1 and words[0] in self._demonyms):
             return []
         last, opener = words[-1].lower(), words[0].lower()
         place = last in PLACE_ENDS or (opener in PLACE_OPENERS and last not in ORG_HEADS)
         return [Name(words, tuple(title), place)]
+
+    def _stands_apart(self, name: tuple[str, ...], before: str) -> bool:
+        """Whether the text writes ``name`` somewhere not after ``before``."""
+        phrase = re.escape(" ".join(name))
+        return any(
+            not self._text[: match.start()].rstrip().endswith(before)
+            for match in re.finditer(rf"\b{phrase}\b", self._text)
+        )
 
     def _remember(self, name: Name) -> None:
         """Keep the fullest form of each actor: the first mention with the most words."""
@@ -309,7 +324,9 @@ class Cast:
         # "the SEC", but not "the Kestrel" of "the Kestrel lander".
         if not text.startswith("the ") and re.search(rf"\b[Tt]he {re.escape(text)}\b(?! [a-z])", self._text):
             text = "the " + text
-        return Actor(text, plural=full.words[-1] in self._plural_names)
+        last = full.words[-1]
+        # "MPs", "CEOs": an initialism in the plural.
+        return Actor(text, plural=last in self._plural_names or bool(_PLURAL_INITIALISM.fullmatch(last)))
 
     def _known_actor(self, name: Name) -> Actor | None:
         """``name`` as a speaker or subject: a one-word name must recur ("Holm"), else it may be a title's

@@ -110,6 +110,8 @@ _ING_NOUNS = word_set(
     evening morning clothing bedding ring king thing string spring wing sibling darling
     """
 )
+#: Endings of words that modify a noun: "faulty wiring", "illegal parking", "heavy flooding".
+_MODIFIER_ENDS = ("y", "al", "ous", "ive", "ic", "ful", "ary", "ant", "ent")
 _ADJECTIVE_ENDS = ("ous", "ful", "less", "able", "ible", "ly")
 #: Adjectives common in news, which never head a topic ("the senior" is not one).
 _ADJECTIVES = word_set(
@@ -175,6 +177,10 @@ class Topics:
         for count in counts:
             spread.update(count.keys())
         return cls(counts, spread, frozenset(content_words(headline)))
+
+    def mentions(self, word: str) -> int:
+        """How often the story says ``word``."""
+        return sum(count[word] for count in self.counts)
 
     def weight(self, section: int, word: str) -> float:
         idf = math.log((1 + len(self.counts)) / (1 + self.spread[word])) + 1
@@ -382,6 +388,10 @@ def _best_of_run(
     words = [_bare(tokens[i]) for i in run]
     if not words or (len(words) == 1 and _weightless(words[0])):
         return None
+    if len(words) == 1 and words[0].islower() and topics.mentions(words[0].lower()) < 2:
+        # A lone common word the story uses once is as likely a verb or an adjective ("rid", "keen")
+        # as the noun a section is about; what a section is about recurs.
+        return None
     weights = [
         0.0 if _weightless(w) else topics.weight(section, w.lower()) + (0.5 if w[:1].isupper() else 0.0)
         for w in words
@@ -397,6 +407,9 @@ def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) ->
     """The phrase as a question shows it: "the border", "Greece's debt", "unemployment", "Time Warner"."""
     phrase = " ".join(words)
     before = tokens[start - 1] if start > 0 else ""
+    if before.replace(",", "").replace(".", "").isdigit() and words[0].lower() in _VAGUE:
+        # "400 million doses": the figure belongs to its unit.
+        return f"{before} {phrase}"
     owner = _POSSESSIVE.match(before.strip(_EDGE.replace(".", "")))
     if owner and owner.group(1).lower() not in _NEVER_NAMES:
         return f"{before.strip(_EDGE.replace('.', ''))} {phrase}"
@@ -430,15 +443,10 @@ def _topic_word(word: str, index: int, exclude: set[str], before: str = "") -> b
         return False
     if lower.endswith("ing") and lower not in _ING_NOUNS:
         # "faulty wiring", "heavy flooding": after a modifier an -ing word is a noun; after "was",
-        # "began" or "by" it is a verb.
+        # "began", "by" or a noun ("the ballot involving") it is a verb.
         prior = before.lower()
         return (
-            before.isalpha()
-            and before.islower()
-            and prior not in STOPWORDS
-            and prior not in _FUNCTION_WORDS
-            and prior not in _VERBS
-            and not prior.endswith(("ed", "ly"))
+            before.isalpha() and before.islower() and (prior in _ADJECTIVES or prior.endswith(_MODIFIER_ENDS))
         )
     return True
 
