@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import gc
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -33,6 +34,7 @@ from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
 from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
+from digest.text import plural
 from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Rendered, Source
 
 # The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
@@ -149,7 +151,11 @@ def _build_edition(
     briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
 
     if len(briefings) < max(edition.min_stories, 1):
-        reason = "nothing new" if not stories else f"{len(briefings)} new stories, fewer than min_stories"
+        reason = (
+            "nothing new"
+            if not stories
+            else f"{plural(len(briefings), 'new story', 'new stories')}, fewer than min_stories"
+        )
         return BuildResult(edition=edition.name, path=None, issue=None, reason=reason)
 
     edition_dir = out_dir / edition.name
@@ -300,7 +306,17 @@ def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Pat
     """Render every output of the issue in memory, then move the finished folder into place."""
     from digest import output
 
+    issue = dataclasses.replace(issue, config=config_reference(config, edition_dir / issue.issue_id))
     return output.write_issue(edition_dir, issue.issue_id, render(config, edition, issue))
+
+
+def config_reference(config: Config, issue_dir: Path) -> str:
+    """The config's path as issue.json records it: relative to the issue's folder where it can be."""
+    target = config.path.resolve()
+    try:
+        return Path(os.path.relpath(target, issue_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return str(target)
 
 
 def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
@@ -334,6 +350,7 @@ def render_again(config: Config, edition: EditionConfig, issue_dir: Path) -> Iss
     from digest import issuejson, output
 
     issue = issuejson.load(issue_dir / "issue.json")
+    issue = dataclasses.replace(issue, config=config_reference(config, issue_dir))
     output.replace_files(issue_dir, render(config, edition, issue).files())
     write_archive(config, edition, issue_dir.parent)
     return issue
@@ -401,7 +418,7 @@ class SendReport:
         if not self.pending:
             return None
         return (
-            f"{self.where}: {len(self.pending)} message{'s' if len(self.pending) != 1 else ''} of "
+            f"{self.where}: {plural(len(self.pending), 'message')} of "
             f"{self.edition} {self.issue_id} still pending ({self.pending[0].detail}); "
             "run digest send again to resume"
         )

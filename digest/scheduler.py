@@ -93,6 +93,7 @@ from digest.state import (
     masked,
     state_url,
 )
+from digest.text import plural
 from digest.types import FeedResult
 
 log = logging.getLogger("digest")
@@ -258,7 +259,7 @@ def _run(config: Config, edition: EditionConfig, state: State, out_dir: Path, st
             edition.name,
             started,
             "built",
-            f"{stories} stories in {result.path}",
+            f"{plural(stories, 'story', 'stories')} in {result.path}",
             issue_id=issue_id,
             stories=stories,
         )
@@ -288,7 +289,8 @@ def _send(
         report = send(config, edition, state, issue_dir)
         if report.pending:
             raise DigestError(
-                f"{len(report.pending)} deliveries still pending after retries ({report.where}); "
+                f"{plural(len(report.pending), 'delivery', 'deliveries')} still pending after retries "
+                f"({report.where}); "
                 f"`digest send --issue {issue_dir}` resumes"
             )
     except Exception as err:
@@ -302,7 +304,13 @@ def _send(
         )
         return None, reason
     recipients: int = report.sent
-    log.info("edition %s issue %s: sent to %d subscribers", edition.name, issue_id, recipients, extra=context)
+    log.info(
+        "edition %s issue %s: sent to %s",
+        edition.name,
+        issue_id,
+        plural(recipients, "subscriber"),
+        extra=context,
+    )
     return recipients, None
 
 
@@ -684,7 +692,8 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
     lines.append(f"  next run     {next_run}")
     build = status.last_build
     lines.append(
-        f"  last build   {_when(build.built_at, zone)}: issue {build.issue_id}, {build.stories} stories"
+        f"  last build   {_when(build.built_at, zone)}: issue {build.issue_id}, "
+        f"{plural(build.stories, 'story', 'stories')}"
         if build
         else "  last build   none"
     )
@@ -699,7 +708,8 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
         lines.append(f"               sending failed: {run.send_error}")
     send = status.last_send
     lines.append(
-        f"  last send    {_when(send.at, zone)}: issue {send.issue_id} to {send.recipients} subscribers"
+        f"  last send    {_when(send.at, zone)}: issue {send.issue_id} "
+        f"to {plural(send.recipients, 'subscriber')}"
         if send
         else "  last send    none"
     )

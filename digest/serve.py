@@ -201,9 +201,13 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("serve: %s", format % args)
 
 
-def make_server(config: Config, state: State, out_dir: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """A server bound to ``host:port`` (port 0: any free port), not yet serving."""
-    handler = type("SiteHandler", (Handler,), {"site": Site(config, state, out_dir)})
+def make_server(site: Site, host: str, port: int) -> ThreadingHTTPServer:
+    """A server for ``site`` bound to ``host:port`` (port 0: any free port), not yet serving.
+
+    Only binding happens here, so an OSError means the address (a missing template fails
+    earlier, in Site).
+    """
+    handler = type("SiteHandler", (Handler,), {"site": site})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

@@ -255,3 +255,8 @@ def pagerank(graph: Sequence[Mapping[int, float]], damping: float = 0.85) -> lis
 def centrality(texts: Sequence[str]) -> list[float]:
     """How central each text is among ``texts`` (TextRank: PageRank over their TF-IDF cosine graph)."""
     return pagerank(similarity_graph(tfidf_vectors([content_words(t) for t in texts])))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 edition``, ``2 editions``, ``0 stories`` (pass ``nouns`` when adding "s" is wrong)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

@@ -6,7 +6,6 @@ import email
 import email.policy
 import json
 import os
-import shutil
 from pathlib import Path
 
 import feedparser
@@ -16,6 +15,7 @@ from httpserver import LoopbackServer
 from pypdf import PdfReader
 
 from digest.cli import main
+from digest.resources import init_folder
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = "2026-11-24T07:00:00+00:00"
@@ -30,8 +30,7 @@ def run(*args: str) -> Result:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     """The demo edition, copied aside and built once for the whole module."""
     root = tmp_path_factory.mktemp("demo")
-    shutil.copy(REPO / "feeds.yaml", root / "feeds.yaml")
-    shutil.copytree(REPO / "demo", root / "demo")
+    init_folder(root)
     result = run("build", "--config", str(root / "feeds.yaml"), "--now", NOW)
     return root, result
 

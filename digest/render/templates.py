@@ -3,7 +3,7 @@
 Templates do all of the presentation; this module only decides where they
 come from and how they behave:
 
-- the default theme is the repository's ``templates/`` folder; a user theme
+- the default theme is the package's ``templates/`` folder (digest/resources.py); a user theme
   folder (``EditionConfig.theme``, already made absolute by the caller) is
   searched first, so it overrides the defaults one file at a time;
 - HTML and XML templates are autoescaped, text templates are not (a headline
@@ -26,10 +26,11 @@ from pathlib import Path
 
 import jinja2
 
+from digest import resources
 from digest.errors import RenderError
 
-#: The default theme, shipped with the package (an editable install keeps it beside ``digest/``).
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+#: The default theme, shipped inside the package.
+DEFAULT_TEMPLATES = resources.templates()
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 

@@ -1,0 +1,186 @@
+"""What a new user meets: `digest init`, a build from the package's own files, `digest render`
+from anywhere, and the messages they read.
+
+Every command runs as a real process (``python -m digest``), as a user would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from digest import resources
+
+REPO = Path(__file__).resolve().parents[1]
+NOW = "2026-11-25T07:00:00+00:00"
+SIX_FILES = {"issue.json", "issue.txt", "email.html", "briefing.html", "briefing.pdf", "issue.eml"}
+
+
+def digest(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the folder `digest init` wrote, the issue `digest build` made in it)."""
+    root = tmp_path_factory.mktemp("user")
+    result = digest("init", "starter", cwd=root)
+    assert result.returncode == 0, result.stderr
+    folder = root / "starter"
+    build = digest("build", "--now", NOW, cwd=folder)
+    assert build.returncode == 0, build.stderr
+    (issue,) = build.stdout.split()
+    return folder, Path(issue)
+
+
+# -- the package carries its files -------------------------------------------------------------
+
+
+def test_templates_demo_and_starter_are_package_data() -> None:
+    package = Path(resources.__file__).parent
+    for name in ("templates", "demo", "starter"):
+        assert resources.folder(name) == (package / name).resolve()
+    assert (resources.templates() / "briefing.html").is_file()
+    assert sorted(p.name for p in resources.demo().iterdir()) == [
+        "city.xml",
+        "science.atom",
+        "wire.rdf",
+        "world.xml",
+    ]
+    # Nothing of the theme or the demo is left at the top of the checkout to be missed by a wheel.
+    assert not (REPO / "templates").exists() and not (REPO / "demo").exists()
+    pyproject = (REPO / "pyproject.toml").read_text("utf-8")
+    assert 'digest = ["templates/*", "demo/*", "starter/*"]' in pyproject
+
+
+def test_the_starter_config_is_the_clones_but_for_where_the_demo_lies() -> None:
+    clone = (REPO / "feeds.yaml").read_text("utf-8").splitlines()
+    starter = (resources.folder("starter") / "feeds.yaml").read_text("utf-8").splitlines()
+    # Past the opening comment, the two differ only in the demo sources' folder.
+    clone_body = clone[
+        clone.index('# Every key is optional unless marked "required". Relative paths are relative') :
+    ]
+    starter_body = starter[starter.index(clone_body[0]) :]
+    moved = [" ".join(line.replace("url: digest/demo/", "url: demo/").split()) for line in clone_body]
+    assert moved == [" ".join(line.split()) for line in starter_body]
+    assert sum("url: digest/demo/" in line for line in clone_body) == 4
+
+
+def test_init_writes_a_ready_folder(built: tuple[Path, Path]) -> None:
+    folder, _ = built
+    written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert {"feeds.yaml", "subscribers.csv.example", "demo/world.xml", "demo/wire.rdf"} <= set(written)
+    config = (folder / "feeds.yaml").read_text("utf-8")
+    assert config.startswith("# Digest configuration") and "`digest init` wrote this file" in config
+    assert (folder / "subscribers.csv.example").read_text("utf-8").startswith("email,name,pdf\n")
+    check = digest("check", cwd=folder)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.strip() == "feeds.yaml: ok (1 edition, 4 sources)"
+
+
+def test_init_then_build_offline_gives_an_issue_with_all_six_files(built: tuple[Path, Path]) -> None:
+    folder, issue = built
+    assert issue == folder / "out" / "demo" / "2026-11-25"
+    assert {p.name for p in issue.iterdir()} == SIX_FILES
+    assert len(PdfReader(issue / "briefing.pdf").pages) > 5
+
+
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "feeds.yaml").write_text("editions: {}\n", "utf-8")
+    result = digest("init", "mine", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("digest: error: mine: would overwrite feeds.yaml;")
+    assert "nothing was written" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["feeds.yaml"]
+    assert (tmp_path / "mine" / "feeds.yaml").read_text("utf-8") == "editions: {}\n"
+    (tmp_path / "file").write_text("x", "utf-8")
+    assert digest("init", "file", cwd=tmp_path).returncode == 2
+
+
+def test_condense_prints_text_without_a_config(tmp_path: Path) -> None:
+    result = digest("condense", str(resources.demo() / "world.xml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n- - -\n") >= 3 and re.search(r"^date 2026-11-\d\d ", result.stdout, re.M)
+
+
+# -- digest render from anywhere ----------------------------------------------------------------
+
+
+def test_issue_json_records_its_config_relative_to_the_issue(built: tuple[Path, Path]) -> None:
+    folder, issue = built
+    recorded = json.loads((issue / "issue.json").read_text("utf-8"))["config"]
+    assert recorded == "../../../feeds.yaml"
+    assert (issue / recorded).resolve() == (folder / "feeds.yaml").resolve()
+
+
+def test_render_from_another_folder_finds_the_config(built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, issue = built
+    before = (issue / "issue.txt").read_text("utf-8")
+    data = json.loads((issue / "issue.json").read_text("utf-8"))
+    data["stories"][0]["headline"] = "An editor's new headline"
+    (issue / "issue.json").write_text(json.dumps(data, indent=2), "utf-8")
+    result = digest("render", str(issue), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(issue)
+    after = (issue / "issue.txt").read_text("utf-8")
+    assert after != before and "An editor's new headline" in after
+    assert json.loads((issue / "issue.json").read_text("utf-8"))["config"] == "../../../feeds.yaml"
+
+
+def test_render_falls_back_to_the_config_beside_the_out_folder(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, issue = built
+    copy = tmp_path / "site" / "out" / "demo" / issue.name
+    shutil.copytree(issue, copy)
+    data = json.loads((copy / "issue.json").read_text("utf-8"))
+    del data["config"]  # an issue built before issue.json named its config
+    (copy / "issue.json").write_text(json.dumps(data), "utf-8")
+    assert digest("render", str(copy), cwd=tmp_path).returncode == 2  # no config anywhere yet
+    shutil.copy(built[0] / "feeds.yaml", tmp_path / "site" / "feeds.yaml")
+    shutil.copytree(built[0] / "demo", tmp_path / "site" / "demo")
+    result = digest("render", str(copy), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((copy / "issue.json").read_text("utf-8"))["config"] == "../../../feeds.yaml"
+
+
+def test_render_of_a_folder_that_is_not_an_issue_says_so(built: tuple[Path, Path]) -> None:
+    folder, _ = built
+    result = digest("render", "out/demo", cwd=folder)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "digest: error: out/demo: not an issue folder (it has no issue.json)"
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def test_counts_in_messages_are_pluralised(tmp_path: Path) -> None:
+    from digest.text import plural
+
+    assert plural(1, "edition") == "1 edition" and plural(2, "edition") == "2 editions"
+    assert plural(0, "story", "stories") == "0 stories" and plural(1, "story", "stories") == "1 story"
+    config = tmp_path / "feeds.yaml"
+    config.write_text("editions:\n  a:\n    title: A\n    sources: [{url: a.xml}]\n", "utf-8")
+    assert digest("check", cwd=tmp_path).stdout.strip() == "feeds.yaml: ok (1 edition, 1 source)"
+    config.write_text(
+        "editions:\n  a:\n    title: A\n    sources: [{url: a.xml}, {url: b.xml}]\n"
+        "  b:\n    title: B\n    sources: [{url: a.xml}]\n",
+        "utf-8",
+    )
+    assert digest("check", cwd=tmp_path).stdout.strip() == "feeds.yaml: ok (2 editions, 3 sources)"
