@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import feedparser
+import needs
 import pytest
 from click.testing import CliRunner, Result
 from httpserver import LoopbackServer
@@ -233,8 +234,7 @@ SEED = REPO.parent / "shared" / "seed" / "qa-briefing-example.txt"
 
 
 def test_condense_keeps_the_seed_examples_questions_and_dateline() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so `digest condense` on it is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "`digest condense` on the reference example")
     lines = [line.strip() for line in SEED.read_text("utf-8").splitlines()]
     seed_questions = [lines[i + 1] for i, line in enumerate(lines[:-1]) if line == "- - -"]
     result = run("condense", "--config", str(REPO / "feeds.yaml"), str(SEED))

@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from digest import resources
+from digest.render.pdf import font_package
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = "2026-11-25T07:00:00+00:00"
@@ -165,6 +166,49 @@ def test_render_of_a_folder_that_is_not_an_issue_says_so(built: tuple[Path, Path
     result = digest("render", "out/demo", cwd=folder)
     assert result.returncode == 2
     assert result.stderr.strip() == "digest: error: out/demo: not an issue folder (it has no issue.json)"
+
+
+# -- fonts --------------------------------------------------------------------------------------
+
+
+def test_missing_glyphs_are_told_once_naming_the_font_package(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """With only DejaVu visible to fontconfig, CJK and emoji have no font."""
+    folder, issue = built
+    fonts = tmp_path / "fonts.conf"
+    fonts.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig>\n'
+        "<dir>/usr/share/fonts/truetype/dejavu</dir>\n"
+        f"<cachedir>{tmp_path / 'cache'}</cachedir>\n"
+        '<include ignore_missing="yes">/etc/fonts/conf.d</include>\n</fontconfig>\n',
+        "utf-8",
+    )
+    if not Path("/usr/share/fonts/truetype/dejavu").is_dir():
+        pytest.skip("NEEDS fonts-dejavu-core: the check hides every font but DejaVu")
+    copy = tmp_path / "out" / "demo" / issue.name
+    shutil.copytree(issue, copy)
+    data = json.loads((copy / "issue.json").read_text("utf-8"))
+    data["stories"][0]["headline"] = "東京都が発表 🚢 and 大阪府が発表 🚢"
+    data["stories"][1]["headline"] = "Another headline with 東京 and 🚢"
+    (copy / "issue.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    config = str(folder / "feeds.yaml")
+    result = digest(
+        "render", "--config", config, str(copy), cwd=tmp_path, env={"FONTCONFIG_FILE": str(fonts)}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if ".notdef" in line]
+    cjk = [line for line in lines if "fonts-noto-cjk" in line]
+    emoji = [line for line in lines if "fonts-noto-color-emoji" in line]
+    assert len(cjk) == 1 and len(emoji) == 1, lines
+    assert cjk[0].startswith("digest: warning: briefing.pdf: no installed font has 東 (U+6771)")
+
+
+def test_font_packages_by_script() -> None:
+    assert font_package("東") == font_package("한") == font_package("あ") == "fonts-noto-cjk"
+    assert font_package("🚢") == font_package("☔") == "fonts-noto-color-emoji"
+    assert font_package("ऄ") == font_package("ሀ") == "fonts-noto-core"
 
 
 # -- messages -----------------------------------------------------------------------------------
