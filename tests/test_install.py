@@ -1,5 +1,5 @@
 """What a new user meets: `digest init`, a build from the package's own files, `digest render`
-from anywhere, and the messages they read.
+from anywhere, `digest serve`'s front page, and the messages and PDF details they read.
 
 Every command runs as a real process (``python -m digest``), as a user would run it.
 """
@@ -12,8 +12,11 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import needs
 import pytest
 from pypdf import PdfReader
 
@@ -168,7 +171,83 @@ def test_render_of_a_folder_that_is_not_an_issue_says_so(built: tuple[Path, Path
     assert result.stderr.strip() == "digest: error: out/demo: not an issue folder (it has no issue.json)"
 
 
-# -- fonts --------------------------------------------------------------------------------------
+# -- digest serve -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(built: tuple[Path, Path]) -> Iterator[str]:
+    folder, _ = built
+    server = subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "--port", "0"],
+        cwd=folder,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        found = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", line)
+        assert found, line
+        yield found.group(1)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_serve_answers_the_root_with_the_editions_and_their_issues(served: str) -> None:
+    with urllib.request.urlopen(served, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        page = response.read().decode("utf-8")
+    assert '<a href="/demo/">The Demo Briefing</a>' in page
+    assert '<a href="/demo/2026-11-25/briefing.html">Wednesday, 25 November 2026</a>' in page
+    with urllib.request.urlopen(served + "demo/2026-11-25/briefing.html", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_serve_gives_the_feed_as_atom(served: str) -> None:
+    with urllib.request.urlopen(served + "demo/feed.xml", timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+        assert b"<feed" in response.read()
+
+
+# -- what the renderings read like --------------------------------------------------------------
+
+
+def test_the_emails_contents_link_to_each_story(built: tuple[Path, Path]) -> None:
+    _, issue = built
+    html = (issue / "email.html").read_text("utf-8")
+    stories = json.loads((issue / "issue.json").read_text("utf-8"))["stories"]
+    for number in range(1, len(stories) + 1):
+        assert re.search(rf'<a href="#story-{number}"[^>]*>', html), number
+        assert f'id="story-{number}"' in html
+    assert f'id="story-{len(stories) + 1}"' not in html
+
+
+def test_spaced_capitals_copy_out_as_words(built: tuple[Path, Path]) -> None:
+    _, issue = built
+    pdftotext = needs.program("pdftotext", "poppler-utils", "the PDF's text as viewers copy it")
+    command = [pdftotext, str(issue / "briefing.pdf"), "-"]
+    text = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "ISSUE 2026-11-25" in text and "IN THIS ISSUE" in text and "SOURCES" in text
+    assert not re.search(r"\b[A-Z] [A-Z]{1,2} [A-Z]\b", text)
+
+
+def test_names_are_not_hyphenated_but_words_are(built: tuple[Path, Path]) -> None:
+    _, issue = built
+    text = "\n".join(page.extract_text() for page in PdfReader(issue / "briefing.pdf").pages)
+    broken = re.findall(r"(\w+)[\u2010-]\n(\w+)", text)
+    assert broken, "hyphenation is on for ordinary words"
+    assert [pair for pair in broken if pair[0][0].isupper()] == []
+
+
+def test_first_story_follows_the_contents(built: tuple[Path, Path]) -> None:
+    _, issue = built
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(issue / "briefing.pdf").pages]
+    first = json.loads((issue / "issue.json").read_text("utf-8"))["stories"][0]["headline"]
+    contents_end = max(n for n, text in enumerate(pages) if re.search(r"Briefly[ .]+\d+", text))
+    after = re.split(r"Briefly[ .]+\d+", pages[contents_end], maxsplit=1)[1]
+    assert first in after
 
 
 def test_missing_glyphs_are_told_once_naming_the_font_package(
