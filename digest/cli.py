@@ -238,12 +238,67 @@ def check(config_path: Path, verbose: bool) -> None:
 @click.argument("issue_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 def render(config_path: Path, verbose: bool, issue_dir: Path) -> None:
     """Render every output of an issue again from its issue.json."""
+    if not (issue_dir / "issue.json").is_file():
+        raise UsageError(f"{issue_dir}: not an issue folder (it has no issue.json)")
+    recorded = recorded_issue(issue_dir)
+    explicit = click.get_current_context().get_parameter_source("config_path") not in (
+        click.core.ParameterSource.DEFAULT,
+        None,
+    )
+    config_path = config_path if explicit else issue_config(issue_dir, recorded.get("config"), config_path)
     config = load_config(config_path)
-    edition_name = issue_dir.resolve().parent.name
+    edition_name = recorded.get("edition")
+    if not isinstance(edition_name, str) or not edition_name:
+        edition_name = issue_dir.resolve().parent.name
     if edition_name not in config.editions:
         raise UsageError(f"{issue_dir}: its edition {edition_name!r} is not in {config_path}")
     pipeline.render_again(config, config.editions[edition_name], issue_dir)
     click.echo(str(issue_dir))
+
+
+def recorded_issue(issue_dir: Path) -> dict[str, Any]:
+    """issue.json's object, read loosely (the full check comes with the render); {} when unreadable."""
+    try:
+        data = json.loads((issue_dir / "issue.json").read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def issue_config(issue_dir: Path, recorded: object, default: Path) -> Path:
+    """The config an issue was built with: the one issue.json names, else the feeds.yaml beside
+    its out folder (out/<edition>/<issue>), else ``default`` (feeds.yaml here)."""
+    candidates = []
+    if isinstance(recorded, str) and recorded:
+        candidates.append(issue_dir / recorded)
+    candidates.append(
+        issue_dir.resolve().parents[2] / "feeds.yaml" if len(issue_dir.resolve().parents) > 2 else default
+    )
+    candidates.append(default)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(dict.fromkeys(str(c) for c in candidates))
+    raise UsageError(
+        f"{issue_dir}: cannot find the config it was built with (looked at {looked}); name it with --config"
+    )
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+def init_command(folder: Path) -> None:
+    """Write a ready folder: a commented feeds.yaml, the demo feeds and a subscribers example."""
+    from digest.resources import init_folder
+
+    setup_logging(False)
+    with reported_errors(False):
+        written = init_folder(folder)
+        click.echo(
+            f"{folder}: wrote {counted(len(written), 'file')} (feeds.yaml, demo/, subscribers.csv.example)",
+            err=True,
+        )
+        click.echo(f"next: cd {folder} && digest build", err=True)
+        click.echo(str(folder))
 
 
 @main.command("condense")
@@ -421,12 +476,13 @@ def send_targets(
 @out_option
 def serve(config_path: Path, verbose: bool, host: str, port: int, out_dir: Path | None) -> None:
     """Serve the one-click unsubscribe endpoint and the archive over HTTP."""
-    from digest.serve import make_server
+    from digest.serve import Site, make_server
 
     config = load_config(config_path)
     with State(state_url(config)) as state:
+        site = Site(config, state, out_dir or config.folder / "out")
         try:
-            server = make_server(config, state, out_dir or config.folder / "out", host, port)
+            server = make_server(site, host, port)
         except OSError as err:
             raise UsageError(f"--host {host} --port {port}: cannot listen ({err.strerror or err})") from err
         log.info("serving on http://%s:%d/ (Ctrl-C stops)", host, server.server_port)

@@ -77,6 +77,7 @@ def to_dict(issue: Issue) -> dict[str, Any]:
             for f in issue.feeds
         ],
         "report": list(issue.report),
+        "config": issue.config,
     }
 
 
@@ -214,6 +215,7 @@ def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
         briefly=r.items(data, "briefly", "", briefly) if "briefly" in data else (),
         feeds=r.items(data, "feeds", "", feed) if "feeds" in data else (),
         report=r.texts(data, "report", "") if "report" in data else (),
+        config=r.value(data, "config", "", str, default=""),
     )
 
 

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import gc
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -302,7 +303,17 @@ def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Pat
     """Render every output of the issue in memory, then move the finished folder into place."""
     from digest import output
 
+    issue = dataclasses.replace(issue, config=config_reference(config, edition_dir / issue.issue_id))
     return output.write_issue(edition_dir, issue.issue_id, render(config, edition, issue))
+
+
+def config_reference(config: Config, issue_dir: Path) -> str:
+    """The config's path as issue.json records it: relative to the issue's folder where it can be."""
+    target = config.path.resolve()
+    try:
+        return Path(os.path.relpath(target, issue_dir.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return str(target)
 
 
 def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
@@ -336,6 +347,7 @@ def render_again(config: Config, edition: EditionConfig, issue_dir: Path) -> Iss
     from digest import issuejson, output
 
     issue = issuejson.load(issue_dir / "issue.json")
+    issue = dataclasses.replace(issue, config=config_reference(config, issue_dir))
     output.replace_files(issue_dir, render(config, edition, issue).files())
     write_archive(config, edition, issue_dir.parent)
     return issue

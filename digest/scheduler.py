@@ -289,7 +289,8 @@ def _send(
         report = send(config, edition, state, issue_dir)
         if report.pending:
             raise DigestError(
-                f"{len(report.pending)} deliveries still pending after retries ({report.where}); "
+                f"{counted(len(report.pending), 'delivery', 'deliveries')} still pending after retries "
+                f"({report.where}); "
                 f"`digest send --issue {issue_dir}` resumes"
             )
     except Exception as err:

@@ -16,7 +16,9 @@ endpoint; the token (query parameter ``t``) says which edition and address:
 
 The archive. ``GET``/``HEAD`` of other paths serve files of ``OUT/<edition>/``
 read-only, found by the longest matching prefix among each edition's
-``base_url`` path and ``/<edition>/``. A folder serves its ``index.html``. A
+``base_url`` path and ``/<edition>/``. A folder serves its ``index.html``;
+``/`` itself, unless an edition is published there, lists the editions and
+their latest issues. ``feed.xml`` is served as ``application/atom+xml``. A
 path that is not plainly inside the edition's folder (``..``, symbolic links
 leading out, back-slashes, NUL) is 404, and so is any hidden file or
 folder and every ``outbox/`` (the dry run's messages carry personal
@@ -48,6 +50,10 @@ log = logging.getLogger("digest")
 MAX_BODY = 64 * 1024
 #: Path segments never served from the archive.
 PRIVATE_SEGMENTS = frozenset({"outbox"})
+#: Issues of each edition listed at ``/``.
+LISTED_ISSUES = 10
+#: Content types by file name, where the extension's default is too vague (feed.xml is Atom).
+CONTENT_TYPES = {"feed.xml": "application/atom+xml"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Site:
 
     def __init__(self, config: Config, state: State, out_dir: Path) -> None:
         self.state = state
+        self.out_dir = out_dir
         self.titles = {name: e.title for name, e in config.editions.items()}
         self.signers = {
             name: unsubscribe.TokenSigner(unsubscribe.edition_secret(e.delivery.unsubscribe, state))
@@ -76,7 +83,26 @@ class Site:
             mounts.append(Mount(urlsplit(edition.base_url).path or "/", name, folder))
             mounts.append(Mount(f"/{name}/", name, folder))
         self.mounts = sorted(mounts, key=lambda m: len(m.prefix), reverse=True)
-        self.pages: jinja2.Template = environment(None).get_template("unsubscribe.html")
+        env = environment(None)
+        self.pages: jinja2.Template = env.get_template("unsubscribe.html")
+        self.home: jinja2.Template = env.get_template("editions.html")
+
+    def editions_page(self) -> str:
+        """``/``: each edition's title, archive link and latest issues."""
+        from digest import output
+        from digest.errors import InputError
+
+        editions = []
+        for name, title in self.titles.items():
+            try:
+                issues = output.read_issues(self.out_dir / name)
+            except InputError as err:
+                log.warning("serve: %s", err)
+                issues = ()
+            editions.append(
+                {"name": name, "title": title, "href": f"/{name}/", "issues": issues, "shown": LISTED_ISSUES}
+            )
+        return self.home.render(editions=editions)
 
     def verify(self, token: str) -> tuple[str, str] | None:
         """(edition, address) of a genuine token, checked with that edition's own secret."""
@@ -132,10 +158,16 @@ class Handler(BaseHTTPRequestHandler):
             self._unsubscribe(token, confirm=True, head=head)
             return
         found = self.site.archive_file(path)
+        if found is None and path == "/":
+            html = self.site.editions_page().encode("utf-8")
+            self._send(HTTPStatus.OK, html, "text/html; charset=utf-8", head=head)
+            return
         if found is None:
             self._send_text(HTTPStatus.NOT_FOUND, "not found\n", head=head)
             return
-        kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        kind = (
+            CONTENT_TYPES.get(found.name) or mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        )
         if kind.startswith("text/") or kind in ("application/xml", "application/atom+xml"):
             kind += "; charset=utf-8"
         self._send(HTTPStatus.OK, found.read_bytes(), kind, head=head)
@@ -201,9 +233,13 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("serve: %s", format % args)
 
 
-def make_server(config: Config, state: State, out_dir: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """A server bound to ``host:port`` (port 0: any free port), not yet serving."""
-    handler = type("SiteHandler", (Handler,), {"site": Site(config, state, out_dir)})
+def make_server(site: Site, host: str, port: int) -> ThreadingHTTPServer:
+    """A server for ``site`` bound to ``host:port`` (port 0: any free port), not yet serving.
+
+    Only binding happens here, so an OSError means the address (a missing template fails
+    earlier, in Site).
+    """
+    handler = type("SiteHandler", (Handler,), {"site": site})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

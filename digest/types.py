@@ -245,6 +245,10 @@ class Issue:
     feeds: tuple[FeedStatus, ...] = ()
     #: What went wrong without stopping the build (a model's answer rejected, and why), one line each.
     report: tuple[str, ...] = ()
+    #: The config file the issue was built (or last rendered) with, relative to the issue's
+    #: folder when it can be ("../../feeds.yaml"), so ``digest render`` finds it from anywhere;
+    #: "" when unknown.
+    config: str = ""
 
     @property
     def entry_ids(self) -> tuple[str, ...]:

@@ -7,18 +7,19 @@ import email.policy
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import feedparser
+import needs
 import pytest
 from click.testing import CliRunner, Result
 from httpserver import LoopbackServer
 from pypdf import PdfReader
 
 from digest.cli import main
+from digest.resources import init_folder
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = "2026-11-24T07:00:00+00:00"
@@ -33,8 +34,7 @@ def run(*args: str) -> Result:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     """The demo edition, copied aside and built once for the whole module."""
     root = tmp_path_factory.mktemp("demo")
-    shutil.copy(REPO / "feeds.yaml", root / "feeds.yaml")
-    shutil.copytree(REPO / "demo", root / "demo")
+    init_folder(root)
     result = run("build", "--config", str(root / "feeds.yaml"), "--now", NOW)
     return root, result
 
@@ -243,8 +243,7 @@ SEED = REPO.parent / "shared" / "seed" / "qa-briefing-example.txt"
 
 
 def test_condense_keeps_the_seed_examples_questions_and_dateline() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so `digest condense` on it is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "`digest condense` on the reference example")
     lines = [line.strip() for line in SEED.read_text("utf-8").splitlines()]
     seed_questions = [lines[i + 1] for i, line in enumerate(lines[:-1]) if line == "- - -"]
     result = run("condense", "--config", str(REPO / "feeds.yaml"), str(SEED))

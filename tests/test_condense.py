@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import needs
 import pytest
 from click.testing import CliRunner
 
@@ -334,8 +335,7 @@ def test_headline_falls_back_to_the_first_sentence() -> None:
 
 
 def test_the_seed_keeps_its_six_questions() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "condensing the reference example")
     text = SEED.read_text(encoding="utf-8")
     lines = text.splitlines()
     questions = [line.strip() for before, line in pairwise(lines) if before.strip() == "- - -"]
@@ -352,8 +352,7 @@ def test_the_seed_keeps_its_six_questions() -> None:
 
 def test_seed_without_its_headings_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`digest condense` on the seed with its questions and separators removed: 3-6 questions that fit."""
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "condensing the reference example")
     lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     body = [line for line in lines if line != "- - -" and not line.endswith("?")]
     stripped = tmp_path / "no-questions.txt"
@@ -379,8 +378,7 @@ def test_seed_without_its_headings_through_the_cli(tmp_path: Path, monkeypatch: 
 
 
 def test_seed_without_its_headings_gets_generated_questions() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "condensing the reference example")
     lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     body = [line for line in lines[1:] if line != "- - -" and not line.endswith("?")]
     article = extract(_entry_with(lines_as_html("\n".join([lines[0], *body])), dated=False))

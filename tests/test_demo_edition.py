@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
+from digest import resources
 from digest.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,7 +25,7 @@ QUESTION_HEADING = re.compile(r"<h3>[^<]*\?</h3>|<p><strong>[^<]*\?</strong></p>
 def _entries() -> list[tuple[str, feedparser.FeedParserDict]]:
     found: list[tuple[str, feedparser.FeedParserDict]] = []
     for name in FEEDS:
-        parsed = feedparser.parse((REPO / name).read_bytes())
+        parsed = feedparser.parse((resources.demo().parent / name).read_bytes())
         found.extend((name, entry) for entry in parsed.entries)
     return found
 
@@ -49,8 +50,8 @@ def test_demo_edition_config_loads() -> None:
 
 @pytest.mark.parametrize("name", FEEDS)
 def test_feed_is_well_formed(name: str) -> None:
-    ElementTree.parse(REPO / name)
-    parsed = feedparser.parse((REPO / name).read_bytes())
+    ElementTree.parse(resources.demo().parent / name)
+    parsed = feedparser.parse((resources.demo().parent / name).read_bytes())
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.entries
 

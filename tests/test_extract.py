@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
 
+import needs
 import pytest
 
 from digest.extract import extract
@@ -156,8 +157,7 @@ def test_wire_dateline(first: str, place: str, lede: str) -> None:
 
 
 def test_the_seed_example() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    needs.shared("seed/qa-briefing-example.txt", "extracting the reference example")
     text = SEED.read_text(encoding="utf-8")
     article = extract(make_entry(lines_as_html(text)))
     question_lines = [

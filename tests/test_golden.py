@@ -12,13 +12,13 @@ temporary folder's path.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
+from digest.resources import init_folder
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -40,8 +40,7 @@ def check_golden(name: str, actual: str) -> None:
 
 @pytest.mark.slow
 def test_demo_issue_txt(tmp_path: Path) -> None:
-    shutil.copy(REPO / "feeds.yaml", tmp_path / "feeds.yaml")
-    shutil.copytree(REPO / "demo", tmp_path / "demo")
+    init_folder(tmp_path)
     result = CliRunner().invoke(main, ["build", "--config", str(tmp_path / "feeds.yaml"), "--now", NOW])
     assert result.exit_code == 0, result.output
     check_golden("demo-issue.txt", (Path(result.stdout.strip()) / "issue.txt").read_text("utf-8"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
 
+import needs
 import pytest
 from httpserver import LoopbackServer
 
@@ -454,9 +455,7 @@ def test_read_inputs_failures_name_the_target(tmp_path: Path, http_server: Loopb
 
 
 def test_read_inputs_on_the_seed_briefing_keeps_every_paragraph() -> None:
-    seed = SHARED / "seed" / "qa-briefing-example.txt"
-    if not seed.is_file():
-        pytest.skip(f"SKIPPED LOUDLY: the seed example {seed} is absent; this test needs the shared folder")
+    seed = needs.shared("seed/qa-briefing-example.txt", "reading the reference example")
     (entry,) = read_inputs(str(seed), SETTINGS, NOW)
     lines = [line for line in seed.read_text("utf-8").splitlines() if line.strip()]
     assert entry.content_html.count("<p>") == len(lines)

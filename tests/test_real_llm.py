@@ -24,6 +24,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
+from digest import resources
 from digest.cli import main
 from digest.condense.llm import NUMBER, QUOTED, normal, number_value
 from digest.condense.local import MODEL_ALIAS, llama_server, model_file
@@ -62,7 +63,7 @@ def golden_feed(folder: Path) -> tuple[Path, dict[str, str]]:
         ("Harbour bridge reopens after six-month repair", "https://post.invalid/bridge", bridge_html),
         ("Lagos rations water as reservoirs run low", "https://post.invalid/water", reservoirs_html),
     ]
-    demo = feedparser.parse(str(REPO / "demo" / "world.xml")).entries
+    demo = feedparser.parse(str(resources.demo() / "world.xml")).entries
     longest = max(demo, key=lambda entry: len(entry.get("description", "")))
     articles.append((longest.title, longest.link, longest.description))
     items = "".join(

@@ -16,6 +16,7 @@ from pathlib import Path
 import feedparser
 import jinja2
 import lxml.html  # type: ignore[import-untyped]
+import needs
 import pytest
 from factories import BASE_URL, EDITION, make_briefing, make_issue, make_links, make_long_issue
 
@@ -168,7 +169,12 @@ def test_email_links_are_absolute(rendered: Rendered) -> None:
     tree = lxml.html.fromstring(rendered.email_html.decode("utf-8"))
     hrefs = [a.get("href") for a in tree.xpath("//a")]
     assert f"{BASE_URL}2026-03-14/briefing.html" in hrefs and f"{BASE_URL}2026-03-14/briefing.pdf" in hrefs
-    assert hrefs and all(re.match(r"^(https?://|mailto:)", h) for h in hrefs), hrefs
+    # Every link is absolute but the contents' links to stories inside the message, each to a story there.
+    inside = [h for h in hrefs if h.startswith("#")]
+    assert inside == [f"#story-{n}" for n in range(1, len(make_issue().stories) + 1)]
+    assert all(tree.xpath(f'//*[@id="{h[1:]}"]') for h in inside)
+    outside = [h for h in hrefs if not h.startswith("#")]
+    assert outside and all(re.match(r"^(https?://|mailto:)", h) for h in outside), hrefs
 
 
 def test_email_shows_every_story_and_briefly(rendered: Rendered) -> None:
@@ -355,9 +361,7 @@ def test_template_mistakes_are_render_errors(tmp_path: Path) -> None:
 
 def test_seed_example_reads_as_one_briefing_shape(env: jinja2.Environment) -> None:
     """The rendered shape matches the reference example's markers (read at run time, never copied)."""
-    seed = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "qa-briefing-example.txt"
-    if not seed.is_file():
-        pytest.skip(f"reference example not found at {seed}: shared/ is not beside the repository")
+    seed = needs.shared("seed/qa-briefing-example.txt", "the briefing shape against the reference example")
     example = seed.read_text(encoding="utf-8").strip().split("\n")
     rendered = render_briefings_text([make_briefing(1)], env).strip().split("\n")
     assert re.match(r"date \d{4}-\d{2}-\d{2} [A-Z]+ - ", example[0]) and re.match(

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from httpserver import LoopbackServer
 from smtpserver import LoopbackSmtp
 
+from digest import resources
 from digest.cli import main
 from digest.config import Config, load_config
 from digest.schedule import cron_trigger, next_fire_times
@@ -56,7 +57,7 @@ def write_config(
 ) -> Config:
     """A feeds.yaml with one edition, ``paper``, over the demo's feeds copied into ``root``;
     ``more_yaml`` is added to the edition as it is (indented under it)."""
-    shutil.copytree(REPO / "demo", root / "demo", dirs_exist_ok=True)
+    shutil.copytree(resources.demo(), root / "demo", dirs_exist_ok=True)
     urls = sources if sources is not None else [f"demo/{name}" for name in DEMO_SOURCES]
     lines = ["editions:", "  paper:", "    title: The Test Paper", "    lookback: all"]
     lines += [f"    {key}: {json.dumps(value)}" for key, value in settings.items()]
@@ -274,7 +275,7 @@ def test_a_failing_run_is_logged_and_the_scheduler_goes_on(
     scheduler.run_now("paper")
     wait_for(lambda: len(runs(config)) == 1, "the first run")
     (tmp_path / "feeds").mkdir()
-    shutil.copy(REPO / "demo" / "world.xml", tmp_path / "feeds" / "late.xml")
+    shutil.copy(resources.demo() / "world.xml", tmp_path / "feeds" / "late.xml")
     scheduler.run_now("paper")
     wait_for(lambda: len(runs(config)) == 2, "the second run")
 

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import needs
 import pytest
 from factories import EDITION, make_issue, make_links
 from PIL import Image, ImageStat
@@ -42,7 +43,7 @@ def chromium() -> str:
     for name in CHROMIUM_NAMES:
         if found := shutil.which(name):
             return found
-    pytest.skip("Chromium not found: install Debian's chromium (.ci/run does) to take screenshots")
+    return needs.program("chromium", "chromium", "the e-mail's screenshots")
 
 
 def screenshot(html: Path, out: Path, width: int, *, dark: bool = False) -> Image.Image:
@@ -104,8 +105,7 @@ def test_email_screenshot_in_dark_mode(rendered: Rendered, pictures: Path) -> No
 
 
 def test_pdf_pages_as_pictures(rendered: Rendered, pictures: Path) -> None:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm not found: install poppler-utils (.ci/run does) to draw the PDF's pages")
+    needs.program("pdftoppm", "poppler-utils", "the PDF's pages as pictures")
     pdf = pictures / "briefing.pdf"
     pdf.write_bytes(rendered.briefing_pdf)
     command = ["pdftoppm", "-r", "50", "-png", str(pdf), str(pictures / "page")]

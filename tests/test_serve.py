@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from digest import serve
 from digest.config import load_config
-from digest.serve import make_server
 from digest.state import State, state_url
 from digest.unsubscribe import TokenSigner
 
@@ -63,7 +63,7 @@ editions:
     (tmp_path / "secret.txt").write_text("outside the archive", encoding="utf-8")
     config = load_config(tmp_path / "feeds.yaml")
     with State(state_url(config)) as state:
-        server = make_server(config, state, tmp_path / "out", "127.0.0.1", 0)
+        server = serve.make_server(serve.Site(config, state, tmp_path / "out"), "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         try:

@@ -35,6 +35,8 @@ def inline_css(html: str, base_url: str) -> str:
         base_url=base_url,
         allow_network=False,
         disable_validation=True,
+        # The contents' links (#story-N) point inside the message, not at the web copy.
+        preserve_internal_links=True,
         # cssutils warns loudly about properties it does not know (mso-*, -webkit-*).
         cssutils_logging_level=logging.CRITICAL,
     )

@@ -1,7 +1,7 @@
 """Issue -> Rendered: every file of an issue folder, drawn by the templates.
 
 Python chooses templates and hands them data; all presentation is in
-``templates/`` (see templates.py for the environment). The steps:
+``digest/templates/`` (see templates.py for the environment). The steps:
 
 1. ``issue.txt`` from ``issue.txt`` (FORMAT.md's digest shape); it is also the
    e-mail's text part.

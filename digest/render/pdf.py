@@ -38,7 +38,9 @@ lock of the caller's other threads (the scheduler's), and it imports only
 this module, never the caller's main script. After a timeout or a crash the
 child is killed and the next render starts a new one; renders from several
 threads take turns. WeasyPrint's warnings in the child (a refused resource)
-come back with the result and are logged here.
+come back with the result and are logged here; a character that no installed
+font has (WeasyPrint warns once per glyph drawn, and prints an empty box) is
+told once per process and font package, naming the Debian package to install.
 
 Only the child imports WeasyPrint (pdfwrite.py holds the fetcher and the
 writing), so a process that renders no PDF never pays for the import, and a
@@ -56,6 +58,7 @@ import contextlib
 import logging
 import os
 import pickle
+import re
 import select
 import struct
 import subprocess
@@ -118,6 +121,56 @@ def __getattr__(name: str) -> Any:
 
 
 FRAME = struct.Struct(">Q")
+
+#: WeasyPrint's warning for each glyph no installed font has.
+_NOTDEF = re.compile(
+    r"^\.notdef glyph rendered for Unicode string unsupported by fonts: .* \(U\+([0-9A-F]+)\)$"
+)
+#: (first, last) code points of the scripts Debian's fonts-noto-cjk covers.
+_CJK = (
+    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x3000, 0x31FF), (0x3200, 0x4DBF), (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF),
+    (0x20000, 0x3134F),
+)  # fmt: skip
+#: (first, last) code points of emoji and pictographs (fonts-noto-color-emoji).
+_EMOJI = ((0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1FAFF))
+#: Font packages already named by a warning in this process.
+_fonts_named: set[str] = set()
+
+
+def font_package(char: str) -> str:
+    """The Debian package whose font has ``char``: CJK, emoji, or Noto's other scripts."""
+    code = ord(char)
+    if any(first <= code <= last for first, last in _CJK):
+        return "fonts-noto-cjk"
+    if any(first <= code <= last for first, last in _EMOJI):
+        return "fonts-noto-color-emoji"
+    return "fonts-noto-core"
+
+
+def log_warnings(messages: Sequence[str]) -> None:
+    """The child's warnings, logged here; missing glyphs once per font package and process."""
+    missing: dict[str, dict[str, None]] = {}
+    for message in messages:
+        found = _NOTDEF.match(message)
+        if found is None:
+            logger.warning("briefing.pdf: %s", message)
+            continue
+        char = chr(int(found.group(1), 16))
+        missing.setdefault(font_package(char), {})[char] = None
+    for package, chars in missing.items():
+        if package in _fonts_named:
+            continue
+        _fonts_named.add(package)
+        shown = " ".join(f"{c} (U+{ord(c):04X})" for c in list(chars)[:5]) + (
+            " ..." if len(chars) > 5 else ""
+        )
+        logger.warning(
+            "briefing.pdf: no installed font has %s, printed as empty boxes: install %s (apt-get install %s)",
+            shown,
+            package,
+            package,
+        )
 
 
 def _read_exactly(descriptor: int, count: int, deadline: float) -> bytes:
@@ -286,8 +339,7 @@ class PendingPdf:
             raise RenderError(f"briefing.pdf: {info.title}: {reason}") from None
         finally:
             self.done = True
-        for message in warnings:
-            logger.warning("briefing.pdf: %s", message)
+        log_warnings(warnings)
         if outcome != "ok" or not isinstance(payload, bytes):
             raise RenderError(f"briefing.pdf: {info.title}: {payload!s}")
         logger.debug("briefing.pdf: %s rendered in %.2f s", info.title, time.monotonic() - self._started)

@@ -3,7 +3,7 @@
 Templates do all of the presentation; this module only decides where they
 come from and how they behave:
 
-- the default theme is the repository's ``templates/`` folder; a user theme
+- the default theme is the package's ``templates/`` folder (digest/resources.py); a user theme
   folder (``EditionConfig.theme``, already made absolute by the caller) is
   searched first, so it overrides the defaults one file at a time;
 - HTML and XML templates are autoescaped, text templates are not (a headline
@@ -11,9 +11,11 @@ come from and how they behave:
 - ``StrictUndefined`` turns a misspelt variable into an error instead of an
   empty string, so a broken theme fails the build before anything is written.
 
-Two small filters keep data tidy for the templates: ``oneline`` folds any
-line breaks inside a paragraph (FORMAT.md: one paragraph per line) and
-``isodate`` writes a date or datetime in ISO 8601. The test ``weblink``
+Three small filters keep data tidy for the templates: ``oneline`` folds any
+line breaks inside a paragraph (FORMAT.md: one paragraph per line),
+``isodate`` writes a date or datetime in ISO 8601, and ``names`` escapes a
+paragraph and marks each capitalised word of five letters or more as a name
+(``<span class="name">``), which the stylesheet never hyphenates. The test ``weblink``
 tells an absolute http(s) URL, the only kind that becomes a link (a feed's
 ``javascript:`` or relative link stays text).
 """
@@ -25,11 +27,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
+from digest import resources
 from digest.errors import RenderError
 
-#: The default theme, shipped with the package (an editable install keeps it beside ``digest/``).
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+#: The default theme, shipped inside the package.
+DEFAULT_TEMPLATES = resources.templates()
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 
@@ -41,6 +45,26 @@ def oneline(text: object) -> str:
 
 def _isodate(value: date | datetime) -> str:
     return value.isoformat()
+
+
+#: A word: letters, with inner apostrophes or hyphens ("O'Neill", "Jean-Luc").
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+#: Shorter words are never hyphenated anyway (two letters either side of a break, at least).
+_NAME_LENGTH = 5
+
+
+def names(text: object) -> markupsafe.Markup:
+    """``text`` escaped, each capitalised word of ``_NAME_LENGTH`` letters or more in a
+    ``<span class="name">``: names are not to be hyphenated ("Be-nedikt")."""
+
+    def mark(found: re.Match[str]) -> str:
+        word = found.group()
+        if len(word) < _NAME_LENGTH or not word[0].isupper():
+            return word
+        return f'<span class="name">{word}</span>'
+
+    # Escaped first: entities (&amp; &#39;) hold no capitalised word, so the markup stays whole.
+    return markupsafe.Markup(_WORD.sub(mark, str(markupsafe.escape(text))))
 
 
 def _is_weblink(url: object) -> bool:
@@ -75,6 +99,7 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
     )
     env.filters["oneline"] = oneline
     env.filters["isodate"] = _isodate
+    env.filters["names"] = names
     env.tests["weblink"] = _is_weblink
     return env
 
