@@ -124,8 +124,8 @@ CONNECTIVES = set(
 FURNITURE = re.compile(
     r"scroll down for|\((?:pictured|left|right|above|below|centre|center)\b[^)]*\)|\bread more\b|"
     r"\bclick here\b|\bshare this (?:with|on|via|article|story|page)\b|\bsign up\b|getty images|"
-    r"\b(?:photo|image|picture):",
-    re.IGNORECASE,
+    r"^(?:photo|image|picture):",
+    re.IGNORECASE | re.MULTILINE,
 )
 #: A caption without a full stop fused to the sentence after it: "... his account He joined".
 FUSED = re.compile(r"[a-z0-9] (?:He|She|They|We|But|However|His|Her|Their|Its) [a-z]")
@@ -157,7 +157,9 @@ def misleading(sentence: str) -> bool:
 def quoted(text: str, at: int) -> bool:
     """Whether ``at`` lies inside a quotation of its paragraph (a speaker's run-on is no caption)."""
     before = text[:at].rsplit("\n", 1)[-1]
-    return before.count('"') % 2 == 1 or before.count("“") > before.count("”")
+    single_open = len(re.findall(r"(?:^|[\s:(])['‘]\w", before))
+    single_close = len(re.findall(r"[\w.,!?…]['’](?=\s|$)", before))
+    return before.count('"') % 2 == 1 or before.count("“") > before.count("”") or single_open > single_close
 
 
 def repeats(briefing: Briefing) -> int:

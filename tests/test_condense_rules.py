@@ -21,7 +21,14 @@ from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.clean import clean_paragraphs, is_furniture, without_captions
 from digest.condense.extractive.questions import Topics, frame, story_words, topic_phrase
 from digest.condense.extractive.sections import segment
-from digest.condense.extractive.units import misleading_opener, paragraph_units
+from digest.condense.extractive.units import (
+    Repeats,
+    distinct_units,
+    misleading_opener,
+    paragraph_units,
+    points_back,
+    quote_open_after,
+)
 from digest.config import CondenseConfig
 from digest.extract import extract
 from digest.ingest import text_headline, text_to_html
@@ -70,6 +77,7 @@ def all_sentences(briefing: Briefing) -> list[str]:
         "Photograph: Lena Holt/Getty Images",
         "WATCH THE VIDEO:",
         "Advertisement",
+        "TOO FAST TOO FURIOUS (DIGITAL BRIDGES)",
     ],
 )
 def test_furniture_lines_are_recognised(line: str) -> None:
@@ -79,6 +87,7 @@ def test_furniture_lines_are_recognised(line: str) -> None:
 def test_news_lines_are_not_furniture() -> None:
     assert not is_furniture("Read more carefully, the report shows the bridge was never safe.")
     assert not is_furniture("The council voted nine to four to close the bridge.")
+    assert not is_furniture("NATO AGREES.")
 
 
 def test_inline_markers_go_and_the_sentence_stays() -> None:
@@ -138,6 +147,25 @@ def test_a_briefing_shows_no_caption_of_its_source() -> None:
 def test_a_quote_in_single_or_double_marks_stays_whole_with_its_speaker(paragraph: str) -> None:
     units = paragraph_units(paragraph, 0, 0)
     assert len(units) == 1 and units[0].text == paragraph
+
+
+def test_a_straight_quote_mark_opening_a_word_reopens_rather_than_closes() -> None:
+    # 'He said: "Not good. "Posters done by them.': a quotation running on, left open at the end.
+    assert quote_open_after('He said: "Not very good at this. "Posters done by them according to brief.')
+    assert not quote_open_after('He said: "Not very good at this." Then he left.')
+
+
+def test_a_paragraph_continuing_an_open_quote_does_not_stand_alone() -> None:
+    article = extract(
+        entry(
+            '<p>The union leader wrote to members on Friday. She said: "We will not accept this offer. '
+            '"The pay rise is too small.</p><p>Nobody should sign it before the vote in March."</p>'
+            "<p>The city said the offer was final and that talks would not resume.</p>"
+        )
+    )
+    units = distinct_units(Story(article.entry.id, (article,)), Repeats())
+    continued = [u for u in units if u.text.startswith("Nobody should sign")]
+    assert continued and points_back(continued[0])
 
 
 def test_an_apostrophe_is_no_quote_mark() -> None:

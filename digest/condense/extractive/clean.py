@@ -10,7 +10,8 @@ so it looks central. Method, per paragraph:
 1. Whole paragraphs that are furniture go: a short line opening on "Read more",
    "Share this", "Sign up", "Follow us", "Click here", "Advertisement",
    "Image:", "Photo:", "Picture:", a credit ("Photograph: ...", "Getty
-   Images", "AFP/Getty"), or a line that is only a label and a colon.
+   Images", "AFP/Getty"), a line that is only a label and a colon, or a subhead
+   in capitals with no sentence end ("TOO FAST TOO FURIOUS (DIGITAL BRIDGES)").
 2. Inline markers go wherever they stand: "Scroll down for video", a share
    bar run into the text ("Share this withEmailFacebook..."), "(pictured)",
    "(left)", "(right)", "(centre)", "(above)", "(below)", "(file photo)",
@@ -92,10 +93,13 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
 
 
 def is_furniture(paragraph: str) -> bool:
-    """Whether a whole paragraph is page furniture ("Read more", a credit, a bare label)."""
+    """Whether a whole paragraph is page furniture ("Read more", a credit, a bare label, a subhead
+    in capitals such as "TOO FAST TOO FURIOUS (DIGITAL BRIDGES)")."""
     text = paragraph.strip()
     if _LABEL_LINE.match(text):
         return True
+    if not any(c.islower() for c in text) and not text.endswith((".", "!", "?", '"', "”")):
+        return word_count(text) <= FURNITURE_MAX_WORDS
     return bool(_FURNITURE_LINE.match(text)) and word_count(text) <= FURNITURE_MAX_WORDS
 
 

@@ -24,6 +24,7 @@ closing quotation mark.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -216,10 +217,15 @@ def distinct_units(story: Story, seen: Repeats, first_article: int = 0) -> list[
     for article_index, article in enumerate(story.articles):
         if article_index < first_article:
             continue
+        quoting = False
         for paragraph_index, paragraph in enumerate(article.paragraphs):
-            units += [
-                u for u in paragraph_units(paragraph, article_index, paragraph_index) if seen.add(u.text)
-            ]
+            found = paragraph_units(paragraph, article_index, paragraph_index)
+            if quoting and found and paragraph[:1] not in OPENING_QUOTES:
+                # The paragraph before left a quotation open and this one does not reopen it: its first
+                # sentence is still the speaker's, and means nothing without them.
+                found[0] = dataclasses.replace(found[0], continues=True)
+            quoting = quote_open_after(paragraph)
+            units += [u for u in found if seen.add(u.text)]
     return units
 
 
@@ -331,10 +337,16 @@ def quote_open_after(text: str, open_before: bool = False) -> bool:
     is_open = open_before
     for mark in _QUOTE_MARK.finditer(text):
         double = mark.group("double")
-        if double == "“" or mark.group("open"):
+        if double == '"':
+            # A straight mark opens before a word ('said: "Not') and closes after one; only where it
+            # says neither (between two spaces) does it toggle.
+            before = text[mark.start() - 1] if mark.start() > 0 else " "
+            after = text[mark.end()] if mark.end() < len(text) else " "
+            opens = before.isspace() or before in "([—–-"
+            closes = after.isspace() or after in ",.;:!?)]—–-"
+            is_open = (not is_open) if opens == closes else opens
+        elif double == "“" or mark.group("open"):
             is_open = True
-        elif double == '"':
-            is_open = not is_open
         else:
             is_open = False
     return is_open
