@@ -26,7 +26,8 @@ condenser, so the condenser cannot grade itself):
   answer's) that start on a pronoun pointing back, a discourse connective, a
   closing quote mark or a lower-case word;
 * captions: page furniture left in briefings ("Scroll down for video",
-  "(pictured)", "Read more", a caption fused to the next sentence);
+  "(pictured)", "Read more", a caption fused to the next sentence, a picture's
+  label such as "Behind bars: ...");
 * repeats: pairs of briefing sentences that tell one fact twice (at least 60%
   of the shorter one's content words, and four or more, shared), per briefing;
 * sections: the mean count for articles over 400 words.
@@ -127,6 +128,13 @@ FURNITURE = re.compile(
     r"^(?:photo|image|picture):",
     re.IGNORECASE | re.MULTILINE,
 )
+#: A picture's label opening a caption: "Behind bars: The suspects ...", "... was shot Musical team: The".
+LABELLED = re.compile(
+    r"(?:(?:^|[.!?] |\b[a-z0-9][\w'’]* )[A-Z][a-z]+|\b[A-Z][\w'’]* [A-Z][a-z]+(?= [a-z]))"
+    r"(?: (?!said|says|told|added|asked|wrote|are|is)[a-z]+){0,2}: (?=[A-Z][a-z'’]+ [a-z])"
+    r"|(?:^|(?<=[.!?] ))(?:Above|Below|Pictured),",
+    re.MULTILINE,
+)
 #: A caption without a full stop fused to the sentence after it: "... his account He joined".
 FUSED = re.compile(r"[a-z0-9] (?:He|She|They|We|But|However|His|Her|Their|Its) [a-z]")
 MIN_READ_WORDS = 250
@@ -210,7 +218,7 @@ class Reading:
             self.misleading += misleading(opening(section.answer[0]))
         text = "\n".join([*briefing.lede, *(p for s in briefing.sections for p in s.answer)])
         fused = sum(not quoted(text, m.start()) for m in FUSED.finditer(text))
-        self.captions += len(FURNITURE.findall(text)) + fused
+        self.captions += len(FURNITURE.findall(text)) + fused + len(LABELLED.findall(text))
         self.repeats += repeats(briefing)
         if len(sample.article.split()) > LONG_WORDS:
             self.long_sections.append(len(briefing.sections))

@@ -116,6 +116,30 @@ def test_a_fused_caption_goes_and_the_sentence_after_it_stays() -> None:
     assert without_captions(quoted) == quoted
 
 
+def test_caption_labels_go_and_titles_with_colons_stay() -> None:
+    assert clean_paragraphs(
+        [
+            "Behind bars: The suspects were named on Sunday. The trial opens in May.",
+            "Sgt Lee Daniels, 31, was shot Musical team: The Gavers played outside a store A senior "
+            "officer said the band had camped there for days.",
+            "Above, a picture of the band from their page. The band formed in 2009.",
+        ]
+    ) == [
+        # A caption that ends on a full stop is a sentence once its label goes.
+        "The suspects were named on Sunday. The trial opens in May.",
+        # One without a stop, fused to the next sentence, goes up to where that sentence starts.
+        "Sgt Lee Daniels, 31, was shot A senior officer said the band had camped there for days.",
+        "The band formed in 2009.",
+    ]
+    kept = [
+        "The final episode of Star Trek: Enterprise will air in May.",
+        "Prince of Persia: Warrior Within won the award.",
+        "He said: They will pay.",
+        "Two films are out. They are: Hellboy and Ray.",
+    ]
+    assert clean_paragraphs(kept) == kept
+
+
 def test_a_briefing_shows_no_caption_of_its_source() -> None:
     paragraphs = [
         "The town council of Rivermouth voted on Tuesday to close the old toll bridge to cars from March, "

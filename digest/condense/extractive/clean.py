@@ -25,6 +25,14 @@ so it looks central. Method, per paragraph:
    end of its own is kept (a fused caption never does), and so is one with a
    quotation mark left open (the "word" might be inside a quote).
 
+4. Labelled captions: a short label of one to three words and a colon opening
+   a caption ("Behind bars: The suspects ...") goes; the caption stays when it
+   ends on a full stop (it reads as a sentence of the story then), and goes up
+   to where the next sentence starts when it is fused to it. Sentences that
+   caption a picture ("Above, a picture of the band ...") go. A label of
+   speech ("He said: ..."), a list ("They are: ...") or a title ("Star Trek:
+   Enterprise") is no caption.
+
 Every sentence that survives is still the source's, less the furniture.
 """
 
@@ -33,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from digest.text import normalize_space, word_count
+from digest.text import normalize_space, word_count, word_set
 
 #: A paragraph this short opening on one of these is furniture, not news.
 FURNITURE_MAX_WORDS = 25
@@ -74,6 +82,25 @@ _FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_O
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
 
 
+#: "Behind bars: The suspects ...", "... was shot Musical team: The Gavers were ...": a picture's label
+#: (one to three words, the first capitalised) and a colon before a capital. Speech ("He said: ...")
+#: and lists ("They are: ...") are no labels.
+_CAPTION_LABEL = re.compile(
+    r"(?<![^\s])(?!(?:Update|Note|Correction|They|It|These|Those)\b)"
+    r"[A-Z][a-z]+(?: (?!(?:said|says|told|added|asked|wrote|explained|stated|are|is|was|were)\b)[a-z]+){0,2}"
+    r": (?=[A-Z])"
+)
+#: Where a caption without a full stop ends: the next sentence starts ("... sexual assault A senior doctor").
+_CAPTION_END = re.compile(
+    rf"[.!?][\"'”’)]*(?:\s|$)|(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS}|A|An)\s+[a-z]))"
+)
+#: Words after which a capitalised word and a colon belong to the sentence: "Prince of Persia: Warrior
+#: Within won", "the Analysys report: Pushing ...".
+_TITLE_LINKS = word_set("of the a an and or for to in on at by with from called named titled")
+#: "Above, a picture of the band ...", "Pictured, left, ...": a caption written as a sentence.
+_CAPTION_SENTENCE = re.compile(r"(?:^|(?<=[.!?] ))(?:Above|Below|Pictured|Left|Right|Inset),[^.!?]*[.!?]?\s*")
+
+
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     """The paragraphs without furniture (whole lines, inline markers, fused captions); empty ones go."""
     kept: list[str] = []
@@ -85,7 +112,7 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
         text = _COMMA_CUE.sub("", _INLINE_FURNITURE.sub("", text))
         if is_furniture(text):
             continue
-        text = without_captions(text)
+        text = without_captions(_CAPTION_SENTENCE.sub("", without_labelled_captions(text)))
         text = normalize_space(text)
         if text:
             kept.append(text)
@@ -101,6 +128,35 @@ def is_furniture(paragraph: str) -> bool:
     if not any(c.islower() for c in text) and not text.endswith((".", "!", "?", '"', "”")):
         return word_count(text) <= FURNITURE_MAX_WORDS
     return bool(_FURNITURE_LINE.match(text)) and word_count(text) <= FURNITURE_MAX_WORDS
+
+
+def without_labelled_captions(paragraph: str) -> str:
+    """``paragraph`` less caption labels ("Behind bars: ..."), and captions fused to the next sentence."""
+    pieces: list[str] = []
+    start = 0
+    for label in _CAPTION_LABEL.finditer(paragraph):
+        if label.start() < start:
+            continue
+        before = paragraph[: label.start()].rstrip()
+        previous = before.rsplit(" ", 1)[-1] if before else ""
+        # A label opens the paragraph, follows a sentence end, or is fused to a word with no stop after it.
+        ends_sentence = previous[-1:] in ".!?\"'”’)"
+        titled = " " not in label.group().strip() and previous[:1].isupper()
+        if previous and not ends_sentence and (previous.lower() in _TITLE_LINKS or titled):
+            # "Prince of Persia: Warrior Within", "Star Trek: Enterprise": a title, not a caption fused
+            # to a word with no full stop after it ("... Westfield Miranda Cue the crowds: The ...").
+            continue
+        if _open_quote(before):
+            continue
+        end = _CAPTION_END.search(paragraph, label.end())
+        pieces.append(paragraph[start : label.start()])
+        if end is not None and end.group().strip():
+            # A caption that ends on a full stop reads as a sentence of the story once its label goes.
+            start = label.end()
+        else:
+            start = end.end() if end is not None else len(paragraph)
+    pieces.append(paragraph[start:])
+    return " ".join(piece.strip() for piece in pieces if piece.strip())
 
 
 def without_captions(paragraph: str) -> str:
