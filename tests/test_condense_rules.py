@@ -303,6 +303,11 @@ def test_a_lone_word_the_story_says_once_is_no_topic() -> None:
     assert topic_of("The bridge is old, and the bridge is closing.") == "the bridge"
 
 
+def test_a_verb_in_s_after_the_subject_ends_its_noun() -> None:
+    topic = topic_of("The game rewards replay because the game has a time limit on every level.")
+    assert topic is not None and "rewards" not in topic
+
+
 def test_a_shouted_label_is_no_topic() -> None:
     assert topic_of("RIDICULOUSLY TALENTED dancers filled the square on Sunday.") != "RIDICULOUSLY TALENTED"
 

@@ -78,7 +78,7 @@ _FUNCTION_WORDS = word_set(
     since until despite among amid amidst across within without via per toward towards upon onto
     throughout beyond near including following against along around behind beside besides like unlike
     versus inside outside whether though although unless instead rather yet ago twice once again too
-    later earlier soon
+    later earlier soon every each
     """
 )
 #: Common verb forms that no suffix gives away.
@@ -360,7 +360,20 @@ def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
             phrases[-1].append(index)
         else:
             phrases.append([index])
+    subject = phrases[0] if phrases else []
+    if subject and subject[0] == 1 and tokens[0].lower() in ("the", "a", "an") and len(subject) >= 3:
+        # "The game rewards replay because ...": opening the sentence, a word in -s after a singular
+        # noun and before more words is the subject's verb, not part of its noun.
+        for at in range(1, len(subject) - 1):
+            word, before = _bare(tokens[subject[at]]), _bare(tokens[subject[at - 1]])
+            if word.islower() and _verb_like_s(word) and not _verb_like_s(before):
+                phrases[0:1] = [subject[:at]]
+                break
     return phrases
+
+
+def _verb_like_s(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(("ss", "us", "is", "'s", "’s"))
 
 
 def _best_of_run(
