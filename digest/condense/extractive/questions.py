@@ -39,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from digest.condense.extractive.cast import Actor, Cast
-from digest.condense.extractive.cues import KIND_CUES, best_kind, cues
+from digest.condense.extractive.cues import KIND_CUES, QUOTE, best_kind, cues
 from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news
 from digest.text import STOPWORDS, content_words, word_set
 
@@ -69,6 +69,7 @@ _VAGUE = word_set(
     mr mrs ms dr sir lot bit half quarter third level levels rate use move moves step steps issue issues
     matter matters question questions many much more most less least few several such same own
     worry worries fear fears concern concerns risk risks threat threats danger dangers plan plans
+    two three four five six seven eight nine ten eleven twelve twenty dozen dozens
     warning warnings hope hopes euros euro pounds dollars crowns yen francs rupees cents pence
     """
 )
@@ -210,9 +211,11 @@ def frame(
         speaker = cast.opening_speaker(unit)
         actor: Actor | None
         if speaker is not None:
-            # "Mardas said that ...": someone speaking, unless what they say is a fear, a plan, an act
-            # or a stance of theirs ("the agency said it had ordered a survey").
-            kind, actor = (kind if kind in _SPOKEN_KINDS else "say"), speaker
+            # "Mardas said that ...": someone speaking, unless what they report is a fear, a plan, an
+            # act or a stance of theirs ("the agency said it had ordered a survey"); quoted words are
+            # what they say.
+            reported = not QUOTE.search(unit.parts[0])
+            kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
         exclude = set(content_words(actor.text)) if actor is not None else set()
