@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import needs
 import pytest
 from click.testing import CliRunner
 
@@ -35,7 +36,7 @@ from digest.ingest import text_headline, text_to_html
 from digest.text import content_words, split_sentences
 from digest.types import Briefing, Entry, Story
 
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "qa-briefing-example.txt"
+SEED = needs.SHARED / "seed" / "qa-briefing-example.txt"
 PUBLISHED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
@@ -445,8 +446,9 @@ def test_a_markdown_file_keeps_its_structure_through_the_cli(
 
 
 def test_the_seed_without_its_headings_finds_its_own_topics() -> None:
-    if not SEED.exists():
-        pytest.skip(f"SEED FILE ABSENT: {SEED} is missing, so the real-world example is not checked")
+    needs.shared(
+        "seed/qa-briefing-example.txt", "finding the reference example's topics without its headings"
+    )
     lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     own: dict[str, list[str]] = {}
     question = ""
