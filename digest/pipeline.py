@@ -324,7 +324,12 @@ def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
     sender = edition.delivery.from_ if edition.delivery else None
-    return render_issue(issue, edition, links, env, sender=sender)
+    rendered = render_issue(issue, edition, links, env, sender=sender)
+    # What rendering adds to the run report (what the e-mail left out to fit) is said on stderr too.
+    for line in rendered.report:
+        if line not in issue.report:
+            log.warning("edition %s: issue %s: %s", edition.name, issue.issue_id, line)
+    return rendered
 
 
 def write_archive(config: Config, edition: EditionConfig, edition_dir: Path) -> None:

@@ -282,6 +282,8 @@ class Rendered:
     briefing_html: bytes
     briefing_pdf: bytes
     issue_eml: bytes
+    #: The issue's run report as issue.json has it: the build's lines, then what rendering cut.
+    report: tuple[str, ...] = ()
 
     def files(self) -> dict[str, bytes]:
         """File name in the issue folder -> content."""
