@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from digest.types import Briefing, BrieflyItem, Candidate, FeedResult, FeedStatus, Issue, Links
+from digest.urls import without_credentials
 
 
 def rank(stories: Sequence[Candidate]) -> tuple[Candidate, ...]:
@@ -39,8 +40,15 @@ def next_issue_id(day: date, taken: Collection[str]) -> str:
 
 
 def feed_statuses(results: Sequence[FeedResult]) -> tuple[FeedStatus, ...]:
+    """How each source fared, as the issue publishes it: a source URL's password is left out."""
     return tuple(
-        FeedStatus(name=r.name, url=r.source.url, status=r.status, error=r.error, entries=len(r.entries))
+        FeedStatus(
+            name=without_credentials(r.name),
+            url=without_credentials(r.source.url),
+            status=r.status,
+            error=without_credentials(r.error) if r.error else r.error,
+            entries=len(r.entries),
+        )
         for r in results
     )
 

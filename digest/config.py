@@ -29,6 +29,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from digest.errors import ConfigError, Problem
 from digest.schedule import cron_trigger
+from digest.urls import has_credentials
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -522,7 +523,9 @@ def _edition_problems(edition: dict[str, Any], where: Location, folder: Path) ->
     if _is_whole(most) and _is_whole(least) and least > most:
         found.append(((*where, "min_stories"), f"must not be more than max_stories ({most})"))
     base_url = edition.get("base_url")
-    if isinstance(base_url, str) and (problem := _http_url_problem(base_url)):
+    if isinstance(base_url, str) and (
+        problem := _http_url_problem(base_url) or _credentials_problem(base_url)
+    ):
         found.append(((*where, "base_url"), problem))
     theme = edition.get("theme")
     if isinstance(theme, str) and not _absolute(folder, theme).is_dir():
@@ -691,6 +694,13 @@ def _http_url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"must be an http(s) URL such as https://example.org/, not {url!r}"
+    return None
+
+
+def _credentials_problem(url: str) -> str | None:
+    # Every link of every issue starts with the edition's base_url: a password in it is published.
+    if has_credentials(url):
+        return "must not carry a user name or password (user:password@): every issue would publish it"
     return None
 
 

@@ -30,7 +30,8 @@ Each entry is normalised into an ``Entry``:
   the link, else the title and the summary's text; the same entry gets the same id every run;
 - title: plain text (tags stripped, entities decoded, white space collapsed);
 - link: made absolute against the feed's URL (or, for a local file, the feed's own link); kept
-  only when http(s);
+  only when http(s); a user name and password in it are removed (digest/urls.py), as they are
+  from every URL in the title, summary and content;
 - published: published, else updated (feedparser gives both as UTC); undated entries get
   ``now`` and ``dated=False``; dates in the future are clamped to ``now``;
 - summary and content (the longest content value): sanitised by ``sanitize_html``; plain-text
@@ -38,7 +39,8 @@ Each entry is normalised into an ``Entry``:
 
 Sanitising. ``sanitize_html`` keeps an allow-list of tags and attributes (nh3, i.e. ammonia),
 drops the content of scripts, styles, frames, forms and the like, allows only absolute http(s)
-and mailto URLs, marks links ``rel="noopener noreferrer nofollow"``, then removes images without a
+and mailto URLs (with no user name or password: its attribute filter removes them), marks links
+``rel="noopener noreferrer nofollow"``, then removes images without a
 source or with a width or height of 0 or 1 pixel (tracking pixels). Control characters (C0 but
 tab, LF and CR; DEL; C1) are removed from every text and HTML value (``without_controls``): on
 a terminal they are escape sequences, in a mail header a CR LF starts a header of its own.
@@ -80,6 +82,7 @@ from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.fetchguard import content_client
 from digest.text import normalize_space, word_count
 from digest.types import Entry, FeedResult, Source
+from digest.urls import without_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +112,19 @@ DROPPED_WITH_CONTENT = {
     "form", "button", "select", "textarea", "svg", "math",
 }  # fmt: skip
 
+
+def _no_credentials(element: str, attribute: str, value: str) -> str:
+    return without_credentials(value) if attribute in ("href", "src") else value
+
+
 _CLEANER = nh3.Cleaner(
     tags=ALLOWED_TAGS,
     clean_content_tags=DROPPED_WITH_CONTENT,
     attributes=ALLOWED_ATTRIBUTES,
     url_schemes={"http", "https", "mailto"},
     link_rel="noopener noreferrer nofollow",
+    # No href or src publishes a password (digest/urls.py).
+    attribute_filter=_no_credentials,
     strip_comments=True,
     # A relative URL left unresolved (feedparser resolves them against a remote feed's URL) would
     # resolve against whatever reads the HTML next: "/etc/passwd" against a file: base.
@@ -400,7 +410,7 @@ def parse_feed(
     if not parsed.entries and not parsed.get("version"):
         raise ParseError(source.url, _not_a_feed_reason(data, content_type, parsed))
     feed_title = _plain_text(parsed.feed.get("title", ""))
-    feed_name = source.name or feed_title or source.url
+    feed_name = source.name or feed_title or without_credentials(source.url)
     # A local file has no URL of its own: its relative links point into the site it describes.
     base = source.url if source.is_remote else parsed.feed.get("link", "")
     utc_now = now.astimezone(UTC)
@@ -481,7 +491,9 @@ def _is_plain(detail: Any) -> bool:
 
 def _detail_text(detail: Any, value: str) -> str:
     """A feedparser text construct as plain text."""
-    return normalize_space(without_controls(value)) if _is_plain(detail) else _plain_text(value)
+    if _is_plain(detail):
+        return without_credentials(normalize_space(without_controls(value)))
+    return _plain_text(value)
 
 
 def _detail_html(detail: Any, value: str) -> str:
@@ -495,9 +507,9 @@ def _absolute_http(link: str, base: str) -> str:
     link = link.strip()
     if link.startswith(("https://", "http://")):
         # Nearly every link is absolute already; joining one took a third of normalising an entry.
-        return link
+        return without_credentials(link)
     absolute = urljoin(base, link) if link else ""
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else ""
+    return without_credentials(absolute) if urlsplit(absolute).scheme in ("http", "https") else ""
 
 
 # --- text and HTML -------------------------------------------------------------------------------
@@ -506,7 +518,8 @@ def _absolute_http(link: str, base: str) -> str:
 def sanitize_html(html: str) -> str:
     """Allow-list sanitiser: only harmless markup survives (see the module docstring)."""
     # After cleaning: nh3 decodes character references, so "&#x1b;" becomes a control character.
-    return without_controls(_IMG_TAG.sub(_keep_image, _CLEANER.clean(html))).strip()
+    # The attribute filter took credentials out of href and src; these are URLs written in the text.
+    return without_credentials(without_controls(_IMG_TAG.sub(_keep_image, _CLEANER.clean(html)))).strip()
 
 
 def _keep_image(match: re.Match[str]) -> str:
@@ -538,7 +551,7 @@ def text_to_html(text: str) -> str:
             blocks.append(f"<h2>{html.escape(line, quote=False)}</h2>")
         else:
             blocks.append(f"<p>{html.escape(line, quote=False)}</p>")
-    return "".join(blocks)
+    return without_credentials("".join(blocks))
 
 
 def text_headline(text: str) -> tuple[str, str]:
@@ -592,11 +605,11 @@ class _TextCollector(HTMLParser):
 def _plain_text(markup: str) -> str:
     """HTML -> one line of text: tags stripped, entities decoded, white space collapsed."""
     if "<" not in markup and "&" not in markup:
-        return normalize_space(without_controls(markup))
+        return without_credentials(normalize_space(without_controls(markup)))
     collector = _TextCollector()
     collector.feed(markup)
     collector.close()
-    return normalize_space(without_controls("".join(collector.parts)))
+    return without_credentials(normalize_space(without_controls("".join(collector.parts))))
 
 
 def without_controls(text: str) -> str:
@@ -684,7 +697,7 @@ def _html_entry(body: _Body, source: Source, now: datetime) -> Entry:
                 chrome.drop_tree()
     content = sanitize_html(lxml.html.tostring(main, encoding="unicode")) if main is not None else ""
     canonical = _first_attribute(document, ".//link[@rel='canonical']/@href")
-    page_url = source.url if source.is_remote else ""
+    page_url = without_credentials(source.url) if source.is_remote else ""
     link = _absolute_http(canonical, page_url) or page_url
     published, dated = _page_published(document, now)
     return Entry(
@@ -724,7 +737,7 @@ def _page_published(document: Any, now: datetime) -> tuple[datetime, bool]:
 def _text_entry(body: _Body, source: Source, now: datetime) -> Entry:
     title, text = text_headline(_decode(body, "text"))
     content = text_to_html(text)
-    link = source.url if source.is_remote else ""
+    link = without_credentials(source.url) if source.is_remote else ""
     return Entry(
         id=_entry_id(source.url, link or _text_key("", content)),
         feed=_input_name(source),
@@ -761,7 +774,9 @@ def _charset(content_type: str | None) -> str | None:
 
 def _input_name(source: Source) -> str:
     """A short name for an input: the host of a URL, the file name of a path."""
-    return (urlsplit(source.url).hostname or source.url) if source.is_remote else Path(source.url).name
+    if source.is_remote:
+        return urlsplit(source.url).hostname or without_credentials(source.url)
+    return Path(source.url).name
 
 
 __all__ = [

@@ -12,6 +12,10 @@ type, and the first problem raises InputError with its path inside the
 document, ``issue.json: stories[2].headline: missing``. Keys the reader does
 not know are ignored, so a newer file still loads; the ``id`` keys may be
 absent (hand-written stories) and default to "".
+
+A user name and password in a link (``https://user:secret@host/``) is dropped
+on reading, as ingest drops it on fetching (digest/urls.py): an issue.json
+edited by hand, or written before Digest left them out, publishes none either.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from digest.types import (
     Section,
     SourceRef,
 )
+from digest.urls import without_credentials
 
 T = TypeVar("T")
 _FEED_STATUSES: tuple[str, ...] = get_args(FeedStatusName)
@@ -158,7 +163,7 @@ def _briefing(r: _Reader, data: object, where: str) -> Briefing:
     def source(each: object, path: str) -> SourceRef:
         return SourceRef(
             title=r.value(each, "title", path, str),
-            url=r.value(each, "url", path, str),
+            url=without_credentials(r.value(each, "url", path, str)),
             feed=r.value(each, "feed", path, str),
             published=r.moment(each, "published", path).astimezone(UTC),
             entry_id=r.value(each, "id", path, str, default=""),
@@ -185,7 +190,7 @@ def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
         return BrieflyItem(
             headline=r.value(each, "headline", path, str),
             summary=r.value(each, "summary", path, str, default=""),
-            url=r.value(each, "url", path, str, default=""),
+            url=without_credentials(r.value(each, "url", path, str, default="")),
             feed=r.value(each, "feed", path, str, default=""),
             entry_id=r.value(each, "id", path, str, default=""),
         )
@@ -199,9 +204,9 @@ def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
             raise r.fail(f"{path}.error", f"expected a string or null, got {_json_kind(error)}")
         return FeedStatus(
             name=r.value(each, "name", path, str),
-            url=r.value(each, "url", path, str),
+            url=without_credentials(r.value(each, "url", path, str)),
             status=cast(FeedStatusName, status),
-            error=error,
+            error=without_credentials(error) if error else error,
             entries=r.value(each, "entries", path, int, default=0),
         )
 

@@ -35,7 +35,17 @@ from digest.config import Config, EditionConfig, FetchConfig, parse_duration, re
 from digest.errors import EveryFeedFailed, OutputError, UsageError
 from digest.state import IssueRecord, State
 from digest.text import counted
-from digest.types import Briefing, BrieflyItem, Candidate, Entry, FeedResult, Issue, Rendered, Source
+from digest.types import (
+    Briefing,
+    BrieflyItem,
+    Candidate,
+    Entry,
+    FeedResult,
+    Issue,
+    Rendered,
+    Skipped,
+    Source,
+)
 
 # The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
 # the functions that use them: a build whose every source answers 304 needs none of them, and
@@ -148,10 +158,10 @@ def _build_edition(
     entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
     stories = assemble.rank(cluster.cluster(extract.preview_all(entries)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
-    briefings, briefly, left_over = condense_stories(stories, edition, tz, condenser)
+    condensed = condense_stories(stories, edition, tz, condenser)
 
-    if len(briefings) < max(edition.min_stories, 1):
-        fewer = f"{counted(len(briefings), 'new story', 'new stories')}, fewer than min_stories"
+    if len(condensed.briefings) < max(edition.min_stories, 1):
+        fewer = f"{counted(len(condensed.briefings), 'new story', 'new stories')}, fewer than min_stories"
         reason = "nothing new" if not stories else fewer
         return BuildResult(edition=edition.name, path=None, issue=None, reason=reason)
 
@@ -161,10 +171,10 @@ def _build_edition(
         title=edition.title,
         issue_id=assemble.next_issue_id(now.astimezone(tz).date(), taken_issue_ids(state, edition_dir)),
         built_at=now.astimezone(tz),
-        briefings=briefings,
-        briefly=briefly,
+        briefings=condensed.briefings,
+        briefly=condensed.briefly,
         results=results,
-        report=condenser.notes(),
+        report=(*condenser.notes(), *(str(s) for s in condensed.skipped)),
     )
     path = write(config, edition, issue, edition_dir)
     state.record_issue(
@@ -172,7 +182,7 @@ def _build_edition(
             edition=edition.name,
             issue_id=issue.issue_id,
             built_at=now,
-            resume_from=resume_point(left_over, now),
+            resume_from=resume_point(condensed.left_over, now),
             path=str(path),
             stories=len(issue.stories),
         ),
@@ -265,15 +275,29 @@ def condense_cache(config: Config) -> Path:
     return resolve_path(config, config.state_dir) / "condense-cache"
 
 
+@dataclass(frozen=True)
+class Condensed:
+    """What extracting and condensing the stories an issue reaches gave."""
+
+    briefings: tuple[Briefing, ...]
+    briefly: tuple[BrieflyItem, ...]
+    #: Stories whose extraction or condensing failed: in the run report, not retried.
+    skipped: tuple[Skipped, ...]
+    #: Stories not reached: they wait for the next issue.
+    left_over: tuple[Candidate, ...]
+
+
 def condense_stories(
     stories: Sequence[Candidate], edition: EditionConfig, tz: tzinfo, condenser: Condenser
-) -> tuple[list[Briefing], list[BrieflyItem], list[Candidate]]:
+) -> Condensed:
     """Extract and condense in rank order until max_stories briefings; too-short stories go to
-    Briefly. Only the stories reached are extracted."""
+    Briefly; a story that fails is skipped (logged) and the next one takes its place. Only the
+    stories reached are extracted."""
     from digest.condense import condense_candidates
 
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
+    skipped: list[Skipped] = []
     position = 0
     while position < len(stories) and len(briefings) < edition.max_stories:
         # As many stories as briefings are missing: each of them is reached whatever it gives.
@@ -281,10 +305,13 @@ def condense_stories(
         for outcome in condense_candidates(batch, condenser, tz):
             if isinstance(outcome, Briefing):
                 briefings.append(outcome)
+            elif isinstance(outcome, Skipped):
+                log.warning("edition %s: %s", edition.name, outcome)
+                skipped.append(outcome)
             else:
                 briefly.append(outcome)
         position += len(batch)
-    return briefings, briefly, list(stories[position:])
+    return Condensed(tuple(briefings), tuple(briefly), tuple(skipped), tuple(stories[position:]))
 
 
 def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:
@@ -324,7 +351,12 @@ def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
     sender = edition.delivery.from_ if edition.delivery else None
-    return render_issue(issue, edition, links, env, sender=sender)
+    rendered = render_issue(issue, edition, links, env, sender=sender)
+    # What rendering adds to the run report (what the e-mail left out to fit) is said on stderr too.
+    for line in rendered.report:
+        if line not in issue.report:
+            log.warning("edition %s: issue %s: %s", edition.name, issue.issue_id, line)
+    return rendered
 
 
 def write_archive(config: Config, edition: EditionConfig, edition_dir: Path) -> None:
@@ -370,13 +402,13 @@ def condense_inputs(
                 entry = dataclasses.replace(entry, title=title)
             entries.append(entry)
     stories = cluster.cluster([extract.preview(e) for e in entries])
-    briefings, briefly, _ = condense_stories(
+    condensed = condense_stories(
         stories,
         edition.model_copy(update={"max_stories": max(len(stories), 1)}),
         ZoneInfo(edition.timezone),
         condense.get_condenser(edition.condense),
     )
-    return briefings, briefly
+    return list(condensed.briefings), list(condensed.briefly)
 
 
 # --- delivery ---------------------------------------------------------------------------------------------

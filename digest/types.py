@@ -218,6 +218,24 @@ class BrieflyItem:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A story the run went on without: its extraction or condensing failed."""
+
+    #: The lead entry's title.
+    headline: str
+    #: The lead entry's id (the story's id).
+    story_id: str
+    #: The lead entry's link, "" when it has none.
+    url: str
+    #: One line: the error's type and message.
+    reason: str
+
+    def __str__(self) -> str:
+        where = f", {self.url}" if self.url else ""
+        return f"story {self.headline!r} (entry {self.story_id}{where}) skipped: {self.reason}"
+
+
+@dataclass(frozen=True)
 class FeedStatus:
     """How one source fared in a build, as recorded in issue.json."""
 
@@ -282,6 +300,8 @@ class Rendered:
     briefing_html: bytes
     briefing_pdf: bytes
     issue_eml: bytes
+    #: The issue's run report as issue.json has it: the build's lines, then what rendering cut.
+    report: tuple[str, ...] = ()
 
     def files(self) -> dict[str, bytes]:
         """File name in the issue folder -> content."""

@@ -295,9 +295,10 @@ def test_only_the_stories_an_issue_reaches_are_extracted(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(extract, "extract", counted)
     condenser = condense.get_condenser(EDITION.condense)
-    briefings, briefly, left_over = pipeline.condense_stories(
+    condensed = pipeline.condense_stories(
         candidates, EDITION.model_copy(update={"max_stories": 2}), UTC, condenser
     )
+    briefings, briefly, left_over = condensed.briefings, condensed.briefly, condensed.left_over
     reached = candidates[: len(candidates) - len(left_over)]
     assert len(briefings) == 2 and len(left_over) > 10
     assert extracted == [entry_id for c in reached for entry_id in c.entry_ids]

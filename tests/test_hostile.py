@@ -26,7 +26,7 @@ from httpserver import LoopbackServer
 from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "hostile"))
-from cases import CASES, FORBIDDEN_MARKUP, TEMPLATE_HEADLINE
+from cases import CASES, FORBIDDEN_MARKUP, TEMPLATE_HEADLINE, five_thousand_new
 from good import GOOD_HEADLINES, UNICODE_SNIPPETS, good_rss, unicode_atom
 
 REPO = Path(__file__).resolve().parents[1]
@@ -270,3 +270,41 @@ def test_the_pdf_has_no_attachments_and_the_email_fits(build: Build) -> None:
     reader = PdfReader(build.issue_dir / "briefing.pdf")
     assert not reader.attachments
     assert len((build.issue_dir / "email.html").read_bytes()) < 102_000
+
+
+@pytest.mark.slow
+def test_thousands_of_new_entries_make_one_issue_whose_email_fits(tmp_path: Path) -> None:
+    """5,000 new entries (thousands of Briefly items, long stories with 5,000-character headlines)
+    beside the good feeds: the build succeeds, and the e-mail leaves out what does not fit and says so."""
+    with LoopbackServer() as server:
+        urls = {
+            "good-desk": server.route("/good.xml", good_rss(), content_type="application/rss+xml"),
+            "busy-desk": five_thousand_new(tmp_path, server),
+        }
+        (tmp_path / "feeds.yaml").write_text(_config(urls, set()), "utf-8")
+        command = [sys.executable, "-m", "digest", "build", "--config", str(tmp_path / "feeds.yaml")]
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURE, *command, "--now", NOW],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=WALL_LIMIT_S + 60,
+        )
+        wall = time.monotonic() - started
+    assert "MEASURED 0 " in done.stderr, done.stderr[-3000:]
+    issue_dir = Path(done.stdout.split()[0])
+    issue = json.loads((issue_dir / "issue.json").read_text("utf-8"))
+    assert len(issue["briefly"]) > 4000 and set(GOOD_HEADLINES[:3]) <= {
+        s["headline"] for s in issue["stories"]
+    }
+    size = len((issue_dir / "email.html").read_bytes())
+    assert size < 100_000
+    cut = [line for line in issue["report"] if line.startswith("email.html: cut to fit")]
+    assert len(cut) == 1 and "Briefly items left out" in cut[0], issue["report"]
+    assert cut[0] in done.stderr
+    peak = int(done.stderr.rstrip().split()[-2])
+    print(
+        f"\n5,000 new entries: {wall:.1f} s wall, peak RSS {peak / 1024:.0f} MiB, "
+        f"e-mail {size} bytes; {cut[0]}"
+    )

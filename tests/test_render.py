@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import logging
 import re
 import warnings
@@ -35,7 +36,7 @@ from digest.render import (
 from digest.render.inline import inline_css
 from digest.render.mime import build_message
 from digest.render.templates import DEFAULT_TEMPLATES
-from digest.types import Issue, Rendered, Section
+from digest.types import BrieflyItem, Issue, Rendered, Section
 
 HOSTILE = "<script>x</script> {{ 7*7 }} & Co"
 
@@ -387,20 +388,104 @@ def test_a_40_story_issue_keeps_every_headline_and_lede_under_the_limit(env: jin
         assert all(paragraph in text for paragraph in briefing.lede)
     # The first stories are whole; the rest give way to a link to their place in the web copy.
     whole = sum(1 for b in issue.stories if b.sections[-1].question in text)
-    more = tree.xpath("//p[contains(@class, 'more')]/a")
+    more = tree.xpath("//p[contains(@class, 'more')]/a[starts-with(., 'Read the full briefing')]")
     assert 0 < whole < 40 and len(more) == 40 - whole
     assert [a.get("href") for a in more][-1] == f"{BASE_URL}2026-03-14/briefing.html#story-40"
-    assert all(a.text_content().startswith("Read the full briefing") for a in more)
     assert issue.stories[whole - 1].sections[-1].question in text
     assert issue.stories[whole].sections[0].question not in text
+    # The Briefly items went first: a link to them in the web copy stands in their place.
+    assert all(item.headline not in text for item in issue.briefly)
+    assert tree.xpath("//a[starts-with(., 'More in brief')]/@href") == [
+        f"{BASE_URL}2026-03-14/briefing.html#briefly"
+    ]
     # What the template marked for the cut leaves no trace, and the footer is still there.
-    assert "data-full" not in html and "data-short" not in html
+    assert "data-" not in html.replace("data-ogsc", "")
     assert tree.xpath("//a[text()='Unsubscribe']/@href") == ["https://briefing.example.org/u/token"]
 
 
 def test_a_short_issue_is_whole_with_no_read_more_links(rendered: Rendered) -> None:
     html = rendered.email_html.decode("utf-8")
     assert "Read the full briefing" not in html and "data-full" not in html
+    assert "in the full briefing" not in html and "More in brief" not in html
+    assert not rendered.report and json.loads(rendered.issue_json)["report"] == []
+
+
+def _many_briefly(count: int) -> tuple[BrieflyItem, ...]:
+    return tuple(
+        BrieflyItem(
+            headline=f"Archive notice {n}: the {n}th item of a busy feed",
+            summary="A short entry with a few words in it, too short for a briefing.",
+            url=f"https://old.example.org/{n}",
+            feed="Archive Desk",
+            entry_id=f"old-{n}",
+        )
+        for n in range(1, count + 1)
+    )
+
+
+def test_thousands_of_briefly_items_and_40_long_stories_fit(env: jinja2.Environment) -> None:
+    issue = replace(make_long_issue(40), briefly=_many_briefly(5000))
+    html = render_email_html(issue, make_links(), env, BASE_URL)
+    assert len(html.encode("utf-8")) < EMAIL_HTML_BUDGET
+    text = " ".join(lxml.html.fromstring(html).text_content().split())
+    # Briefly items go before any story is shortened; every lede is still there.
+    assert "Archive notice 1:" not in text and "More in brief in the full briefing" in text
+    assert all(b.headline in text and b.lede[0] in text for b in issue.stories)
+
+
+def test_a_few_briefly_items_go_before_any_story_is_shortened(env: jinja2.Environment) -> None:
+    # 8 long stories (about 9 KB each) fit whole; 400 Briefly items (about 300 bytes each) do not.
+    issue = replace(make_long_issue(8), briefly=_many_briefly(400))
+    html = render_email_html(issue, make_links(), env, BASE_URL)
+    assert len(html.encode("utf-8")) < EMAIL_HTML_BUDGET
+    text = " ".join(lxml.html.fromstring(html).text_content().split())
+    assert all(s.question in text for b in issue.stories for s in b.sections)
+    kept = [item for item in issue.briefly if f"{item.headline} " in text]
+    assert 0 < len(kept) < 400 and kept == list(issue.briefly[: len(kept)])
+    assert "More in brief in the full briefing" in text
+
+
+def test_stories_too_long_even_cut_short_are_left_out_with_a_link(env: jinja2.Environment) -> None:
+    # Each lede is about 9 KB: at most 10 of 30 fit, even cut to their lede.
+    long_ledes = tuple(
+        replace(b, lede=(f"Lede of story {n}. " + "Words of a very long lede. " * 330,))
+        for n, b in enumerate(make_long_issue(30).stories, 1)
+    )
+    html = render_email_html(make_issue(stories=long_ledes, briefly=()), make_links(), env, BASE_URL)
+    assert len(html.encode("utf-8")) < EMAIL_HTML_BUDGET
+    tree = lxml.html.fromstring(html)
+    shown = [n for n in range(1, 31) if tree.xpath(f"//*[@id='story-{n}']")]
+    assert shown == list(range(1, len(shown) + 1)) and 0 < len(shown) < 30
+    # The contents lists the stories shown; one line links to the first story left out.
+    assert len(tree.xpath("//p[@class='contents-item']/a")) == len(shown)
+    more = tree.xpath("//a[contains(., 'in the full briefing')]")
+    left_out = 30 - len(shown)
+    assert [a.text_content() for a in more] == [f"{left_out} more stories in the full briefing →"]
+    assert more[0].get("href") == f"{BASE_URL}2026-03-14/briefing.html#story-{len(shown) + 1}"
+
+
+def test_what_the_email_left_out_is_in_the_run_report_once(env: jinja2.Environment) -> None:
+    issue = replace(make_long_issue(14), briefly=_many_briefly(30), report=("a note of the build",))
+    rendered = render_issue(issue, EDITION, make_links(), env)
+    assert len(rendered.email_html) < EMAIL_HTML_BUDGET
+    report = json.loads(rendered.issue_json)["report"]
+    assert report == list(rendered.report) and report[0] == "a note of the build"
+    assert report[1:] == [
+        "email.html: cut to fit under 100,000 bytes: 30 of 30 Briefly items left out, "
+        f"{14 - _whole(rendered)} of 14 stories cut to their lede (the full briefing has them)"
+    ]
+    # issue.json and the text keep everything: only the e-mail is cut.
+    assert len(json.loads(rendered.issue_json)["briefly"]) == 30
+    assert "Archive notice 30:" in rendered.issue_txt.decode("utf-8")
+    # Rendered again from its issue.json, the report says it once, not twice.
+    again = render_issue(replace(issue, report=rendered.report), EDITION, make_links(), env)
+    assert again.report == rendered.report
+
+
+def _whole(rendered: Rendered) -> int:
+    """How many stories of a rendered e-mail are whole (have no "Read the full briefing" link)."""
+    html = rendered.email_html.decode("utf-8")
+    return len(re.findall(r'<td class="story" id="story-', html)) - html.count("Read the full briefing")
 
 
 def test_premailer_runs_once_per_issue_quietly(

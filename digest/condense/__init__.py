@@ -7,6 +7,10 @@ A backend is a class taking the edition's ``CondenseConfig`` and offering
 
 Stories too short for a briefing go into the issue's "Briefly" list as
 ``briefly_item(story)``.
+
+One story's failure never costs the issue: a ``CondenseError``, or any other
+exception while one candidate is extracted or condensed, makes that candidate
+a ``Skipped`` (named with its error), and the others go on.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from digest import parallel
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.text import cut_words, split_sentences
-from digest.types import Briefing, BrieflyItem, Candidate, SourceRef, Story
+from digest.types import Briefing, BrieflyItem, Candidate, Skipped, SourceRef, Story
+
+#: What extracting and condensing one candidate gives.
+Outcome = Briefing | BrieflyItem | Skipped
 
 #: The longest summary of a "Briefly" item, in words.
 BRIEFLY_MAX_WORDS = 40
@@ -84,11 +91,9 @@ def get_condenser(config: CondenseConfig, cache_dir: Path | None = None) -> Cond
 PARALLEL_MIN_STORIES = 4
 
 
-def condense_candidates(
-    candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo
-) -> list[Briefing | BrieflyItem]:
+def condense_candidates(candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo) -> list[Outcome]:
     """Each candidate extracted and condensed, in order: its briefing, or its "Briefly" item when
-    its text is too short for one.
+    its text is too short for one, or ``Skipped`` when extracting or condensing it failed.
 
     From PARALLEL_MIN_STORIES on, with a backend that only computes, a forked helper (digest/
     parallel.py) condenses every other candidate, which it inherits; if it dies, they are
@@ -106,15 +111,24 @@ def condense_candidates(
     return [ours[i // 2] if i % 2 == 0 else theirs[i // 2] for i in range(len(candidates))]
 
 
-def _condensed(candidate: Candidate, condenser: Condenser, tz: tzinfo) -> Briefing | BrieflyItem:
+def _condensed(candidate: Candidate, condenser: Condenser, tz: tzinfo) -> Outcome:
     from digest import extract
 
-    story = extract.story(candidate)
-    briefing = condenser.condense(story, tz)
-    return briefly_item(story) if briefing is None else briefing
+    try:
+        story = extract.story(candidate)
+        briefing = condenser.condense(story, tz)
+        return briefly_item(story) if briefing is None else briefing
+    except Exception as err:  # one story's failure, whatever it is, is that story's alone
+        reason = str(err) if isinstance(err, CondenseError) else f"{type(err).__name__}: {err}"
+        return Skipped(
+            headline=candidate.headline,
+            story_id=candidate.id,
+            url=candidate.lead.link,
+            reason=" ".join(reason.split())[:300] or type(err).__name__,
+        )
 
 
-def _condense_inherited() -> list[Briefing | BrieflyItem]:
+def _condense_inherited() -> list[Outcome]:
     candidates, condenser, tz = parallel.inherited()
     return [_condensed(candidate, condenser, tz) for candidate in candidates]
 

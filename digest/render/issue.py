@@ -7,9 +7,10 @@ Python chooses templates and hands them data; all presentation is in
    e-mail's text part.
 2. ``email.html`` from ``email.html``, its CSS inlined once per issue
    (inline.py), so delivery sends it as is. Gmail clips a message whose HTML
-   exceeds 102,000 bytes, so the template gives each story a whole and a
-   short version and fit.py keeps the whole version of as many stories, from
-   the first, as fit (every headline and lede always stays).
+   exceeds 102,000 bytes, so the template marks what may be cut and fit.py
+   cuts, in order, Briefly items, then the rest of stories (to their lede),
+   then whole stories, each from the last, until the e-mail fits; what it cut
+   goes into the issue's run report (``report`` in issue.json).
 3. ``briefing.html`` from ``briefing.html``, and ``briefing.pdf`` from it
    (pdf.py: PDF/A-3a, reading only files of the theme and default template
    folders, and http(s) images where the edition allows them).
@@ -27,6 +28,7 @@ renders the other files while the child works (``pdf.pdf_in_background``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Sequence
@@ -40,7 +42,7 @@ from digest import issuejson
 from digest.config import EditionConfig
 from digest.errors import RenderError
 from digest.output import newest_first
-from digest.render.fit import fit_email
+from digest.render.fit import Fit, fit_email
 from digest.render.inline import inline_css
 from digest.render.mime import build_message
 from digest.render.pdf import PdfInfo, pdf_in_background
@@ -84,10 +86,35 @@ def render_briefings_text(briefings: Sequence[Briefing], env: jinja2.Environment
 
 
 def render_email_html(issue: Issue, links: Links, env: jinja2.Environment, base_url: str) -> str:
-    """email.html with its CSS inlined, later stories cut to their lede to stay under the limit."""
+    """email.html with its CSS inlined, cut to stay under the limit (fit.py)."""
+    return _email_html(issue, links, env, base_url)[0]
+
+
+def _email_html(issue: Issue, links: Links, env: jinja2.Environment, base_url: str) -> tuple[str, Fit]:
     html = _render(env, "email.html", issue=issue, links=links, title=_title(issue, env))
-    fitted, _ = fit_email(inline_css(html, base_url), EMAIL_HTML_BUDGET)
-    return fitted
+    return fit_email(inline_css(html, base_url), EMAIL_HTML_BUDGET)
+
+
+#: How the run report's lines about the e-mail's cuts begin (a render again replaces them).
+FIT_REPORT_PREFIX = "email.html: "
+
+
+def fit_report(fit: Fit) -> tuple[str, ...]:
+    """The run report's line saying what the e-mail left out to fit (none when it left nothing out)."""
+    if not fit.cut:
+        return ()
+    cuts = []
+    if fit.briefly_kept < fit.briefly:
+        cuts.append(f"{fit.briefly - fit.briefly_kept} of {fit.briefly} Briefly items left out")
+    if fit.stories_whole < fit.stories_kept:
+        shortened = fit.stories_kept - fit.stories_whole
+        cuts.append(f"{shortened} of {fit.stories} stories cut to their lede")
+    if fit.stories_kept < fit.stories:
+        cuts.append(f"{fit.stories - fit.stories_kept} of {fit.stories} stories left out")
+    return (
+        f"{FIT_REPORT_PREFIX}cut to fit under {fit.limit:,} bytes: {', '.join(cuts)} "
+        "(the full briefing has them)",
+    )
 
 
 def render_issue(
@@ -107,7 +134,10 @@ def render_issue(
     # started first, and everything else is rendered here meanwhile (issue 8).
     with pdf_in_background(briefing_html, folders[0], info, roots=folders[1:], images=edition.images) as pdf:
         text = render_text(issue, links, env)
-        email_html = render_email_html(issue, links, env, edition.base_url)
+        email_html, fit = _email_html(issue, links, env, edition.base_url)
+        # What the e-mail left out goes into the run report; a render again replaces the old line.
+        earlier = tuple(line for line in issue.report if not line.startswith(FIT_REPORT_PREFIX))
+        issue = dataclasses.replace(issue, report=earlier + fit_report(fit))
         message = _preview_message(issue, edition, env, title, text, email_html, sender)
         issue_json = issuejson.dumps(issue)
         briefing_pdf = pdf.result()
@@ -118,6 +148,7 @@ def render_issue(
         briefing_html=briefing_html.encode("utf-8"),
         briefing_pdf=briefing_pdf,
         issue_eml=message,
+        report=issue.report,
     )
 
 

@@ -183,6 +183,60 @@ def _twenty_mb(folder: Path, server: LoopbackServer) -> str:
     return str(path)
 
 
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ner",
+    "tu",
+    "vas",
+    "pri",
+    "do",
+    "sel",
+    "gan",
+    "ro",
+    "bi",
+    "fen",
+    "ul",
+    "zo",
+    "tra",
+)
+
+
+def _word(number: int) -> str:
+    """A made-up word for ``number``: entries that share no word are never clustered together."""
+    letters = ""
+    for _ in range(4):
+        number, digit = divmod(number, len(_SYLLABLES))
+        letters += _SYLLABLES[digit]
+    return letters.capitalize()
+
+
+def _new_item(index: int) -> str:
+    """A recent entry: a short notice (a Briefly item), or every 100th a long story with a long headline."""
+    words = [_word(index * 7 + k) for k in range(7)]
+    if index % 100:
+        body = f"<p>{' '.join(words)} reported a notice from the {words[0]} office today.</p>"
+        title = f"Notice {index}: {words[0]} {words[1]}"
+    else:
+        sentences = [
+            f"The {w} council met on Monday and the {w} plan was approved by members." for w in words
+        ]
+        body = "".join(f"<p>{' '.join(sentences)} {w} said more work would follow.</p>" for w in words) * 40
+        title = f"Long story {index}: {words[0]} " + " ".join(words) * 40
+    return (
+        f"<item><title>{escape(title)}</title><link>https://busy.example.org/{index}</link>"
+        f"<guid>busy-{index}</guid><pubDate>{RECENT.format(hour=2)}</pubDate>"
+        f"<description>{escape(body)}</description></item>"
+    )
+
+
+def five_thousand_new(folder: Path, server: LoopbackServer) -> str:
+    """5,000 recent entries: thousands of Briefly items and 50 long stories, 5,000-character headlines."""
+    body = rss("".join(_new_item(i) for i in range(1, 5001)), title="Busy Desk")
+    return server.route("/busy.xml", body, content_type="application/rss+xml")
+
+
 def _slow(folder: Path, server: LoopbackServer) -> str:
     body = rss(item("Slow entry", "<p>Never read.</p>", "slow"))
     return server.slow("/slow.xml", body, chunk_size=1, interval=0.25)
@@ -451,4 +505,4 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
-__all__ = ["CASES", "FORBIDDEN_MARKUP", "Case"]
+__all__ = ["CASES", "FORBIDDEN_MARKUP", "Case", "five_thousand_new"]

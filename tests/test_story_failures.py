@@ -1,0 +1,101 @@
+"""One story's failure costs that story, never the issue.
+
+A condenser that raises CondenseError on one story and an unexpected error on another, in a real
+``digest build`` over a loopback feed server: the build exits 0 with the other stories, and each
+skipped story is named on stderr and in issue.json's report.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from httpserver import LoopbackServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "hostile"))
+from good import GOOD_HEADLINES, good_rss, unicode_atom
+
+from digest import cluster, condense, extract, ingest
+from digest.cli import main
+from digest.condense import register
+from digest.condense.extractive import ExtractiveCondenser
+from digest.config import CondenseConfig
+from digest.errors import CondenseError
+from digest.types import Briefing, BrieflyItem, Candidate, Skipped, Source, Story
+
+NOW = "2026-11-23T07:00:00+00:00"
+REFUSED = GOOD_HEADLINES[0]  # the harbour story: a CondenseError
+BROKEN = GOOD_HEADLINES[1]  # the orchards story: a bug in the backend
+
+
+@register("flaky")
+class FlakyCondenser(ExtractiveCondenser):
+    """The extractive condenser, failing on two stories."""
+
+    only_computes = False
+
+    def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
+        if story.headline == REFUSED:
+            raise CondenseError("the model refused this story")
+        if story.headline == BROKEN:
+            raise KeyError("sections")
+        return super().condense(story, tz)
+
+
+@register("flaky-computing")
+class FlakyComputingCondenser(FlakyCondenser):
+    """The same, allowed to share the stories with a forked helper."""
+
+    only_computes = True
+
+
+def test_a_build_skips_the_stories_that_fail_and_names_them(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        good = server.route("/good.xml", good_rss(), content_type="application/rss+xml")
+        languages = server.route("/languages.atom", unicode_atom(), content_type="application/atom+xml")
+        (tmp_path / "feeds.yaml").write_text(
+            "state_dir: .digest\n"
+            "editions:\n"
+            "  desk:\n"
+            "    title: Desk Briefing\n"
+            "    lookback: 7d\n"
+            "    condense: {backend: flaky}\n"
+            f"    sources:\n      - url: {good}\n      - url: {languages}\n",
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(main, ["build", "--config", str(tmp_path / "feeds.yaml"), "--now", NOW])
+    assert result.exit_code == 0, result.output
+    issue = json.loads((Path(result.stdout.split()[0]) / "issue.json").read_text("utf-8"))
+    headlines = [s["headline"] for s in issue["stories"]]
+    assert REFUSED not in headlines and BROKEN not in headlines
+    assert set(GOOD_HEADLINES) - {REFUSED, BROKEN} <= set(headlines)
+    refused = [line for line in issue["report"] if REFUSED in line]
+    broken = [line for line in issue["report"] if BROKEN in line]
+    assert len(refused) == 1 and refused[0].endswith("skipped: the model refused this story")
+    assert len(broken) == 1 and broken[0].endswith("skipped: KeyError: 'sections'")
+    assert "https://good.example.org/rss/0" in refused[0]
+    for line in (*refused, *broken):
+        assert line in result.stderr
+
+
+def _candidates() -> list[Candidate]:
+    now = datetime.now(UTC)
+    _, entries = ingest.parse_feed(good_rss(), Source(url="https://good.example.org/rss"), now)
+    _, more = ingest.parse_feed(unicode_atom(), Source(url="https://good.example.org/atom"), now)
+    return list(cluster.cluster(extract.preview_all([*entries, *more])))
+
+
+@pytest.mark.parametrize("backend", ["flaky", "flaky-computing"])
+def test_condensing_goes_on_past_a_failing_story_here_and_in_a_helper(backend: str) -> None:
+    candidates = _candidates()
+    assert len(candidates) >= condense.PARALLEL_MIN_STORIES
+    condenser = condense.get_condenser(CondenseConfig(backend=backend))
+    outcomes = condense.condense_candidates(candidates, condenser, UTC)
+    assert [o.headline for o in outcomes] == [c.headline for c in candidates]
+    skipped = {o.headline: o.reason for o in outcomes if isinstance(o, Skipped)}
+    assert skipped == {REFUSED: "the model refused this story", BROKEN: "KeyError: 'sections'"}
+    assert all(isinstance(o, Briefing | BrieflyItem) for o in outcomes if o.headline not in skipped)
