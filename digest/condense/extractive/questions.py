@@ -214,7 +214,8 @@ def frame(
             # "Mardas said that ...": someone speaking, unless what they report is a fear, a plan, an
             # act or a stance of theirs ("the agency said it had ordered a survey"); quoted words are
             # what they say.
-            reported = not QUOTE.search(unit.parts[0])
+            first_sentence = unit.parts[0]
+            reported = not QUOTE.search(first_sentence) and speaker.text.split()[-1] in first_sentence
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
