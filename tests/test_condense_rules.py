@@ -212,6 +212,8 @@ def test_an_apostrophe_is_no_quote_mark() -> None:
         ("and then it closed.", True),
         ("As a result, trade fell by a quarter.", True),
         ("One of them was injured.", True),
+        ("One took place outside the embassy in 2013.", True),
+        ("One man was injured.", False),
         ("The council closed the bridge on Tuesday.", False),
         ('"We are ready," said Ada Obi.', False),
         ("There were no injuries.", False),

@@ -66,7 +66,9 @@ _CONNECTIVE_PHRASES = re.compile(
 OPENING_QUOTES = "\"“‘'"
 _CLOSING_QUOTES = "\"”’'"
 PART_OF_BEFORE = re.compile(
-    r"(?:one|some|many|most|both|all|none|each|two|three|several|neither) of (?:them|those|these)\b",
+    r"(?:one|some|many|most|both|all|none|each|two|three|several|neither) of (?:them|those|these)\b"
+    # "One took place outside the embassy": "One" standing for something named before.
+    r"|One (?:was|is|has|had|took|takes|came|comes|went|goes|showed|shows|said|says|included|includes)\b",
     re.IGNORECASE,
 )
 _ATTRIBUTION_VERBS = r"said|says|told|added|stated|noted|explained|wrote|asked|concluded|insisted|argued"
