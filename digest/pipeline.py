@@ -2,15 +2,18 @@
 
 Read it as a table of contents::
 
-    build_edition   sources -> fetch -> new entries -> full text -> preview -> cluster -> rank
-                    -> extract + condense -> assemble -> render -> write -> record -> archive
+    build_edition   sources -> fetch -> new entries (+ those kept) -> full text -> preview -> cluster
+                    -> rank -> extract + condense -> assemble -> render -> write -> commit -> archive
     render_again    issue.json -> render -> write (an editor's changes)
     condense_inputs files or URLs -> entries -> preview -> cluster -> extract + condense
     send_issue      issue folder -> subscribers - suppressed - ledger -> render once
                     -> per subscriber: personalise -> deliver -> ledger
 
 Everything is gathered in memory first; only a finished issue is written
-(atomically), and only a written issue is recorded in the state store.
+(atomically), and only then does the state store learn anything: the feeds'
+validators, the entries seen, the entries kept for the next issue and the issue
+itself, in one commit. A build that fails anywhere before leaves the store as it
+was, so the next one fetches and publishes the same news.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import gc
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -33,7 +36,7 @@ from zoneinfo import ZoneInfo
 from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
 from digest.errors import EveryFeedFailed, OutputError, UsageError
-from digest.state import IssueRecord, State
+from digest.state import BuildRecord, IssueRecord, State
 from digest.text import counted
 from digest.types import (
     Briefing,
@@ -84,6 +87,8 @@ class Window:
 
     since: datetime | None
     seen_after: datetime | None = None
+    #: Given on the command line (``--since``) rather than following from the previous issue.
+    explicit: bool = False
 
     def admits(self, published: datetime, first_seen: datetime) -> bool:
         if self.since is None or published >= self.since:
@@ -147,15 +152,26 @@ def _build_edition(
     window = build_window(edition, state, now, since)
 
     results = fetch(config, edition, state, now, starting_pdf_worker_on_news(on_feed))
-    entries = new_entries(results, edition.name, state, now, window)
-    if not entries:
+    news = new_entries(results, edition.name, state, now, window)
+    learnt = BuildRecord(
+        edition=edition.name,
+        now=now,
+        results=results,
+        first_seen=news.first_seen,
+        kept_before=news.kept,
+        kept_unread=news.outside,
+    )
+    if not news.entries:
+        state.commit_build(learnt)
         return BuildResult(edition=edition.name, path=None, issue=None, reason="nothing new")
     from digest import cluster, condense, extract
     from digest.render.pdf import start_worker as start_pdf_worker
 
     # If no web source has started it: now, while this process extracts, clusters and condenses.
     start_pdf_worker()
-    entries = extract.with_full_text(entries, {s.url for s in edition.sources if s.full_text}, config.fetch)
+    entries = extract.with_full_text(
+        news.entries, {s.url for s in edition.sources if s.full_text}, config.fetch
+    )
     stories = assemble.rank(cluster.cluster(extract.preview_all(entries)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     condensed = condense_stories(stories, edition, tz, condenser)
@@ -163,6 +179,8 @@ def _build_edition(
     if len(condensed.briefings) < max(edition.min_stories, 1):
         fewer = f"{counted(len(condensed.briefings), 'new story', 'new stories')}, fewer than min_stories"
         reason = "nothing new" if not stories else fewer
+        # No issue: every entry waits for the next build, as if the feeds sent it again.
+        state.commit_build(dataclasses.replace(learnt, kept=entries))
         return BuildResult(edition=edition.name, path=None, issue=None, reason=reason)
 
     edition_dir = out_dir / edition.name
@@ -177,17 +195,16 @@ def _build_edition(
         report=(*condenser.notes(), *(str(s) for s in condensed.skipped)),
     )
     path = write(config, edition, issue, edition_dir)
-    state.record_issue(
-        IssueRecord(
-            edition=edition.name,
-            issue_id=issue.issue_id,
-            built_at=now,
-            resume_from=resume_point(condensed.left_over, now),
-            path=str(path),
-            stories=len(issue.stories),
-        ),
-        issue.entry_ids,
+    record = IssueRecord(
+        edition=edition.name,
+        issue_id=issue.issue_id,
+        built_at=now,
+        resume_from=resume_point(condensed.left_over, now),
+        path=str(path),
+        stories=len(issue.stories),
     )
+    kept = tuple(e for story in condensed.left_over for e in story.entries)
+    state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
     write_archive(config, edition, edition_dir)
     return BuildResult(edition=edition.name, path=path, issue=issue)
 
@@ -215,9 +232,9 @@ def starting_pdf_worker_on_news(on_feed: FeedCallback | None) -> FeedCallback:
 def build_window(edition: EditionConfig, state: State, now: datetime, since: datetime | str | None) -> Window:
     """An explicit --since; else where the previous issue left off; else the edition's lookback."""
     if since == "all":
-        return Window(None)
+        return Window(None, explicit=True)
     if isinstance(since, datetime):
-        return Window(since)
+        return Window(since, explicit=True)
     previous = state.last_issue(edition.name)
     if previous is not None:
         return Window(previous.resume_from, seen_after=previous.built_at)
@@ -229,7 +246,8 @@ def build_window(edition: EditionConfig, state: State, now: datetime, since: dat
 def fetch(
     config: Config, edition: EditionConfig, state: State, now: datetime, on_feed: FeedCallback | None
 ) -> tuple[FeedResult, ...]:
-    """Every source, concurrently; failures are logged and kept in the results."""
+    """Every source, concurrently; failures are logged and kept in the results. The validators
+    the sources sent are committed with the rest of the build (``BuildRecord``), not here."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
     validators = state.validators(s.url for s in sources)
     if any(s.is_remote and s.url not in validators for s in sources):
@@ -248,26 +266,50 @@ def fetch(
     state.record_source_outcomes(edition.name, results, now)
     if all(r.status == "failed" for r in results):
         raise EveryFeedFailed(f"edition {edition.name}: every source failed")
-    state.save_validators(results)
     return results
+
+
+@dataclass(frozen=True)
+class News:
+    """The entries a build may publish, and what it learnt finding them."""
+
+    #: Entries no earlier issue used, inside the window: fetched now or kept by an earlier build.
+    entries: tuple[Entry, ...]
+    #: entry id -> now, for the entries the state store had not seen (committed with the build).
+    first_seen: Mapping[str, datetime]
+    #: The kept entries read (those inside the window that no feed sent again).
+    kept: tuple[Entry, ...] = ()
+    #: Ids of kept entries outside an explicit window (``--since``): kept on, unread, for later.
+    outside: tuple[str, ...] = ()
 
 
 def new_entries(
     results: Iterable[FeedResult], edition: str, state: State, now: datetime, window: Window
-) -> tuple[Entry, ...]:
-    """Entries no earlier issue used, inside the window; undated ones count as published when first seen."""
-    entries = [e for r in results for e in r.entries]
-    first_seen = state.first_seen((e.id for e in entries), now)
+) -> News:
+    """Entries no earlier issue used, inside the window, from the fetch and from the entries earlier
+    builds kept (the fetched copy wins; a kept entry is read only when inside the window); undated
+    ones count as published when first seen."""
+    fetched = [e for r in results for e in r.entries]
+    kept = state.kept(edition)
+    seen = state.seen_before([*(e.id for e in fetched), *kept])
+    first_seen = {e.id: now for e in fetched if e.id not in seen}
     used = state.used_entries(edition)
     fresh: dict[str, Entry] = {}
-    for entry in entries:
+    for entry in fetched:
         if entry.id in used or entry.id in fresh:
             continue
+        when = seen.get(entry.id, now)
         if not entry.dated:
-            entry = dataclasses.replace(entry, published=first_seen[entry.id])
-        if window.admits(entry.published, first_seen[entry.id]):
+            entry = dataclasses.replace(entry, published=when)
+        if window.admits(entry.published, when):
             fresh[entry.id] = entry
-    return tuple(fresh.values())
+    # A kept entry's date is already its first sighting when the feed gave none.
+    waiting = {i: published for i, published in kept.items() if i not in used and i not in fresh}
+    inside = [i for i, published in waiting.items() if window.admits(published, seen.get(i, now))]
+    read = state.kept_entries(edition, inside)
+    fresh.update((e.id, e) for e in read)
+    outside = tuple(i for i in waiting if window.explicit and i not in fresh)
+    return News(tuple(fresh.values()), first_seen, read, outside)
 
 
 def condense_cache(config: Config) -> Path:

@@ -12,6 +12,11 @@ SQLAlchemy Core over any database URL: SQLite by default (a file under the confi
   rule, not only a filter.
 - ``issues(edition, issue_id, built_at, resume_from, path, stories, PK(edition, issue_id))``: each
   issue built, for the next issue's window and id.
+- ``kept_entries(edition, entry_id, published, kept_at, entry, PK(edition, entry_id))``: entries a build of
+  the edition fetched and did not publish (the stories its issue had no room for, or all of them
+  when it built none), each as JSON; the next build uses them beside what the feeds send, so they
+  wait for the next issue even when every feed answers 304. A build reads whole only those inside
+  its window (``published`` tells), and replaces the edition's set, rewriting only what changed.
 - ``deliveries(edition, issue_id, address, status, detail, at, PK(edition, issue_id, address))``: the
   delivery ledger. A row is written only after the SMTP server's 250 (``sent``) or a permanent
   refusal (``failed``), one commit per message, so a rerun sends exactly what has no row.
@@ -29,16 +34,19 @@ SQLAlchemy Core over any database URL: SQLite by default (a file under the confi
 
 Datetimes are stored as fixed-width ISO 8601 strings in UTC (``2026-03-14T07:00:00.000000+00:00``):
 every database stores and compares them alike, and sorting the text sorts the instants. They are
-always returned as aware UTC datetimes. An issue and its used entries are written in one
-transaction, so a crash leaves either both or neither. Every database failure is raised as a
-StateError naming the database URL with its password masked.
+always returned as aware UTC datetimes. What a build learnt (the validators, the entries first
+seen, the entries kept for later, the issue and its used entries) is written in one transaction
+(``commit_build``), after the issue's folder is in place, so a build that fails or is killed
+anywhere leaves the store as it was and the next build fetches and publishes the same news.
+Every database failure is raised as a StateError naming the database URL with its password masked.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, TypeVar
@@ -64,7 +72,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 from digest.config import Config
 from digest.errors import StateError
 from digest.text import normalize_space
-from digest.types import FeedResult
+from digest.types import Entry, FeedResult
 
 #: Rows per ``IN (...)`` query: far below every database's limit on bound parameters.
 BATCH = 500
@@ -101,6 +109,15 @@ issues = Table(
     Column("resume_from", String(32), nullable=False),
     Column("path", Text, nullable=False),
     Column("stories", Integer, nullable=False),
+)
+kept_entries = Table(
+    "kept_entries",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("entry_id", String(64), primary_key=True),
+    Column("published", String(32), nullable=False),
+    Column("kept_at", String(32), nullable=False),
+    Column("entry", Text, nullable=False),
 )
 deliveries = Table(
     "deliveries",
@@ -178,6 +195,29 @@ class IssueRecord:
     #: The issue folder.
     path: str
     stories: int
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """What one build of an edition learnt, committed at once by ``State.commit_build``."""
+
+    edition: str
+    #: Aware; when the build ran.
+    now: datetime
+    #: The fetch's outcomes: ok ones give their validators (not-modified and failed keep the old).
+    results: tuple[FeedResult, ...] = ()
+    #: entry id -> when first seen, for entries the store had not seen before.
+    first_seen: Mapping[str, datetime] = field(default_factory=dict)
+    #: Entries fetched and not published: with ``kept_unread``, they replace what the edition kept.
+    kept: tuple[Entry, ...] = ()
+    #: The kept entries the build read (``State.kept_entries``): a row that is still one of them
+    #: is left as it is, so a build rewrites only the kept entries that changed.
+    kept_before: tuple[Entry, ...] = ()
+    #: Ids of kept entries the build did not read and keeps as they are.
+    kept_unread: tuple[str, ...] = ()
+    #: The issue built, if any, and the entries it used.
+    issue: IssueRecord | None = None
+    used: tuple[str, ...] = ()
 
 
 RunOutcome = Literal["built", "skipped", "failed", "stopped"]
@@ -282,6 +322,38 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _entry_json(entry: Entry) -> str:
+    return json.dumps(
+        {
+            "id": entry.id,
+            "feed": entry.feed,
+            "feed_url": entry.feed_url,
+            "title": entry.title,
+            "link": entry.link,
+            "published": _stamp(entry.published),
+            "dated": entry.dated,
+            "summary_html": entry.summary_html,
+            "content_html": entry.content_html,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _entry(text: str) -> Entry:
+    data = json.loads(text)
+    return Entry(
+        id=data["id"],
+        feed=data["feed"],
+        feed_url=data["feed_url"],
+        title=data["title"],
+        link=data["link"],
+        published=_instant(data["published"]),
+        dated=bool(data["dated"]),
+        summary_html=data["summary_html"],
+        content_html=data["content_html"],
+    )
+
+
 class _LeaseRace(Exception):
     """The send lease changed between reading it and writing it."""
 
@@ -343,6 +415,10 @@ class State:
 
         Not-modified results keep what was stored; failed ones change nothing.
         """
+        self._run(lambda conn: self._save_validators(conn, results))
+
+    @staticmethod
+    def _save_validators(conn: Connection, results: Iterable[FeedResult]) -> None:
         fetched = {r.source.url: r for r in results if r.status == "ok"}
         if not fetched:
             return
@@ -351,35 +427,76 @@ class State:
             {"url": url, "etag": r.etag, "last_modified": r.last_modified, "updated_at": now}
             for url, r in fetched.items()
         ]
-
-        def write(conn: Connection) -> None:
-            # Delete then insert: an upsert every database understands the same way.
-            for batch in _batches(list(fetched)):
-                conn.execute(delete(http_validators).where(http_validators.c.url.in_(batch)))
-            conn.execute(insert(http_validators), rows)
-
-        self._run(write)
+        # Delete then insert: an upsert every database understands the same way.
+        for batch in _batches(list(fetched)):
+            conn.execute(delete(http_validators).where(http_validators.c.url.in_(batch)))
+        conn.execute(insert(http_validators), rows)
 
     # --- entries ---
 
     def first_seen(self, entry_ids: Iterable[str], now: datetime) -> dict[str, datetime]:
         """entry id -> when it was first seen, for every id asked; unseen ids are recorded as ``now``."""
         wanted = _unique(entry_ids)
-        stamp = _stamp(now)
 
         def read_and_add(conn: Connection) -> dict[str, datetime]:
-            seen: dict[str, datetime] = {}
-            for batch in _batches(wanted):
-                query = select(entries_seen.c.entry_id, entries_seen.c.first_seen)
-                for entry_id, first in conn.execute(query.where(entries_seen.c.entry_id.in_(batch))):
-                    seen[entry_id] = _instant(first)
-            new = [entry_id for entry_id in wanted if entry_id not in seen]
-            if new:
-                conn.execute(insert(entries_seen), [{"entry_id": i, "first_seen": stamp} for i in new])
-                seen.update(dict.fromkeys(new, _instant(stamp)))
-            return seen
+            seen = self._seen(conn, wanted)
+            new = dict.fromkeys((i for i in wanted if i not in seen), _instant(_stamp(now)))
+            self._add_seen(conn, new)
+            return {**seen, **new}
 
         return self._run(read_and_add)
+
+    def seen_before(self, entry_ids: Iterable[str]) -> dict[str, datetime]:
+        """entry id -> when it was first seen, for those of ``entry_ids`` seen before; records nothing."""
+        wanted = _unique(entry_ids)
+        return self._run(lambda conn: self._seen(conn, wanted))
+
+    @staticmethod
+    def _seen(conn: Connection, wanted: list[str]) -> dict[str, datetime]:
+        seen: dict[str, datetime] = {}
+        for batch in _batches(wanted):
+            query = select(entries_seen.c.entry_id, entries_seen.c.first_seen)
+            for entry_id, first in conn.execute(query.where(entries_seen.c.entry_id.in_(batch))):
+                seen[entry_id] = _instant(first)
+        return seen
+
+    def _add_seen(self, conn: Connection, first_seen: Mapping[str, datetime]) -> None:
+        """Record first sightings, except of ids another build recorded meanwhile (that one stands)."""
+        already = self._seen(conn, list(first_seen))
+        new = [i for i in first_seen if i not in already]
+        if new:
+            conn.execute(
+                insert(entries_seen), [{"entry_id": i, "first_seen": _stamp(first_seen[i])} for i in new]
+            )
+
+    def kept(self, edition: str) -> dict[str, datetime]:
+        """entry id -> published, of the entries earlier builds of ``edition`` kept for later."""
+        query = select(kept_entries.c.entry_id, kept_entries.c.published).where(
+            kept_entries.c.edition == edition
+        )
+        rows = self._run(lambda conn: list(conn.execute(query)))
+        return {entry_id: _instant(published) for entry_id, published in rows}
+
+    def kept_entries(self, edition: str, entry_ids: Iterable[str] | None = None) -> tuple[Entry, ...]:
+        """The entries earlier builds of ``edition`` kept for later (those of ``entry_ids``, when
+        given), oldest kept first."""
+        key = kept_entries.c.edition == edition
+        query = select(kept_entries.c.entry).order_by(kept_entries.c.kept_at, kept_entries.c.entry_id)
+        if entry_ids is None:
+            return tuple(
+                _entry(text)
+                for text in self._run(lambda conn: list(conn.execute(query.where(key)).scalars()))
+            )
+        wanted = _unique(entry_ids)
+
+        def read(conn: Connection) -> list[str]:
+            return [
+                text
+                for batch in _batches(wanted)
+                for text in conn.execute(query.where(key, kept_entries.c.entry_id.in_(batch))).scalars()
+            ]
+
+        return tuple(_entry(text) for text in self._run(read))
 
     def used_entries(self, edition: str) -> set[str]:
         """Every entry id an issue of ``edition`` included."""
@@ -417,6 +534,10 @@ class State:
 
         Raises StateError when the issue id is taken or an entry was already used by the edition.
         """
+        self._run(lambda conn: self._record_issue(conn, record, entry_ids))
+
+    @staticmethod
+    def _record_issue(conn: Connection, record: IssueRecord, entry_ids: Iterable[str]) -> None:
         issue_row = {
             "edition": record.edition,
             "issue_id": record.issue_id,
@@ -429,11 +550,46 @@ class State:
             {"edition": record.edition, "entry_id": entry_id, "issue_id": record.issue_id}
             for entry_id in _unique(entry_ids)
         ]
+        conn.execute(insert(issues), [issue_row])
+        if used_rows:
+            conn.execute(insert(used_entries), used_rows)
+
+    def commit_build(self, record: BuildRecord) -> None:
+        """Everything a build learnt, in one transaction: the validators of what it fetched, the
+        entries it saw first, the entries kept for the next issue (replacing the edition's), and
+        the issue with its used entries. Until this commits, the store is as before the build.
+        Kept rows are replaced only where they changed (a kept entry waits for many builds).
+
+        Raises StateError when the issue id is taken or an entry was already used by the edition.
+        """
+        stamp = _stamp(record.now)
+        kept = {e.id: e for e in record.kept}
+        before = {e.id: e for e in record.kept_before}
+        unread = set(record.kept_unread) - set(kept)
+        edition = kept_entries.c.edition == record.edition
 
         def write(conn: Connection) -> None:
-            conn.execute(insert(issues), [issue_row])
-            if used_rows:
-                conn.execute(insert(used_entries), used_rows)
+            self._save_validators(conn, record.results)
+            self._add_seen(conn, record.first_seen)
+            stored = set(conn.execute(select(kept_entries.c.entry_id).where(edition)).scalars())
+            stale = [i for i in stored if i not in unread and (i not in kept or before.get(i) != kept[i])]
+            for batch in _batches(stale):
+                conn.execute(delete(kept_entries).where(edition, kept_entries.c.entry_id.in_(batch)))
+            rows = [
+                {
+                    "edition": record.edition,
+                    "entry_id": i,
+                    "published": _stamp(e.published),
+                    "kept_at": stamp,
+                    "entry": _entry_json(e),
+                }
+                for i, e in kept.items()
+                if i not in stored or i in stale
+            ]
+            for batch in _batches(rows):
+                conn.execute(insert(kept_entries), batch)
+            if record.issue is not None:
+                self._record_issue(conn, record.issue, record.used)
 
         self._run(write)
 
@@ -696,6 +852,7 @@ class State:
 
 
 __all__ = [
+    "BuildRecord",
     "IssueRecord",
     "RunOutcome",
     "RunRecord",
