@@ -6,7 +6,7 @@ loopback HTTP server that honours conditional GET, and times, each as a child pr
 
 * ``digest build`` cold: a fresh state store and out/ folder, every entry new, up to a finished
   issue (issue.json, text, e-mail, web page, PDF, .eml);
-* ``digest build`` warm: the same command again, with ``--since`` the cold run's start; every
+* ``digest build`` warm: the same command again, with ``--since`` the cold run's end; every
   source answers 304, the entries the cold issue had no room for stay kept for a later issue
   (read, and outside that window), and nothing is built;
 * rss2email 3.14 (``r2e run``) cold and warm on the same feeds, in digest mode (one message per
@@ -43,7 +43,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -164,10 +164,11 @@ def digest_env() -> dict[str, str]:
 def run_digest(folder: Path, urls: Sequence[str]) -> Outcome:
     config = digest_config(folder, urls)
     command, env = digest_command(config), digest_env()
-    started = datetime.now(UTC).isoformat(timespec="seconds")
     cold = timed(command, cwd=folder, env=env)
-    # Without --since the warm build would publish what the cold issue had no room for.
-    warm = timed([*command, "--since", started], cwd=folder, env=env)
+    # Without --since the warm build would publish what the cold issue had no room for; with the
+    # cold run's end, every entry (published and first seen before it) is outside its window.
+    finished = (datetime.now(UTC) + timedelta(seconds=1)).isoformat(timespec="seconds")
+    warm = timed([*command, "--since", finished], cwd=folder, env=env)
     for name, run in (("cold", cold), ("warm", warm)):
         if run.returncode != 0:
             raise SystemExit(f"digest build ({name}) failed with status {run.returncode}:\n{run.stderr}")
