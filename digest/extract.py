@@ -65,7 +65,7 @@ from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import SourceError
 from digest.ingest import fetch_page, sanitize_html
-from digest.text import content_words, normalize_space, word_count, word_set
+from digest.text import WIRE_DATELINE, content_words, normalize_space, word_count, word_set
 from digest.types import Article, Candidate, Entry, Preview, Section, Story
 
 logger = logging.getLogger(__name__)
@@ -93,14 +93,6 @@ _BOLD_TAGS = frozenset({"b", "strong"})
 SEPARATOR = "- - -"
 _SEED_DATELINE = re.compile(
     r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\s+(?:([A-Z][A-Z0-9.'’&-]*(?:[ ,]+[A-Z][A-Z0-9.'’&-]*)*)\s+)?-\s+"
-)
-_WIRE_DATELINE = re.compile(
-    r"^([A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})"  # the place, in capitals
-    r"(?:,(?: [A-Z][a-z]+\.?){1,3})?"  # ", Nigeria" or ", March"
-    r"(?: \d{1,2})?"  # the day of a ", March 14"
-    r"(?:,? (?P<day>\d{1,2}) (?P<month>[A-Z][a-z]+) (?P<year>\d{4}))?"  # ", 2 December 2026"
-    r"(?: ?\([^()]{1,40}\))?"  # "(Reuters)"
-    r" ?[-—–]{1,2} "
 )
 _BOILERPLATE = re.compile(
     r"^(?:read more|continue reading|read the full (?:story|article)|click here|advertisement|"
@@ -269,7 +261,7 @@ def _paragraph_dateline(first: str) -> tuple[str, date | None, str]:
         except ValueError:
             found = None
         return (place or "").strip(" ,"), found, first[seed.end() :].strip()
-    wire = _WIRE_DATELINE.match(first)
+    wire = WIRE_DATELINE.match(first)
     if wire and 2 <= len(wire.group(1)) <= 30 and any(c.isalpha() for c in wire.group(1)):
         rest = first[wire.end() :]
         written = _written_date(wire.group("day"), wire.group("month"), wire.group("year"))
@@ -410,7 +402,7 @@ def preview(entry: Entry) -> Preview:
         # Cut at a space, so no word is read half; entities are decoded before words are taken.
         chunk = unescape(text if reach >= len(text) else text[:reach].rpartition(" ")[0]).lstrip()
         # Without a wire dateline, as extraction cuts it: a town's name is not what a story says.
-        dateline = _WIRE_DATELINE.match(chunk)
+        dateline = WIRE_DATELINE.match(chunk)
         opening = content_words(chunk[dateline.end() :] if dateline else chunk)
         if len(opening) >= OPENING_WORDS or reach >= len(text):
             return Preview(entry=entry, opening=tuple(opening[:OPENING_WORDS]), length=length)

@@ -80,7 +80,7 @@ from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.fetchguard import content_client
-from digest.text import normalize_space, word_count
+from digest.text import WIRE_DATELINE, normalize_space, word_count
 from digest.types import Entry, FeedResult, Source
 from digest.urls import without_credentials
 
@@ -140,8 +140,6 @@ TEXT_HEADLINE_MAX_WORDS = 20
 _LINE_ENDS = (".", "!", "?", ":", '"', "”", "’", "'")
 #: A line alone between blank lines that ends in "?" is a question heading when at most this long.
 QUESTION_LINE_MAX_WORDS = 15
-#: A first line that opens with a dateline ("RIVERMOUTH, 2 December 2026 - ...") is no headline.
-_WIRE_DATELINE_START = re.compile(r"^[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:,[^-—–]{1,40})? ?[-—–]{1,2} ")
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 _PIXEL_SIZE = re.compile(r"^\s*[01](?:\.0*)?\s*(?:px)?\s*$")
@@ -569,7 +567,7 @@ def text_headline(text: str) -> tuple[str, str]:
         return heading.group(2).strip(), "\n".join(lines[1:])
     if heading or not first or first.endswith((".", "?", "!", ":", '"', "”")):
         return "", text
-    if word_count(first) > TEXT_HEADLINE_MAX_WORDS or _WIRE_DATELINE_START.match(first):
+    if word_count(first) > TEXT_HEADLINE_MAX_WORDS or WIRE_DATELINE.match(first):
         return "", text
     return first, "\n".join(lines[1:])
 

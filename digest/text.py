@@ -44,6 +44,18 @@ def counted(count: int, noun: str, plural: str = "") -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+#: A wire dateline opening a text: "LAGOS, March 14 (Wire) - ", "DUSHANBE, Tajikistan — ",
+#: "RIVERMOUTH, 2 December 2026 - ": the place in capitals (group 1), the written date if any.
+WIRE_DATELINE = re.compile(
+    r"^([A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})"  # the place, in capitals
+    r"(?:,(?: [A-Z][a-z]+\.?){1,3})?"  # ", Nigeria" or ", March"
+    r"(?: \d{1,2})?"  # the day of a ", March 14"
+    r"(?:,? (?P<day>\d{1,2}) (?P<month>[A-Z][a-z]+) (?P<year>\d{4}))?"  # ", 2 December 2026"
+    r"(?: ?\([^()]{1,40}\))?"  # "(Reuters)"
+    r" ?[-—–]{1,2} "
+)
+
+
 def word_set(text: str) -> frozenset[str]:
     """The white-space separated words of ``text``: word lists written as one readable string."""
     return frozenset(text.split())

@@ -170,6 +170,30 @@ def fit_email(html: str, limit: int) -> tuple[str, Fit]:
     marked = {attribute: _marked(tree, attribute) for attribute in _MARKERS}
     stories = max([0, *marked[FULL], *marked[SHORT], *marked[STORY]])
     items = max([0, *marked[BRIEFLY]])
+    everything = len(_serialise(tree).encode("utf-8"))
+    versions = list(_versions(stories, items))
+    if everything < limit:
+        # Nearly every issue: the whole document fits, so no part needs measuring.
+        first = 0
+    else:
+        first = _first_under(versions, _estimator(tree, marked, everything, stories, items), limit)
+    for version in versions[first:]:
+        result = _cut(tree, version, stories, items)
+        size = len(result.encode("utf-8"))
+        if size < limit:
+            fit = Fit(limit, stories, version.kept, version.whole, items, version.briefly)
+            return result, fit
+    raise RenderError(f"email.html: {size} bytes with every story and Briefly item left out, over {limit}")
+
+
+def _estimator(
+    tree: lxml.html.HtmlElement,
+    marked: dict[str, dict[int, list[lxml.html.HtmlElement]]],
+    everything: int,
+    stories: int,
+    items: int,
+) -> Callable[[_Version], int]:
+    """Each version's size, estimated as the whole document less the parts it removes."""
     sizes = {
         (attribute, number): sum(_size(e) for e in elements)
         for attribute, found in marked.items()
@@ -181,7 +205,6 @@ def fit_email(html: str, limit: int) -> tuple[str, Fit]:
         for attribute, found in marked.items()
         for number, elements in found.items()
     }
-    everything = len(_serialise(tree).encode("utf-8"))
 
     def estimate(version: _Version) -> int:
         removed = 0
@@ -193,15 +216,7 @@ def fit_email(html: str, limit: int) -> tuple[str, Fit]:
             removed += size if cut else markers[attribute, number]
         return everything - removed
 
-    versions = list(_versions(stories, items))
-    first = _first_under(versions, estimate, limit)
-    for version in versions[first:]:
-        result = _cut(tree, version, stories, items)
-        size = len(result.encode("utf-8"))
-        if size < limit:
-            fit = Fit(limit, stories, version.kept, version.whole, items, version.briefly)
-            return result, fit
-    raise RenderError(f"email.html: {size} bytes with every story and Briefly item left out, over {limit}")
+    return estimate
 
 
 def _first_under(versions: list[_Version], estimate: Callable[[_Version], int], limit: int) -> int:

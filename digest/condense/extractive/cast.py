@@ -304,8 +304,10 @@ class Cast:
     def _stands_apart(self, name: tuple[str, ...], before: str) -> bool:
         """Whether the text writes ``name`` somewhere not after ``before``."""
         phrase = re.escape(" ".join(name))
+        # Only the words just before each mention matter (the text's spaces are single).
+        reach = len(before) + 1
         return any(
-            not self._text[: match.start()].rstrip().endswith(before)
+            not self._text[max(0, match.start() - reach) : match.start()].rstrip().endswith(before)
             for match in re.finditer(rf"\b{phrase}\b", self._text)
         )
 

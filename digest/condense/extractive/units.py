@@ -24,11 +24,10 @@ closing quotation mark.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.text import content_words, split_sentences, word_count, word_set
 from digest.types import Story
@@ -225,7 +224,7 @@ def distinct_units(story: Story, seen: Repeats, first_article: int = 0) -> list[
             if quoting and found and paragraph[:1] not in OPENING_QUOTES:
                 # The paragraph before left a quotation open and this one does not reopen it: its first
                 # sentence is still the speaker's, and means nothing without them.
-                found[0] = dataclasses.replace(found[0], continues=True)
+                found[0] = replace(found[0], continues=True)
             quoting = quote_open_after(paragraph)
             units += [u for u in found if seen.add(u.text)]
     return units
