@@ -141,6 +141,16 @@ def test_caption_labels_go_and_titles_with_colons_stay() -> None:
     assert clean_paragraphs(kept) == kept
 
 
+def test_newsroom_credits_go() -> None:
+    assert clean_paragraphs(
+        [
+            "The inquiry opened. CNN's Rob Frehse and Laura Ly contributed to this report.",
+            "Additional reporting by Ana Duarte.",
+            "Nurses contributed to the rescue effort.",
+        ]
+    ) == ["The inquiry opened.", "Nurses contributed to the rescue effort."]
+
+
 def test_a_briefing_shows_no_caption_of_its_source() -> None:
     paragraphs = [
         "The town council of Rivermouth voted on Tuesday to close the old toll bridge to cars from March, "

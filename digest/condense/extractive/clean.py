@@ -32,6 +32,8 @@ so it looks central. Method, per paragraph:
    caption a picture ("Above, a picture of the band ...") go. A label of
    speech ("He said: ..."), a list ("They are: ...") or a title ("Star Trek:
    Enterprise") is no caption.
+5. Newsroom credits: a sentence saying who "contributed to this report" (or
+   "contributed reporting", "Additional reporting by ...") goes.
 
 Every sentence that survives is still the source's, less the furniture.
 """
@@ -99,6 +101,12 @@ _CAPTION_END = re.compile(
 _TITLE_LINKS = word_set("of the a an and or for to in on at by with from called named titled")
 #: "Above, a picture of the band ...", "Pictured, left, ...": a caption written as a sentence.
 _CAPTION_SENTENCE = re.compile(r"(?:^|(?<=[.!?] ))(?:Above|Below|Pictured|Left|Right|Inset),[^.!?]*[.!?]?\s*")
+#: "CNN's Rob Frehse and Laura Ly contributed to this report.": the newsroom's credits, not news.
+_CREDIT_SENTENCE = re.compile(
+    r"(?:^|(?<=[.!?] )|(?<=[.!?][\"'”’] ))[^.!?]{0,300}\b(?:contributed (?:to this report|reporting)|"
+    r"additional reporting by)\b[^.!?]*[.!?]?\s*",
+    re.IGNORECASE,
+)
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
@@ -112,7 +120,8 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
         text = _COMMA_CUE.sub("", _INLINE_FURNITURE.sub("", text))
         if is_furniture(text):
             continue
-        text = without_captions(_CAPTION_SENTENCE.sub("", without_labelled_captions(text)))
+        text = _CREDIT_SENTENCE.sub("", _CAPTION_SENTENCE.sub("", without_labelled_captions(text)))
+        text = without_captions(text)
         text = normalize_space(text)
         if text:
             kept.append(text)
