@@ -474,24 +474,67 @@ def send_targets(
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="The port.")
 @out_option
-def serve(config_path: Path, verbose: bool, host: str, port: int, out_dir: Path | None) -> None:
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Requests answered at once."
+)
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open connections at most.",
+)
+@click.option(
+    "--timeout", default=30, show_default=True, type=click.IntRange(1), help="Seconds a connection may idle."
+)
+@click.option(
+    "--trusted-proxy", metavar="ADDRESS", help="The reverse proxy whose X-Forwarded-* headers count."
+)
+@click.option(
+    "--trusted-proxy-headers",
+    default="x-forwarded-for,x-forwarded-host,x-forwarded-proto,x-forwarded-port",
+    show_default=True,
+    help="The forwarded headers believed from the trusted proxy, comma-separated.",
+)
+def serve(
+    config_path: Path,
+    verbose: bool,
+    host: str,
+    port: int,
+    out_dir: Path | None,
+    threads: int,
+    connection_limit: int,
+    timeout: int,
+    trusted_proxy: str | None,
+    trusted_proxy_headers: str,
+) -> None:
     """Serve the one-click unsubscribe endpoint and the archive over HTTP."""
-    from digest.serve import Site, make_server
+    import signal
 
+    from digest.serve import ServerSettings, Site, make_server
+
+    settings = ServerSettings(
+        threads=threads,
+        connection_limit=connection_limit,
+        timeout=timeout,
+        trusted_proxy=trusted_proxy,
+        trusted_proxy_headers=tuple(h.strip().lower() for h in trusted_proxy_headers.split(",") if h.strip()),
+    )
     config = load_config(config_path)
     with State(state_url(config)) as state:
         site = Site(config, state, out_dir or config.folder / "out")
         try:
-            server = make_server(site, host, port)
+            server = make_server(site, host, port, settings)
         except OSError as err:
             raise UsageError(f"--host {host} --port {port}: cannot listen ({err.strerror or err})") from err
-        log.info("serving on http://%s:%d/ (Ctrl-C stops)", host, server.server_port)
-        try:
+        except ValueError as err:  # waitress refuses a setting it cannot use
+            raise UsageError(f"digest serve: {err}") from err
+        # SIGTERM (a service manager stopping it) ends the server as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda signum, frame: server.stop())
+        log.info("serving on http://%s:%d/ (Ctrl-C stops)", host, server.port)
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            log.info("stopped")
-        finally:
-            server.server_close()
+        log.info("stopped")
 
 
 @main.command("unsubscribe")

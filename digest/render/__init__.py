@@ -1,5 +1,6 @@
 """The render stage: Issue -> Rendered, every file of an issue folder (issue.py), and the
-PDF renderer's child process (pdf.py, pdfworker.py, pdfwrite.py).
+PDF renderer's child process (pdf.py, pdfworker.py, pdfwrite.py), and the pages
+``digest serve`` answers with (pages.py).
 
 Importing the package itself costs nothing: a build starts the PDF renderer's child (pdf.py)
 while it is still fetching, the child imports pdf.py too, and Python imports a package before
@@ -21,11 +22,14 @@ if TYPE_CHECKING:
         render_issue,
         render_text,
     )
+    from digest.render.pages import EditionListing, ServerPages
     from digest.render.templates import environment
 
 __all__ = [
     "EMAIL_HTML_BUDGET",
     "EMAIL_HTML_LIMIT",
+    "EditionListing",
+    "ServerPages",
     "environment",
     "render_archive",
     "render_briefings_text",
@@ -40,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from digest.render.templates import environment
 
         return environment
+    if name in ("EditionListing", "ServerPages"):
+        from digest.render import pages
+
+        return getattr(pages, name)
     if name in __all__:
         from digest.render import issue
 
