@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, format_problems, load_config
@@ -428,6 +429,12 @@ def status_command(config_path: Path, verbose: bool, editions: tuple[str, ...]) 
 @click.option("--edition", "editions", multiple=True, help="An edition to send (repeatable).")
 @out_option
 @click.option("--dry-run", is_flag=True, help="Write the messages to the issue's outbox/; record nothing.")
+@click.option(
+    "--sample",
+    metavar="N|all",
+    callback=lambda ctx, param, value: sample_size(value, param),
+    help="With --dry-run: messages to write, a number or 'all' [default: all up to 50, else a sample of 50].",
+)
 def send(
     config_path: Path,
     verbose: bool,
@@ -435,14 +442,21 @@ def send(
     editions: tuple[str, ...],
     out_dir: Path | None,
     dry_run: bool,
+    sample: int | None,
 ) -> None:
     """Send an issue to every active subscriber, exactly once."""
+    from digest.deliver.files import OutboxDeliverer
+
+    given = click.get_current_context().get_parameter_source("sample") != ParameterSource.DEFAULT
+    if given and not dry_run:
+        raise UsageError("--sample is for --dry-run only: a send mails every subscriber")
     config = load_config(config_path)
     out = out_dir or config.folder / "out"
     still_pending = False
     with State(state_url(config)) as state:
         for edition, folder in send_targets(config, state, issue_dir, editions, out):
-            report = pipeline.send_issue(config, edition, state, folder, dry_run=dry_run)
+            outbox = OutboxDeliverer.for_issue(folder, sample=sample) if dry_run else None
+            report = pipeline.send_issue(config, edition, state, folder, dry_run=dry_run, deliverer=outbox)
             click.echo(report.summary())
             error = report.pending_error()
             if error:
@@ -450,6 +464,20 @@ def send(
                 still_pending = True
     if still_pending:
         sys.exit(1)
+
+
+def sample_size(value: str | None, param: click.Parameter) -> int | None:
+    """``--sample``: the messages a dry run writes at most; None for ``all``."""
+    from digest.deliver.files import DEFAULT_SAMPLE
+
+    if value is None:
+        return DEFAULT_SAMPLE
+    if value.strip().lower() == "all":
+        return None
+    with contextlib.suppress(ValueError):
+        if int(value) >= 1:
+            return int(value)
+    raise click.BadParameter(f"{value!r} is neither a count of messages (1 or more) nor 'all'", param=param)
 
 
 def send_targets(

@@ -368,6 +368,54 @@ def test_dry_run_writes_the_outbox_and_records_nothing(project: Project) -> None
     assert project.smtp.received == []
 
 
+def outbox_files(project: Project) -> set[str]:
+    return {p.name for p in (project.issue_dir / "outbox").iterdir()}
+
+
+def test_dry_run_sample_writes_that_many_and_says_how_many_were_left_out(project: Project) -> None:
+    project.write_config(port=free_port())
+    result = project.cli("send", "--dry-run", "--sample", "2", "--issue", str(project.issue_dir))
+    assert result.exit_code == 0, result.output
+    assert "morning 2026-03-14: 2 written" in result.stdout
+    written = outbox_files(project) - {"SAMPLE.txt"}
+    assert len(written) == 2 and written < {f"{a}.eml" for a in everyone()}
+    note = (project.issue_dir / "outbox" / "SAMPLE.txt").read_text(encoding="utf-8")
+    assert "2 messages of 5" in note and "3 left out" in note
+    assert "3 left out" in result.stderr
+    # --sample all writes every message, and the note of the earlier sample goes.
+    result = project.cli("send", "--dry-run", "--sample", "all", "--issue", str(project.issue_dir))
+    assert result.exit_code == 0, result.output
+    assert outbox_files(project) == {f"{a}.eml" for a in everyone()}
+    assert "left out" not in result.stderr
+    assert project.ledger() == {} and project.smtp.received == []
+
+
+def test_dry_run_of_a_large_list_writes_a_sample_drawn_from_all_of_it(project: Project) -> None:
+    project.write_config(port=free_port())
+    addresses = [f"reader{n:03}@example.org" for n in range(120)]
+    project.write_subscribers([f"{a},," for a in addresses])
+    samples = []
+    for _ in range(2):
+        result = project.cli("send", "--dry-run", "--issue", str(project.issue_dir))
+        assert result.exit_code == 0, result.output
+        assert "50 written" in result.stdout and "70 left out" in result.stderr
+        samples.append(outbox_files(project) - {"SAMPLE.txt"})
+    assert len(samples[0]) == 50 and samples[0] == samples[1]  # the same list, the same sample
+    assert samples[0] <= {f"{a}.eml" for a in addresses}
+    assert samples[0] != {f"{a}.eml" for a in addresses[:50]}  # not merely the head of the list
+    message = parse((project.issue_dir / "outbox" / sorted(samples[0])[0]).read_bytes())
+    assert message["To"] == sorted(samples[0])[0].removesuffix(".eml")
+
+
+@pytest.mark.parametrize(
+    "args", [["--sample", "3"], ["--dry-run", "--sample", "0"], ["--dry-run", "--sample", "x"]]
+)
+def test_sample_is_a_positive_count_or_all_and_only_for_a_dry_run(project: Project, args: list[str]) -> None:
+    result = project.cli("send", *args, "--issue", str(project.issue_dir))
+    assert result.exit_code == 2 and "--sample" in result.output
+    assert project.ledger() == {} and project.smtp.received == []
+
+
 def test_rate_limit_spaces_messages(project: Project) -> None:
     project.write_config(extra="")
     text = project.config_path.read_text().replace("connections: 1}", "connections: 2, rate: 40}")

@@ -80,7 +80,7 @@ def _smtp(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
 def _files(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
     from digest.deliver.files import OutboxDeliverer
 
-    return OutboxDeliverer(issue_dir / "outbox")
+    return OutboxDeliverer.for_issue(issue_dir)
 
 
 _REGISTRY: dict[str, DelivererFactory] = {"smtp": _smtp, "files": _files}
