@@ -131,7 +131,7 @@ ONE_CLICK = b"List-Unsubscribe=One-Click"
 def test_get_shows_a_confirm_page_and_changes_nothing(site: Site) -> None:
     status, page = site.request("GET", link())
     assert status == 200
-    assert '<form method="post"' in page and "ada@example.org" in page
+    assert f'<form method="post" action="{link()}"' in page and "ada@example.org" in page
     assert site.suppressed() == set()
 
 
