@@ -19,7 +19,12 @@ from click.testing import CliRunner
 from digest.cli import main
 from digest.condense import get_condenser
 from digest.condense.extractive.cast import Cast
-from digest.condense.extractive.clean import clean_paragraphs, is_furniture, without_captions
+from digest.condense.extractive.clean import (
+    clean_paragraphs,
+    is_furniture,
+    without_captions,
+    without_trailing_caption,
+)
 from digest.condense.extractive.questions import Topics, frame, story_words, topic_phrase
 from digest.condense.extractive.sections import segment
 from digest.condense.extractive.units import (
@@ -115,6 +120,48 @@ def test_a_fused_caption_goes_and_the_sentence_after_it_stays() -> None:
     # Inside an open quotation the capital is the speaker's, not a new sentence.
     quoted = '"We trained all week and the team was ready He said nothing," the coach said.'
     assert without_captions(quoted) == quoted
+
+
+def test_a_fused_run_that_reads_as_prose_keeps_its_place_with_a_full_stop() -> None:
+    # Leaning on the sentence before ("Instead,") and reporting speech: the story's own sentence.
+    lost = (
+        "The mayor feared the bridge would split the town. Instead, the mayor said, it has brought "
+        "both banks together In return, the council has named the bridge after the town's founders."
+    )
+    assert without_captions(lost) == (
+        "The mayor feared the bridge would split the town. Instead, the mayor said, it has brought "
+        "both banks together. In return, the council has named the bridge after the town's founders."
+    )
+    court = "The court was told that the driver had fallen asleep Yesterday he was banned for a year."
+    assert without_captions(court) == (
+        "The court was told that the driver had fallen asleep. Yesterday he was banned for a year."
+    )
+    # A caption in the present tense, naming who it shows, still goes.
+    caption = "The driver leaves the court in Rivermouth In January, he had admitted the charge."
+    assert without_captions(caption) == "In January, he had admitted the charge."
+
+
+def test_words_trailing_a_paragraph_s_last_sentence_end_are_a_caption() -> None:
+    assert (
+        without_trailing_caption(
+            "The council voted to close the bridge. The mayor poses on the rusted deck in Rivermouth"
+        )
+        == "The council voted to close the bridge."
+    )
+    # A tail that reads as prose is a sentence that lost its full stop.
+    assert (
+        without_trailing_caption(
+            "The survey was published on Monday. It found that half of drivers said they avoid the bridge"
+        )
+        == "The survey was published on Monday. It found that half of drivers said they avoid the bridge."
+    )
+    kept = [
+        "The council voted to close the bridge.",
+        "The mayor named three reasons:",
+        "A line with no sentence end at all",
+        '"The bridge stays shut. We have no choice" the mayor told the hall',
+    ]
+    assert [without_trailing_caption(p) for p in kept] == kept
 
 
 def test_caption_labels_go_and_titles_with_colons_stay() -> None:

@@ -23,8 +23,23 @@ so it looks central. Method, per paragraph:
    "The" before a lower-case word...), the text before that point, back to the
    last sentence end, is a caption run and goes. A run that holds a sentence
    end of its own is kept (a fused caption never does), and so is one with a
-   quotation mark left open (the "word" might be inside a quote).
-
+   quotation mark left open (the "word" might be inside a quote). A run that
+   reads as the story's prose is no caption either, but a sentence whose full
+   stop was lost where two paragraphs were run together: it keeps its place and
+   gets its sentence end back. A caption stands beside its picture, so it never
+   leans on the text before it (it does not open on "Instead," or "However,",
+   nor on a pronoun as its subject: "Yesterday he was jailed"), and it shows a
+   scene in the present tense, while the story reports what was said ("Lawrence
+   said", "the court was told").
+   A paragraph's tail after its last sentence end that has no sentence end of
+   its own is a caption run too: edited prose closes every paragraph on a full
+   stop, a question or exclamation mark or a closing quote, so words trailing a
+   finished sentence without one ("... as surplus to requirements. Adebayor
+   poses for a photo in Paris") are captions the page ran into the paragraph.
+   A tail ending on a colon or a comma is kept (it introduces what follows), and
+   so is a paragraph with no sentence end at all (a line of its own, such as a
+   heading, is judged by rule 1); a tail that reads as prose (above) gets its
+   full stop back.
 4. Labelled captions: a short label of one to three words and a colon opening
    a caption ("Behind bars: The suspects ...") goes; the caption stays when it
    ends on a full stop (it reads as a sentence of the story then), and goes up
@@ -35,7 +50,8 @@ so it looks central. Method, per paragraph:
 5. Newsroom credits: a sentence saying who "contributed to this report" (or
    "contributed reporting", "Additional reporting by ...") goes.
 
-Every sentence that survives is still the source's, less the furniture.
+Every sentence that survives is still the source's, less the furniture (and with
+the full stop back where a paragraph break that held it was lost: rule 3).
 """
 
 from __future__ import annotations
@@ -82,6 +98,14 @@ _TITLE_OPENERS = r"It|The|This|These|Those|Last|Now|Then|There|Some|Many|Most|On
 #: "... account He joined": the point where a caption without a full stop meets the next sentence.
 _FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS})\s+[a-z]))")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
+#: A fused run that is the story's prose, not a caption: it leans on what came before (a connective,
+#: or a pronoun as its subject within its first two words), or it reports speech in the past tense.
+_PROSE_RUN = re.compile(
+    r"^(?:(?:Instead|However|But|Yet|Meanwhile|Still|Nevertheless|Later|Yesterday|Earlier|Today|Then)\b"
+    r"|(?:\w+,?\s+)?(?:he|she|they|we|He|She|They|We)\s+[a-z])"
+    r"|\bsaid\b|\b(?:was|were) told that\b"
+    r"|\b(?:court|jury|jurors|hearing|inquest|tribunal) (?:was|were) told\b"
+)
 
 
 #: "Behind bars: The suspects ...", "... was shot Musical team: The Gavers were ...": a picture's label
@@ -121,7 +145,7 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
         if is_furniture(text):
             continue
         text = _CREDIT_SENTENCE.sub("", _CAPTION_SENTENCE.sub("", without_labelled_captions(text)))
-        text = without_captions(text)
+        text = without_trailing_caption(without_captions(text))
         text = normalize_space(text)
         if text:
             kept.append(text)
@@ -179,10 +203,27 @@ def without_captions(paragraph: str) -> str:
         run = paragraph[run_start : fuse.start()]
         if _open_quote(paragraph[:run_start]) or _open_quote(run):
             continue
-        pieces.append(paragraph[start:run_start])
+        if _PROSE_RUN.search(run):
+            # The story's own sentence, run into the next where a paragraph break was lost.
+            pieces.append(paragraph[start : fuse.start()] + ".")
+        else:
+            pieces.append(paragraph[start:run_start])
         start = fuse.end()
     pieces.append(paragraph[start:])
     return " ".join(piece.strip() for piece in pieces if piece.strip())
+
+
+def without_trailing_caption(paragraph: str) -> str:
+    """``paragraph`` less words trailing its last sentence end with no sentence end of their own."""
+    text = paragraph.rstrip()
+    if not text or not (text[-1].isalnum() or text[-1] == "%"):
+        return paragraph
+    start = _run_start(text, 0, len(text))
+    if start == 0 or _open_quote(text[:start]) or _open_quote(text[start:]):
+        return paragraph
+    if _PROSE_RUN.search(text[start:]):
+        return f"{text}."
+    return text[:start].rstrip()
 
 
 def _run_start(text: str, floor: int, end: int) -> int:
