@@ -25,7 +25,7 @@ from digest.condense.extractive.clean import (
     without_captions,
     without_trailing_caption,
 )
-from digest.condense.extractive.questions import Topics, frame, story_words, topic_phrase
+from digest.condense.extractive.questions import Topics, _phrases, frame, story_words, topic_phrase
 from digest.condense.extractive.sections import segment
 from digest.condense.extractive.units import (
     Repeats,
@@ -366,6 +366,14 @@ def test_a_lone_word_the_story_says_once_is_no_topic() -> None:
 def test_a_verb_in_s_after_the_subject_ends_its_noun() -> None:
     topic = topic_of("The game rewards replay because the game has a time limit on every level.")
     assert topic is not None and "rewards" not in topic
+
+
+def test_a_bare_verb_after_a_plural_subject_ends_its_noun() -> None:
+    topic = topic_of("The trams handle steep hills badly in winter, the operator admits.")
+    assert topic is not None and "handle" not in topic
+    # A noun only ever plural still modifies the next one.
+    phrases = _phrases(["The", "rights", "group", "leaders", "met", "the", "mayor."], [1, 2, 3])
+    assert phrases[0] == [1, 2, 3]
 
 
 def test_a_shouted_label_is_no_topic() -> None:

@@ -368,12 +368,27 @@ def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
     if subject and subject[0] == 1 and tokens[0].lower() in ("the", "a", "an") and len(subject) >= 3:
         # "The game rewards replay because ...": opening the sentence, a word in -s after a singular
         # noun and before more words is the subject's verb, not part of its noun.
+        # Likewise a bare word after a plural noun is the verb agreeing with it ("The cars handle
+        # well"): a compound noun puts its plural last ("car parks"), but for the few nouns only
+        # ever plural ("the rights group").
         for at in range(1, len(subject) - 1):
             word, before = _bare(tokens[subject[at]]), _bare(tokens[subject[at - 1]])
-            if word.islower() and _verb_like_s(word) and not _verb_like_s(before):
-                phrases[0:1] = [subject[:at]]
+            singular_verb = _verb_like_s(word) and not _verb_like_s(before)
+            plural_verb = (
+                not _verb_like_s(word) and _verb_like_s(before) and before.lower() not in _PLURAL_MODIFIERS
+            )
+            if word.islower() and (singular_verb or plural_verb):
+                # What follows the verb is its object, a phrase of its own ("steep hills").
+                phrases[0:1] = [part for part in (subject[:at], subject[at + 1 :]) if part]
                 break
     return phrases
+
+
+#: Nouns in -s that modify another noun: "the sports car", "the arms trade", "the rights group".
+_PLURAL_MODIFIERS = word_set(
+    "sports arms sales news customs savings earnings goods jobs rights weapons drugs arts systems "
+    "services parks works affairs communications"
+)
 
 
 def _verb_like_s(word: str) -> bool:
