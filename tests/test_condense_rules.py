@@ -7,6 +7,7 @@ which.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from digest.condense.extractive.clean import (
     without_captions,
     without_trailing_caption,
 )
+from digest.condense.extractive.lede import lede_units
 from digest.condense.extractive.questions import Topics, _phrases, frame, story_words, topic_phrase
 from digest.condense.extractive.sections import segment
 from digest.condense.extractive.units import (
@@ -278,6 +280,28 @@ def test_an_apostrophe_is_no_quote_mark() -> None:
 )
 def test_misleading_openers(sentence: str, misleading: bool) -> None:
     assert misleading_opener(sentence) is misleading
+
+
+def test_the_lede_takes_a_sentence_opening_on_a_connective_only_after_the_one_it_answers() -> None:
+    paragraphs = [
+        "The town council of Rivermouth voted on Tuesday to close the old toll bridge to cars from March.",
+        "Engineers found corrosion in three of its five steel spans during an inspection last autumn.",
+        "The bridge was opened in 1932 and carried about nine thousand cars a day before the inspection.",
+        "Shopkeepers on the east bank said trade had already fallen since the speed limit was cut last year.",
+        "The operator of the river service had asked for help in December.",
+        # Central to the headline, but "But" answers the operator's request, not the bridge's spans.
+        "But the council refused the ferry subsidy for the crossings on the river on Tuesday.",
+        "The town's two schools will change their bus routes from the first week of March.",
+        "A public meeting on the closure will be held in the town hall next Thursday evening.",
+    ]
+    units = [u for i, p in enumerate(paragraphs) for u in paragraph_units(p, 0, i)]
+    lede = [
+        u.text for p in lede_units(units, "Council refuses ferry subsidy for the crossings", 75) for u in p
+    ]
+    for before, sentence in itertools.pairwise(lede):
+        if misleading_opener(sentence):
+            assert paragraphs.index(before) == paragraphs.index(sentence) - 1
+    assert paragraphs[5] not in lede or paragraphs[4] in lede
 
 
 # --- segmentation -----------------------------------------------------------------------------

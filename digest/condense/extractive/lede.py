@@ -17,7 +17,8 @@ is reached (never past 200 words), it adds the sentence of highest *worth*:
 sentences, divided by the highest) + 0.2 x the share of the headline's content
 words it holds + 1.0 / (1 + position / 4), less 0.6 x its highest cosine with
 a sentence the lede already holds (no saying things twice). A sentence pointing
-back ("It", "They") is taken only after the one it points to, and one pointing
+back ("It", "They") or opening on a connective ("But", "However", "And") is
+taken only after the one it leans on, and one pointing
 back at a lede sentence follows it into the lede when it fits, else leaves the
 briefing. Lede sentences of one source paragraph share a lede paragraph (cut at
 about 60 words); the neighbouring paragraphs shortest together are merged until
@@ -32,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from digest.condense.extractive.units import (
     Unit,
     chunked,
+    misleading_opener,
     opens_news,
     points_back,
     total_words,
@@ -126,7 +128,9 @@ def lede_units(lead_units: Sequence[Unit], headline: str, budget: int) -> list[l
         for index, unit in enumerate(pool):
             if index in taken or index in refused or total + unit.words > budget:
                 continue
-            if points_back(unit) and index - 1 not in taken:
+            if misleading_opener(unit.text) and index - 1 not in taken:
+                # "But the council refused": a connective answers the sentence before it, as a
+                # pronoun points at one; away from it, it answers whatever the lede says instead.
                 continue
             # A unit saying again what the lede says is worth less (the lede has no room for it).
             repeated = max((similarity[index].get(i, 0.0) for i in taken), default=0.0)
