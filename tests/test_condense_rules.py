@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from digest.condense import get_condenser
-from digest.condense.extractive.cast import Cast
+from digest.condense.extractive.cast import Actor, Cast
 from digest.condense.extractive.clean import (
     clean_paragraphs,
     is_furniture,
@@ -461,6 +461,36 @@ def test_no_lede_or_answer_opens_misleadingly_and_nothing_is_told_twice(bridge_b
     assert not [o for o in openings if misleading_opener(split_sentences(o)[0])]
     sentences = all_sentences(bridge_briefing)
     assert len(sentences) == len(set(sentences))
+
+
+WATER_PRICES = [
+    "The island's only water supplier, Almera Water, will raise its prices by nine percent from January.",
+    "The rise is the largest in a decade and will add about forty euros to a typical household bill.",
+    "On Monday, Almera Water said the cost of repairing the reservoir dam, which cracked in last winter's "
+    "storms, was to blame.",
+    "The regulator said it would review the rise this month and could order a smaller increase.",
+    "Consumer groups called the increase unfair to pensioners and asked the regulator to block it entirely.",
+    "The company said the dam repairs would cost about twelve million euros and take two years to finish.",
+    "It also plans to replace old pipes in the harbour district, where leaks waste a fifth of the supply.",
+    "Households on low incomes can apply for a discount scheme that the supplier runs with the council.",
+    "The scheme helped about two thousand households last year, according to the council's figures.",
+]
+
+
+def test_the_company_is_asked_about_by_the_name_the_headline_gives_it() -> None:
+    briefing = briefing_of(WATER_PRICES, title="Almera Water raises prices for the winter")
+    questions = [s.question for s in briefing.sections]
+    assert any("Almera Water" in q for q in questions), questions
+    assert not any("the company" in q for q in questions), questions
+
+
+def test_the_company_is_not_resolved_to_a_person_the_headline_names() -> None:
+    # "Mr Almera": the headline names a person, so "the company" is some other body.
+    paragraphs = [p.replace("Almera Water", "Mr Almera") for p in WATER_PRICES]
+    units = [u for i, p in enumerate(paragraphs) for u in paragraph_units(p, 0, i)]
+    cast = Cast(units, "Almera raises prices for the winter", "")
+    company = Actor("the company")
+    assert cast.resolved(company) == company
 
 
 def test_a_speaker_reporting_an_act_is_asked_what_they_did() -> None:

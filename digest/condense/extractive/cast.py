@@ -21,6 +21,10 @@
   It acts (a body, a role, a person named as a speaker or subject) or is a
   thing the story is about, which is never asked to respond, speak or take a
   position.
+* "The company", "the firm", "the group" in a question is shown as the business
+  the headline names ("UK Coal plunges ..." gives "What does UK Coal say ..."),
+  when that subject is one named body that acts and the text never gives it a
+  title such as "Mr" (a person is no company).
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ ACTOR_NOUNS = word_set(
     official spokesman economist analyst source
     """
 )
+#: How a story refers back to the business it is about ("the company said ...").
+BUSINESS_REFERENCES = frozenset(f"the {noun}" for noun in word_set("company firm group corporation business"))
 #: Plural nouns for groups that act ("officials", "health workers").
 GROUP_NOUNS = word_set(
     """
@@ -235,7 +241,10 @@ class Cast:
             for actor in (self._speaker(sentence), *self._subjects(sentence, KIND_CUES["response"])):
                 if actor is not None:
                     self._acting.add(actor.text)
-        self.main = self._headline_subject(headline) or self._most_named()
+        headline_subject = self._headline_subject(headline)
+        self.main = headline_subject or self._most_named()
+        #: The business the headline names ("UK Coal plunges ..."), which "the company" stands for.
+        self._business = headline_subject if self._is_business(headline_subject) else None
 
     # names
 
@@ -493,6 +502,24 @@ class Cast:
                 if actor is not None:
                     return actor
         return None
+
+    def resolved(self, actor: Actor | None) -> Actor | None:
+        """``actor`` with "the company" (or "the firm", "the group") shown as the business the headline
+        names: a question read alone should say which company it means."""
+        if actor is None or self._business is None or actor.text.lower() not in BUSINESS_REFERENCES:
+            return actor
+        return Actor(self._business.text)
+
+    def _is_business(self, subject: Actor | None) -> bool:
+        """Whether the headline's subject is a single named body that acts, not a person: the text
+        gives it no title ("Mr", "Dr") and never refers to it by one."""
+        if subject is None or subject.plural or not subject.acts or not subject.text[:1].isupper():
+            return False
+        form = self._forms.get(subject.text.split()[-1]) or self._forms.get(subject.text)
+        if form is not None and form.title:
+            return False
+        last = re.escape(subject.text.split()[-1])
+        return re.search(rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady)\.? (?:\w+ )?{last}\b", self._text) is None
 
     # the main subject
 

@@ -219,7 +219,9 @@ def frame(
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
-        exclude = set(content_words(actor.text)) if actor is not None else set()
+        # "The company said ...": the question names which company.
+        named = cast.resolved(actor)
+        exclude = set(content_words(f"{actor.text} {named.text}")) if actor and named else set()
         if actor is not None:
             # "Fallow Water, the island's utility, said ...": what the actor is called is not a topic.
             exclude |= set(content_words(_appositive(unit.parts[0], actor.text)))
@@ -231,7 +233,7 @@ def frame(
             # ("Russian Foreign Minister Sergei Lavrov noted worries the conflict could spread").
             topic = topic_phrase(first, number, topics, exclude, after=len(first[: verb.start()].split()))
         topic = topic or topic_phrase(first, number, topics, exclude)
-        for question, specificity in _wordings(kind, actor, topic, unit.text):
+        for question, specificity in _wordings(kind, named, topic, unit.text):
             if len(question.split()) > QUESTION_MAX_WORDS or question in asked:
                 continue
             value = 2.0 * specificity + (1.0 if opens_news(unit) else -3.0) - 0.4 * position
