@@ -29,7 +29,7 @@ from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, format_problems, load_config
 from digest.errors import ConfigError, DigestError, UsageError
 from digest.logs import LOG_FORMATS, JsonFormatter, fields
-from digest.state import State, state_url
+from digest.state import State, masked, migrate, state_url
 from digest.text import counted
 
 log = logging.getLogger("digest")
@@ -175,7 +175,7 @@ def build(
     )
     out = out_dir or config.folder / "out"
     failed = 0
-    with State(state_url(config)) as state:
+    with State.of(config) as state:
         for edition in chosen_editions(config, editions):
             try:
                 with progress_bar(len(edition.sources), edition.name) as advance:
@@ -409,9 +409,23 @@ def status_command(config_path: Path, verbose: bool, editions: tuple[str, ...]) 
 
     config = load_config(config_path)
     now = datetime.now(UTC)
-    with State(state_url(config)) as state:
+    with State.of(config) as state:
         statuses = scheduler.edition_statuses(chosen_editions(config, editions), state, now)
     click.echo(scheduler.format_status(statuses, now))
+
+
+@main.command("migrate")
+@common_options
+def migrate_command(config_path: Path, verbose: bool) -> None:
+    """Bring the state store's schema up to this version of Digest."""
+    config = load_config(config_path)
+    url = state_url(config)
+    done = migrate(url)
+    if done.changed:
+        before = f"revision {done.before}" if done.before else "no recorded revision"
+        click.echo(f"{masked(url)}: schema upgraded from {before} to {done.after}")
+    else:
+        click.echo(f"{masked(url)}: schema at {done.after}, up to date")
 
 
 # --- delivery: send, serve, unsubscribe ---------------------------------------------------------------------
@@ -453,7 +467,7 @@ def send(
     config = load_config(config_path)
     out = out_dir or config.folder / "out"
     still_pending = False
-    with State(state_url(config)) as state:
+    with State.of(config) as state:
         for edition, folder in send_targets(config, state, issue_dir, editions, out):
             outbox = OutboxDeliverer.for_issue(folder, sample=sample) if dry_run else None
             report = pipeline.send_issue(config, edition, state, folder, dry_run=dry_run, deliverer=outbox)
@@ -549,7 +563,7 @@ def serve(
         trusted_proxy_headers=tuple(h.strip().lower() for h in trusted_proxy_headers.split(",") if h.strip()),
     )
     config = load_config(config_path)
-    with State(state_url(config)) as state:
+    with State.of(config) as state:
         site = Site(config, state, out_dir or config.folder / "out")
         try:
             server = make_server(site, host, port, settings)
@@ -579,7 +593,7 @@ def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: 
         address = check_address(email)
     except AddressError as err:
         raise UsageError(f"EMAIL: {email!r} is not an e-mail address ({err})") from None
-    with State(state_url(config)) as state:
+    with State.of(config) as state:
         for edition in chosen_editions(config, editions):
             added = unsubscribe(state, edition.name, address, "command")
             done = "unsubscribed from" if added else "already unsubscribed from"

@@ -58,6 +58,12 @@ class FetchConfig(Model):
     allow_private_addresses: bool = False
 
 
+class StateConfig(Model):
+    #: Bring a state store whose schema is behind up to date when a command opens it; when false,
+    #: commands refuse such a store and ``digest migrate`` upgrades it (operators who migrate by hand).
+    auto_migrate: bool = True
+
+
 class SourceConfig(Model):
     #: http(s) URL, or a path (made absolute against the config file's folder by load_config).
     url: str
@@ -133,6 +139,7 @@ class Config(Model):
     path: Path = Path("feeds.yaml")
     state_dir: str = ".digest"
     database_url: str | None = None
+    state: StateConfig = StateConfig()
     fetch: FetchConfig = FetchConfig()
     editions: dict[str, EditionConfig]
 

@@ -235,7 +235,7 @@ def build_window(edition: EditionConfig, state: State, now: datetime, since: dat
         return Window(None, explicit=True)
     if isinstance(since, datetime):
         return Window(since, explicit=True)
-    previous = state.last_issue(edition.name)
+    previous = state.issues.last_issue(edition.name)
     if previous is not None:
         return Window(previous.resume_from, seen_after=previous.built_at)
     if edition.lookback == "all":
@@ -249,7 +249,7 @@ def fetch(
     """Every source, concurrently; failures are logged and kept in the results. The validators
     the sources sent are committed with the rest of the build (``BuildRecord``), not here."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
-    validators = state.validators(s.url for s in sources)
+    validators = state.fetch.validators(s.url for s in sources)
     if any(s.is_remote and s.url not in validators for s in sources):
         # A web source with nothing to compare against sends its whole feed: news, most likely,
         # and a PDF to render, so the renderer's child starts now, at low priority, and is ready
@@ -263,7 +263,7 @@ def fetch(
         if result.status == "failed":
             log.warning("edition %s: source failed: %s", edition.name, result.error)
     # Before giving up on an edition whose every source failed: that is when `digest status` matters most.
-    state.record_source_outcomes(edition.name, results, now)
+    state.fetch.record_source_outcomes(edition.name, results, now)
     if all(r.status == "failed" for r in results):
         raise EveryFeedFailed(f"edition {edition.name}: every source failed")
     return results
@@ -290,10 +290,10 @@ def new_entries(
     builds kept (the fetched copy wins; a kept entry is read only when inside the window); undated
     ones count as published when first seen."""
     fetched = [e for r in results for e in r.entries]
-    kept = state.kept(edition)
-    seen = state.seen_before([*(e.id for e in fetched), *kept])
+    kept = state.entries.kept(edition)
+    seen = state.entries.seen_before([*(e.id for e in fetched), *kept])
     first_seen = {e.id: now for e in fetched if e.id not in seen}
-    used = state.used_entries(edition)
+    used = state.entries.used_entries(edition)
     fresh: dict[str, Entry] = {}
     for entry in fetched:
         if entry.id in used or entry.id in fresh:
@@ -306,7 +306,7 @@ def new_entries(
     # A kept entry's date is already its first sighting when the feed gave none.
     waiting = {i: published for i, published in kept.items() if i not in used and i not in fresh}
     inside = [i for i, published in waiting.items() if window.admits(published, seen.get(i, now))]
-    read = state.kept_entries(edition, inside)
+    read = state.entries.kept_entries(edition, inside)
     fresh.update((e.id, e) for e in read)
     outside = tuple(i for i in waiting if window.explicit and i not in fresh)
     return News(tuple(fresh.values()), first_seen, read, outside)
@@ -365,7 +365,7 @@ def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:
 def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
     """Ids recorded in the state store and folders already in out/ (a store may have been reset)."""
     on_disk = {p.name for p in edition_dir.iterdir() if p.is_dir()} if edition_dir.is_dir() else set()
-    return state.issue_ids(edition_dir.name) | on_disk
+    return state.issues.issue_ids(edition_dir.name) | on_disk
 
 
 def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path) -> Path:
@@ -497,7 +497,7 @@ class SendReport:
 
 def latest_issue_dir(edition: EditionConfig, state: State, out_dir: Path) -> Path:
     """The edition's most recently built issue folder: the state store's record, else the newest on disk."""
-    record = state.last_issue(edition.name)
+    record = state.issues.last_issue(edition.name)
     if record is not None and (Path(record.path) / "issue.json").is_file():
         return Path(record.path)
     folders = [p for p in (out_dir / edition.name).glob("*/issue.json") if not p.parent.name.startswith(".")]
@@ -558,8 +558,8 @@ def _send_issue(
     for line in subscriber_file.summarised(roster.problems):
         log.warning("%s", line)
     signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
-    done = state.deliveries(edition.name, issue.issue_id)
-    suppressed = state.suppressed(edition.name)
+    done = state.ledger.deliveries(edition.name, issue.issue_id)
+    suppressed = state.ledger.suppressed(edition.name)
     active = [s for s in roster.subscribers if s.address not in suppressed]
     todo = [s for s in active if s.address not in done]
 
@@ -592,7 +592,7 @@ def _send_issue(
             pending.append(outcome)
             return
         if not dry_run:
-            state.record_delivery(
+            state.ledger.record_delivery(
                 edition.name, issue.issue_id, outcome.address, outcome.status, outcome.detail
             )
         if outcome.status == "sent":

@@ -223,9 +223,9 @@ def run_edition(config_path: str, edition_name: str, out_dir: str) -> None:
             edition = config.editions.get(edition_name)
             if edition is None:
                 raise DigestError(f"{config_path}: edition {edition_name!r} is gone from the config")
-            with State(state_url(config)) as state:
+            with State.of(config) as state:
                 record = _run(config, edition, state, Path(out_dir), started)
-                state.record_run(record)
+                state.runs.record_run(record)
         except DigestError as err:
             # Without a config or a state store the run cannot be recorded: the log line is all there is.
             _log_outcome(_failed(edition_name, started, str(err)))
@@ -394,7 +394,7 @@ class EditionScheduler:
         ACTIVE.reset()
         self._starts_before = {name: ACTIVE.starts(name) for name in self.config.editions}
         # The tables made once, here: runs starting together in threads would race to create them.
-        State(state_url(self.config)).close()
+        State.of(self.config).close()
         # Paused while the jobs are installed, so none runs before its stored time has been kept.
         self._scheduler.start(paused=True)
         planned = self._install(datetime.now(UTC))
@@ -655,7 +655,7 @@ def edition_statuses(editions: list[EditionConfig], state: State, now: datetime)
                 cron_trigger(edition.schedule, edition.timezone).get_next_fire_time(None, now),
                 False,
             )
-        runs = state.last_runs(edition.name, 1)
+        runs = state.runs.last_runs(edition.name, 1)
         statuses.append(
             EditionStatus(
                 edition=edition.name,
@@ -664,10 +664,10 @@ def edition_statuses(editions: list[EditionConfig], state: State, now: datetime)
                 timezone=edition.timezone,
                 next_run=next_run,
                 scheduled=scheduled,
-                last_build=state.last_issue(edition.name),
+                last_build=state.issues.last_issue(edition.name),
                 last_run=runs[0] if runs else None,
-                last_send=state.last_send(edition.name),
-                failing_sources=tuple(state.failing_sources(edition.name)),
+                last_send=state.ledger.last_send(edition.name),
+                failing_sources=tuple(state.fetch.failing_sources(edition.name)),
             )
         )
     return statuses

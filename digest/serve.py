@@ -241,7 +241,7 @@ class Application:
             return self._page(request, HTTPStatus.FORBIDDEN, "forbidden")
         edition, address = found
         if confirm:
-            already = address in self.site.state.suppressed(edition)
+            already = address in self.site.state.ledger.suppressed(edition)
             page = "already" if already else "confirm"
         else:
             added = unsubscribe.unsubscribe(self.site.state, edition, address, "one-click")

@@ -122,7 +122,7 @@ def edition_secret(settings: UnsubscribeConfig, state: State) -> bytes:
     from_environment = os.environ.get(settings.secret_env, "")
     if from_environment:
         return from_environment.encode("utf-8")
-    value, made = state.secret(STORED_SECRET_NAME, lambda: secrets.token_hex(32))
+    value, made = state.secrets.secret(STORED_SECRET_NAME, lambda: secrets.token_hex(32))
     log.warning(
         "%s is not set; unsubscribe links are signed with a secret %s the state store",
         settings.secret_env,
@@ -133,4 +133,4 @@ def edition_secret(settings: UnsubscribeConfig, state: State) -> bytes:
 
 def unsubscribe(state: State, edition: str, address: str, how: str) -> bool:
     """Suppress ``address`` for ``edition``; False when it already was."""
-    return state.suppress(edition, address.strip().lower(), how)
+    return state.ledger.suppress(edition, address.strip().lower(), how)

@@ -9,6 +9,7 @@ that reads it skips in a user's clone, and that is not a problem.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -38,6 +39,25 @@ def fonts(packages: dict[str, str]) -> None:
     if missing:
         wanted = " ".join(sorted(set(missing.values())))
         pytest.skip(f"NEEDS {wanted}: no font for {', '.join(missing)} (apt-get install {wanted})")
+
+
+def postgres_server(why: str) -> None:
+    """Skip, naming Debian's ``postgresql`` package, unless PostgreSQL 15's server programs are
+    installed (and, for root, the ``postgres`` user to run them as)."""
+    import pwd
+
+    import pgcluster
+
+    if not pgcluster.available():
+        pytest.skip(
+            f"NEEDS postgresql: {pgcluster.BIN} has no initdb, so {why} is not checked on PostgreSQL "
+            "(apt-get install postgresql)"
+        )
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        if os.geteuid() == 0:
+            pytest.skip(f"NEEDS postgresql: no postgres user to run the server as, so {why} is not checked")
 
 
 def shared(relative: str, what: str) -> Path:

@@ -568,7 +568,7 @@ def test_the_pdf_renderer_starts_with_the_fetch_when_a_web_source_has_no_validat
             assert started == ["renderer"] and seen == ["ok with 1 started"] * 2
             started.clear()
             # What a finished build commits.
-            state.save_validators(results)
+            state.fetch.save_validators(results)
             pipeline.fetch(config, edition, state, NOW, on_feed)
     assert server.not_modified == 2
     assert started == [], "every source answered 304: nothing to render, no renderer"

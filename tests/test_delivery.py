@@ -1,4 +1,7 @@
-"""`digest send` against a real SMTP server (aiosmtpd on 127.0.0.1) that misbehaves on cue."""
+"""`digest send` against a real SMTP server (aiosmtpd on 127.0.0.1) that misbehaves on cue.
+
+Every test that takes ``project`` runs twice: its state store on SQLite, then on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +69,8 @@ class Project:
     folder: Path
     issue_dir: Path
     smtp: LoopbackSmtp
+    #: The state store (the ``store_url`` fixture).
+    database_url: str
 
     @property
     def config_path(self) -> Path:
@@ -77,6 +82,7 @@ class Project:
     def write_config(self, *, connections: int = 1, extra: str = "", port: int | None = None) -> None:
         self.config_path.write_text(
             f"""\
+database_url: {self.database_url}
 editions:
   morning:
     title: Morning Briefing
@@ -105,7 +111,7 @@ editions:
 
     def ledger(self) -> dict[str, str]:
         with State(state_url(self.config())) as state:
-            return state.deliveries("morning", ISSUE_ID)
+            return state.ledger.deliveries("morning", ISSUE_ID)
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, [args[0], "--config", str(self.config_path), *args[1:]])
@@ -119,13 +125,13 @@ def smtp() -> Iterator[LoopbackSmtp]:
 
 @pytest.fixture
 def project(
-    tmp_path: Path, built_issue: Path, smtp: LoopbackSmtp, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, built_issue: Path, smtp: LoopbackSmtp, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Project:
     monkeypatch.setenv("DIGEST_TEST_SECRET", SECRET)
     monkeypatch.setattr(digest.deliver.smtp, "DEFAULT_RETRY", FAST)
     issue_dir = tmp_path / "out" / "morning" / ISSUE_ID
     shutil.copytree(built_issue, issue_dir)
-    made = Project(tmp_path, issue_dir, smtp)
+    made = Project(tmp_path, issue_dir, smtp, store_url)
     made.write_config()
     made.write_subscribers([f"{address},Reader {n}," for n, address in enumerate(PEOPLE)])
     return made
@@ -477,7 +483,7 @@ def test_unsubscribe_secret_from_the_state_store_when_the_variable_is_unset(
     token = re.search(rb"unsubscribe\?t=([A-Za-z0-9_.-]+)>", raw)
     assert token is not None
     with State(state_url(project.config())) as state:
-        stored, made = state.secret("unsubscribe", lambda: "not used")
+        stored, made = state.secrets.secret("unsubscribe", lambda: "not used")
     assert not made
     assert TokenSigner(stored.encode()).verify(token.group(1).decode()) == ("morning", "ada@example.org")
     assert TokenSigner(SECRET.encode()).verify(token.group(1).decode()) is None
@@ -487,7 +493,7 @@ def test_unsubscribe_helper_is_idempotent(project: Project) -> None:
     with State(state_url(project.config())) as state:
         assert unsubscribe(state, "morning", " Eve@Example.net ", "test")
         assert not unsubscribe(state, "morning", "eve@example.net", "test")
-        assert state.suppressed("morning") == {"eve@example.net"}
+        assert state.ledger.suppressed("morning") == {"eve@example.net"}
 
 
 # --- one send of an edition at a time ---
@@ -495,13 +501,13 @@ def test_unsubscribe_helper_is_idempotent(project: Project) -> None:
 
 def take_lease(project: Project, holder: str, renewed: datetime) -> None:
     with State(state_url(project.config())) as state:
-        lease = state.take_send_lease("morning", holder, renewed, expired=lambda _: False)
+        lease = state.leases.take_send_lease("morning", holder, renewed, expired=lambda _: False)
     assert lease.holder == holder
 
 
 def current_lease(project: Project) -> SendLease | None:
     with State(state_url(project.config())) as state:
-        return state.send_lease("morning")
+        return state.leases.send_lease("morning")
 
 
 class Waiting:
@@ -595,7 +601,9 @@ class Overtaken:
         def outcome_then_takeover(outcome: Outcome) -> None:
             on_outcome(outcome)
             with State(state_url(self.project.config())) as state:
-                state.take_send_lease("morning", "other:1:x", datetime.now(UTC), expired=lambda _: True)
+                state.leases.take_send_lease(
+                    "morning", "other:1:x", datetime.now(UTC), expired=lambda _: True
+                )
 
         self.inner.deliver(messages, outcome_then_takeover)
 

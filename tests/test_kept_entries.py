@@ -30,7 +30,8 @@ from sqlalchemy import create_engine, inspect
 
 from digest.cli import main
 from digest.errors import StateError
-from digest.state import BuildRecord, IssueRecord, State, metadata
+from digest.state import BuildRecord, IssueRecord, State
+from digest.state.db import metadata
 from digest.types import Entry, FeedResult, Source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -214,8 +215,8 @@ def entry(entry_id: str) -> Entry:
     )
 
 
-def test_a_database_made_before_entries_were_kept_opens_and_commits(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+def test_a_database_made_before_entries_were_kept_opens_and_commits(store_url: str, tmp_path: Path) -> None:
+    url = store_url
     engine = create_engine(url)
     # The schema as it was: every table but the kept entries.
     metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name != "kept_entries"])
@@ -225,20 +226,22 @@ def test_a_database_made_before_entries_were_kept_opens_and_commits(tmp_path: Pa
             IssueRecord("e", "2026-11-23", CLOCK, CLOCK, str(tmp_path / "out" / "e" / "2026-11-23"), 1),
             ["old"],
         )
-        assert state.kept_entries("e") == ()
+        assert state.entries.kept_entries("e") == ()
         ok = FeedResult(Source("https://feed.example/rss"), "Feed", "ok", etag='"v2"')
         state.commit_build(
             BuildRecord(
                 "e", CLOCK, results=(ok,), first_seen={"a": CLOCK, "b": CLOCK}, kept=(entry("a"), entry("b"))
             )
         )
-        assert state.kept_entries("e") == (entry("a"), entry("b"))
-        assert state.validators(["https://feed.example/rss"]) == {"https://feed.example/rss": ('"v2"', None)}
+        assert state.entries.kept_entries("e") == (entry("a"), entry("b"))
+        assert state.fetch.validators(["https://feed.example/rss"]) == {
+            "https://feed.example/rss": ('"v2"', None)
+        }
     assert "kept_entries" in inspect(create_engine(url)).get_table_names()
 
 
-def test_a_build_commit_that_fails_writes_nothing_of_it(tmp_path: Path) -> None:
-    with State(f"sqlite:///{tmp_path / 'state.sqlite3'}") as state:
+def test_a_build_commit_that_fails_writes_nothing_of_it(store_url: str) -> None:
+    with State(store_url) as state:
         state.commit_build(BuildRecord("e", CLOCK, kept=(entry("a"),)))
         record = IssueRecord("e", "2026-11-24", CLOCK, CLOCK, "out/e/2026-11-24", 1)
         state.record_issue(record, ["used"])
@@ -250,16 +253,16 @@ def test_a_build_commit_that_fails_writes_nothing_of_it(tmp_path: Path) -> None:
                     "e", CLOCK, results=(ok,), first_seen={"b": CLOCK}, kept=(), issue=record, used=("b",)
                 )
             )
-        assert state.validators(["https://feed.example/rss"]) == {}
-        assert state.seen_before(["b"]) == {}
-        assert state.kept_entries("e") == (entry("a"),)
-        assert state.last_issue("e") is not None and state.used_entries("e") == {"used"}
+        assert state.fetch.validators(["https://feed.example/rss"]) == {}
+        assert state.entries.seen_before(["b"]) == {}
+        assert state.entries.kept_entries("e") == (entry("a"),)
+        assert state.issues.last_issue("e") is not None and state.entries.used_entries("e") == {"used"}
 
 
-def test_kept_entries_are_replaced_where_they_changed_and_unread_ones_stay(tmp_path: Path) -> None:
-    with State(f"sqlite:///{tmp_path / 'state.sqlite3'}") as state:
+def test_kept_entries_are_replaced_where_they_changed_and_unread_ones_stay(store_url: str) -> None:
+    with State(store_url) as state:
         state.commit_build(BuildRecord("e", CLOCK, kept=(entry("a"), entry("b"), entry("c"))))
-        assert set(state.kept("e")) == {"a", "b", "c"} and state.kept("e")["a"] == CLOCK
+        assert set(state.entries.kept("e")) == {"a", "b", "c"} and state.entries.kept("e")["a"] == CLOCK
         changed = dataclasses.replace(entry("b"), title="Corrected")
         # Read a and b; b changed, c was left unread (outside an explicit window) and stays.
         state.commit_build(
@@ -271,9 +274,13 @@ def test_kept_entries_are_replaced_where_they_changed_and_unread_ones_stay(tmp_p
                 kept_unread=("c",),
             )
         )
-        assert sorted(state.kept_entries("e"), key=lambda e: e.id) == [entry("a"), changed, entry("c")]
-        assert state.kept_entries("e", ["b"]) == (changed,)
+        assert sorted(state.entries.kept_entries("e"), key=lambda e: e.id) == [
+            entry("a"),
+            changed,
+            entry("c"),
+        ]
+        assert state.entries.kept_entries("e", ["b"]) == (changed,)
         # Nothing kept: the edition's set is empty; another edition's is its own.
         state.commit_build(BuildRecord("other", CLOCK, kept=(entry("a"),)))
         state.commit_build(BuildRecord("e", CLOCK))
-        assert state.kept("e") == {} and state.kept_entries("other") == (entry("a"),)
+        assert state.entries.kept("e") == {} and state.entries.kept_entries("other") == (entry("a"),)

@@ -53,13 +53,25 @@ WAIT_SECONDS = 60.0
 
 
 def write_config(
-    root: Path, *, sources: list[str] | None = None, more_yaml: str = "", **settings: str | int
+    root: Path,
+    database_url: str,
+    *,
+    sources: list[str] | None = None,
+    more_yaml: str = "",
+    **settings: str | int,
 ) -> Config:
-    """A feeds.yaml with one edition, ``paper``, over the demo's feeds copied into ``root``;
-    ``more_yaml`` is added to the edition as it is (indented under it)."""
+    """A feeds.yaml with one edition, ``paper``, over the demo's feeds copied into ``root``, its state
+    (and job) store at ``database_url``; ``more_yaml`` is added to the edition as it is (indented
+    under it)."""
     shutil.copytree(resources.demo(), root / "demo", dirs_exist_ok=True)
     urls = sources if sources is not None else [f"demo/{name}" for name in DEMO_SOURCES]
-    lines = ["editions:", "  paper:", "    title: The Test Paper", "    lookback: all"]
+    lines = [
+        f"database_url: {database_url}",
+        "editions:",
+        "  paper:",
+        "    title: The Test Paper",
+        "    lookback: all",
+    ]
     lines += [f"    {key}: {json.dumps(value)}" for key, value in settings.items()]
     lines += ["    sources:", *(f"      - url: {json.dumps(url)}" for url in urls)]
     lines += [f"    {line}" for line in more_yaml.splitlines()]
@@ -103,7 +115,7 @@ def store_job(config: Config, next_run_time: datetime, schedule: str | None = No
 
 def runs(config: Config) -> list[RunRecord]:
     with State(state_url(config)) as state:
-        return list(reversed(state.last_runs("paper", 100)))
+        return list(reversed(state.runs.last_runs("paper", 100)))
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS) -> None:
@@ -170,11 +182,14 @@ def test_catch_up_becomes_the_grace_time(catch_up: str, seconds: int | None) -> 
 
 @pytest.mark.slow
 def test_a_run_missed_while_down_is_made_once_on_restart(
-    tmp_path: Path, events: list[logging.LogRecord], started: Callable[[EditionScheduler], list[PlannedRun]]
+    tmp_path: Path,
+    store_url: str,
+    events: list[logging.LogRecord],
+    started: Callable[[EditionScheduler], list[PlannedRun]],
 ) -> None:
     now = datetime.now(UTC)
     schedule = hourly_in_the_past(now)
-    config = write_config(tmp_path, schedule=schedule, max_stories=50)
+    config = write_config(tmp_path, store_url, schedule=schedule, max_stories=50)
     # Down for three days: three fire times passed; coalescing must make one run of them, not three.
     (last_missed,) = [t for t in next_fire_times(schedule, "UTC", now - timedelta(days=1), 1)]
     store_job(config, last_missed - timedelta(days=2), schedule)
@@ -195,13 +210,14 @@ def test_a_run_missed_while_down_is_made_once_on_restart(
 @pytest.mark.parametrize("catch_up", ["never", "30m"])
 def test_a_run_missed_by_more_than_catch_up_is_not_made(
     tmp_path: Path,
+    store_url: str,
     catch_up: str,
     events: list[logging.LogRecord],
     started: Callable[[EditionScheduler], list[PlannedRun]],
 ) -> None:
     now = datetime.now(UTC)
     schedule = hourly_in_the_past(now)
-    config = write_config(tmp_path, schedule=schedule, catch_up=catch_up)
+    config = write_config(tmp_path, store_url, schedule=schedule, catch_up=catch_up)
     (last_missed,) = next_fire_times(schedule, "UTC", now - timedelta(days=1), 1)
     store_job(config, last_missed)
 
@@ -216,10 +232,13 @@ def test_a_run_missed_by_more_than_catch_up_is_not_made(
 
 
 def test_a_changed_schedule_starts_afresh(
-    tmp_path: Path, events: list[logging.LogRecord], started: Callable[[EditionScheduler], list[PlannedRun]]
+    tmp_path: Path,
+    store_url: str,
+    events: list[logging.LogRecord],
+    started: Callable[[EditionScheduler], list[PlannedRun]],
 ) -> None:
     now = datetime.now(UTC)
-    config = write_config(tmp_path, schedule=hourly_in_the_past(now))
+    config = write_config(tmp_path, store_url, schedule=hourly_in_the_past(now))
     store_job(config, now - timedelta(hours=5), schedule="15 3 * * *")
 
     (plan,) = started(EditionScheduler(config, config.folder / "out"))
@@ -230,9 +249,9 @@ def test_a_changed_schedule_starts_afresh(
 
 
 def test_jobs_of_editions_gone_from_the_config_are_removed(
-    tmp_path: Path, started: Callable[[EditionScheduler], list[PlannedRun]]
+    tmp_path: Path, store_url: str, started: Callable[[EditionScheduler], list[PlannedRun]]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, store_url)
     store_job(config, datetime.now(UTC) + timedelta(days=1))
     config.path.write_text(config.path.read_text("utf-8").replace("  paper:", "  other:"), "utf-8")
     renamed = load_config(config.path)
@@ -266,9 +285,12 @@ def test_the_start_up_table_names_each_edition_and_its_next_run() -> None:
 
 @pytest.mark.slow
 def test_a_failing_run_is_logged_and_the_scheduler_goes_on(
-    tmp_path: Path, events: list[logging.LogRecord], started: Callable[[EditionScheduler], list[PlannedRun]]
+    tmp_path: Path,
+    store_url: str,
+    events: list[logging.LogRecord],
+    started: Callable[[EditionScheduler], list[PlannedRun]],
 ) -> None:
-    config = write_config(tmp_path, sources=["feeds/late.xml"], max_stories=50)
+    config = write_config(tmp_path, store_url, sources=["feeds/late.xml"], max_stories=50)
     scheduler = EditionScheduler(config, config.folder / "out")
     started(scheduler)
 
@@ -288,8 +310,10 @@ def test_a_failing_run_is_logged_and_the_scheduler_goes_on(
 
 
 @pytest.mark.slow
-def test_nothing_new_builds_nothing_and_says_so(tmp_path: Path, events: list[logging.LogRecord]) -> None:
-    config = write_config(tmp_path, max_stories=50)
+def test_nothing_new_builds_nothing_and_says_so(
+    tmp_path: Path, store_url: str, events: list[logging.LogRecord]
+) -> None:
+    config = write_config(tmp_path, store_url, max_stories=50)
     for _ in range(2):
         run_edition(str(config.path), "paper", str(tmp_path / "out"))
 
@@ -302,9 +326,9 @@ def test_nothing_new_builds_nothing_and_says_so(tmp_path: Path, events: list[log
 
 
 def test_fewer_than_min_stories_builds_nothing_and_says_so(
-    tmp_path: Path, events: list[logging.LogRecord]
+    tmp_path: Path, store_url: str, events: list[logging.LogRecord]
 ) -> None:
-    config = write_config(tmp_path, min_stories=40, max_stories=50)
+    config = write_config(tmp_path, store_url, min_stories=40, max_stories=50)
     run_edition(str(config.path), "paper", str(tmp_path / "out"))
 
     (run,) = runs(config)
@@ -315,9 +339,9 @@ def test_fewer_than_min_stories_builds_nothing_and_says_so(
 
 
 def test_a_config_gone_bad_fails_the_run_without_raising(
-    tmp_path: Path, events: list[logging.LogRecord]
+    tmp_path: Path, store_url: str, events: list[logging.LogRecord]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, store_url)
     config.path.write_text("editions: [\n", "utf-8")
 
     run_edition(str(config.path), "paper", str(tmp_path / "out"))
@@ -328,7 +352,7 @@ def test_a_config_gone_bad_fails_the_run_without_raising(
 
 @pytest.mark.slow
 def test_a_built_issue_is_sent_once_where_delivery_is_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: list[logging.LogRecord]
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, events: list[logging.LogRecord]
 ) -> None:
     monkeypatch.setenv("DIGEST_TEST_SECRET", "a secret for the unsubscribe links of this test")
     (tmp_path / "subscribers.csv").write_text("email,name\nann@example.org,Ann\nbob@example.org,Bob\n")
@@ -340,7 +364,7 @@ def test_a_built_issue_is_sent_once_where_delivery_is_set(
             "  unsubscribe: {secret_env: DIGEST_TEST_SECRET}\n"
             f"  smtp: {{host: 127.0.0.1, port: {smtp.port}, security: none}}\n"
         )
-        config = write_config(tmp_path, max_stories=50, more_yaml=delivery)
+        config = write_config(tmp_path, store_url, max_stories=50, more_yaml=delivery)
         for _ in range(2):  # the second run finds nothing new: nothing is built, nothing sent again
             run_edition(str(config.path), "paper", str(tmp_path / "out"))
         copies = smtp.copies()
@@ -358,8 +382,8 @@ def test_a_built_issue_is_sent_once_where_delivery_is_set(
 # --- status ------------------------------------------------------------------------------------------
 
 
-def test_status_shows_a_failing_source_with_its_streak_and_error(tmp_path: Path) -> None:
-    config = write_config(tmp_path, sources=["demo/world.xml", "demo/gone.xml"], max_stories=50)
+def test_status_shows_a_failing_source_with_its_streak_and_error(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, sources=["demo/world.xml", "demo/gone.xml"], max_stories=50)
     for _ in range(3):
         run_edition(str(config.path), "paper", str(tmp_path / "out"))
 
@@ -377,16 +401,16 @@ def test_status_shows_a_failing_source_with_its_streak_and_error(tmp_path: Path)
     assert "by the schedule (digest run has not scheduled it yet)" in out
 
 
-def test_status_forgets_a_streak_once_the_source_works(tmp_path: Path) -> None:
+def test_status_forgets_a_streak_once_the_source_works(tmp_path: Path, store_url: str) -> None:
     config = write_config(
-        tmp_path, sources=["demo/world.xml", "demo/late.xml"], min_stories=40, max_stories=50
+        tmp_path, store_url, sources=["demo/world.xml", "demo/late.xml"], min_stories=40, max_stories=50
     )
     run_edition(str(config.path), "paper", str(tmp_path / "out"))
     shutil.copy(tmp_path / "demo" / "city.xml", tmp_path / "demo" / "late.xml")
     run_edition(str(config.path), "paper", str(tmp_path / "out"))
 
     with State(state_url(config)) as state:
-        assert state.failing_sources("paper") == []
+        assert state.fetch.failing_sources("paper") == []
     result = CliRunner().invoke(main, ["status", "--config", str(config.path)], catch_exceptions=False)
     assert "every source worked in its latest fetch" in result.stdout
 
@@ -409,12 +433,15 @@ def slow_feed(server: LoopbackServer) -> str:
 
 @pytest.mark.slow
 def test_sigterm_during_a_run_stops_cleanly_and_the_next_start_makes_the_run(
-    tmp_path: Path, http_server: LoopbackServer, started: Callable[[EditionScheduler], list[PlannedRun]]
+    tmp_path: Path,
+    store_url: str,
+    http_server: LoopbackServer,
+    started: Callable[[EditionScheduler], list[PlannedRun]],
 ) -> None:
     now = datetime.now(UTC)
     schedule = hourly_in_the_past(now)
     sources = [f"demo/{name}" for name in DEMO_SOURCES] + [slow_feed(http_server)]
-    config = write_config(tmp_path, sources=sources, schedule=schedule, max_stories=50)
+    config = write_config(tmp_path, store_url, sources=sources, schedule=schedule, max_stories=50)
     (last_missed,) = next_fire_times(schedule, "UTC", now - timedelta(days=1), 1)
     store_job(config, last_missed)  # so the run starts as soon as the scheduler does
 
@@ -456,7 +483,7 @@ def test_sigterm_during_a_run_stops_cleanly_and_the_next_start_makes_the_run(
     (stopped,) = runs(config)
     assert stopped.outcome == "stopped" and issue_folders(config) == []
     with State(state_url(config)) as state:
-        assert state.last_issue("paper") is None
+        assert state.issues.last_issue("paper") is None
 
     # The next start makes the run the signal interrupted, once.
     scheduler = EditionScheduler(config, config.folder / "out")
@@ -465,6 +492,6 @@ def test_sigterm_during_a_run_stops_cleanly_and_the_next_start_makes_the_run(
     wait_for(lambda: len(runs(config)) == 2, "the resumed run")
     assert [r.outcome for r in runs(config)] == ["stopped", "built"]
     with State(state_url(config)) as state:
-        last = state.last_issue("paper")
+        last = state.issues.last_issue("paper")
     assert last is not None and issue_folders(config) == [last.issue_id]
     assert hidden_leftovers(config) == []

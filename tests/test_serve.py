@@ -62,7 +62,7 @@ class Site:
             return answer
 
     def suppressed(self) -> set[str]:
-        return self.state.suppressed("morning")
+        return self.state.ledger.suppressed("morning")
 
 
 @contextmanager

@@ -1,7 +1,8 @@
-"""The state store on a real SQLite file."""
+"""The state store, on a real SQLite file and a real PostgreSQL database (the ``store_url`` fixture)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,8 +19,8 @@ BERLIN_WINTER = timezone(timedelta(hours=1))
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[State]:
-    with State(f"sqlite:///{tmp_path / 'state.sqlite3'}") as store:
+def state(store_url: str) -> Iterator[State]:
+    with State(store_url) as store:
         yield store
 
 
@@ -38,11 +39,11 @@ def record(issue_id: str, built_at: datetime, stories: int = 3) -> IssueRecord:
     )
 
 
-def test_validators_round_trip_and_survive_reopening(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+def test_validators_round_trip_and_survive_reopening(store_url: str) -> None:
+    url = store_url
     with State(url) as state:
-        assert state.validators(["https://a/feed"]) == {}
-        state.save_validators(
+        assert state.fetch.validators(["https://a/feed"]) == {}
+        state.fetch.save_validators(
             [
                 result("https://a/feed", "ok", '"v1"', "Sat, 14 Mar 2026 06:00:00 GMT"),
                 result("https://b/feed", "ok", None, None),
@@ -50,53 +51,55 @@ def test_validators_round_trip_and_survive_reopening(tmp_path: Path) -> None:
             ]
         )
     with State(url) as state:
-        assert state.validators(["https://a/feed", "https://b/feed", "https://c/feed"]) == {
+        assert state.fetch.validators(["https://a/feed", "https://b/feed", "https://c/feed"]) == {
             "https://a/feed": ('"v1"', "Sat, 14 Mar 2026 06:00:00 GMT"),
             "https://b/feed": (None, None),
         }
 
 
 def test_ok_replaces_validators_not_modified_and_failed_leave_them(state: State) -> None:
-    state.save_validators([result("https://a/feed", "ok", '"v1"'), result("https://b/feed", "ok", '"b1"')])
-    state.save_validators(
+    state.fetch.save_validators(
+        [result("https://a/feed", "ok", '"v1"'), result("https://b/feed", "ok", '"b1"')]
+    )
+    state.fetch.save_validators(
         [
             result("https://a/feed", "ok", '"v2"'),
             result("https://b/feed", "not-modified", None, None),
             result("https://b/feed", "failed"),
         ]
     )
-    assert state.validators(["https://a/feed", "https://b/feed"]) == {
+    assert state.fetch.validators(["https://a/feed", "https://b/feed"]) == {
         "https://a/feed": ('"v2"', None),
         "https://b/feed": ('"b1"', None),
     }
 
 
 def test_first_seen_is_recorded_once_and_returned_as_aware_utc(state: State) -> None:
-    first = state.first_seen(["e1", "e2", "e1"], NOW.astimezone(BERLIN_WINTER))
+    first = state.entries.first_seen(["e1", "e2", "e1"], NOW.astimezone(BERLIN_WINTER))
     assert first == {"e1": NOW, "e2": NOW}
     assert all(moment.tzinfo == UTC for moment in first.values())
     later = NOW + timedelta(days=1)
-    again = state.first_seen(["e2", "e3"], later)
+    again = state.entries.first_seen(["e2", "e3"], later)
     assert again == {"e2": NOW, "e3": later}
 
 
 def test_first_seen_handles_more_ids_than_one_query_batch(state: State) -> None:
     ids = [f"id{n}" for n in range(1234)]
-    assert len(state.first_seen(ids, NOW)) == 1234
-    assert set(state.first_seen(ids, NOW + timedelta(hours=1)).values()) == {NOW}
+    assert len(state.entries.first_seen(ids, NOW)) == 1234
+    assert set(state.entries.first_seen(ids, NOW + timedelta(hours=1)).values()) == {NOW}
 
 
 def test_record_issue_then_used_entries_issue_ids_and_last_issue(state: State) -> None:
-    assert state.last_issue("morning") is None
+    assert state.issues.last_issue("morning") is None
     state.record_issue(record("2026-03-13", NOW - timedelta(days=1)), ["a", "b", "a"])
     state.record_issue(record("2026-03-14", NOW.astimezone(BERLIN_WINTER), stories=5), ["c"])
     state.record_issue(
         IssueRecord("evening", "2026-03-14", NOW + timedelta(hours=9), NOW, "/out/evening/x", 1), ["z"]
     )
-    assert state.used_entries("morning") == {"a", "b", "c"}
-    assert state.used_entries("evening") == {"z"}
-    assert state.issue_ids("morning") == {"2026-03-13", "2026-03-14"}
-    last = state.last_issue("morning")
+    assert state.entries.used_entries("morning") == {"a", "b", "c"}
+    assert state.entries.used_entries("evening") == {"z"}
+    assert state.issues.issue_ids("morning") == {"2026-03-13", "2026-03-14"}
+    last = state.issues.last_issue("morning")
     assert last == record("2026-03-14", NOW, stories=5)
     assert last is not None and last.built_at.tzinfo == UTC
 
@@ -104,17 +107,17 @@ def test_record_issue_then_used_entries_issue_ids_and_last_issue(state: State) -
 def test_last_issue_is_by_built_at_not_by_insertion_or_id(state: State) -> None:
     state.record_issue(record("2026-03-14-2", NOW), [])
     state.record_issue(record("2026-03-14", NOW - timedelta(microseconds=1)), [])
-    last = state.last_issue("morning")
+    last = state.issues.last_issue("morning")
     assert last is not None and last.issue_id == "2026-03-14-2"
 
 
 def test_an_entry_used_twice_fails_and_records_nothing(state: State) -> None:
     state.record_issue(record("2026-03-13", NOW - timedelta(days=1)), ["a"])
-    with pytest.raises(StateError, match=r"^sqlite:///.*state\.sqlite3: "):
+    with pytest.raises(StateError, match=f"^{re.escape(masked(state.url))}: "):
         state.record_issue(record("2026-03-14", NOW), ["b", "a"])
     # One transaction: neither the issue nor its other entry stayed.
-    assert state.issue_ids("morning") == {"2026-03-13"}
-    assert state.used_entries("morning") == {"a"}
+    assert state.issues.issue_ids("morning") == {"2026-03-13"}
+    assert state.entries.used_entries("morning") == {"a"}
 
 
 def test_state_url_creates_the_state_folder_beside_the_config(tmp_path: Path) -> None:
@@ -129,7 +132,7 @@ def test_state_url_creates_the_state_folder_beside_the_config(tmp_path: Path) ->
     assert url == f"sqlite:///{tmp_path / 'var' / 'state' / 'state.sqlite3'}"
     assert (tmp_path / "var" / "state").is_dir()
     with State(url) as state:
-        state.first_seen(["x"], NOW)
+        state.entries.first_seen(["x"], NOW)
     assert (tmp_path / "var" / "state" / "state.sqlite3").is_file()
     database = config.model_copy(update={"database_url": "postgresql://u:p@db/digest"})
     assert state_url(database) == "postgresql://u:p@db/digest"

@@ -60,7 +60,7 @@ class Lease:
         """Renew the lease when it is due; whether it is still this process's."""
         if self.held and self._clock() - self._renewed >= RENEW_EVERY:
             self._renewed = self._clock()
-            self.held = self.state.renew_send_lease(self.edition, self.holder, self._renewed)
+            self.held = self.state.leases.renew_send_lease(self.edition, self.holder, self._renewed)
         return self.held
 
 
@@ -68,7 +68,9 @@ class Lease:
 def send_lease(state: State, edition: str, clock: Clock = _now) -> Iterator[Lease]:
     """The edition's send lease for the block; DeliveryError when another send holds it."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    lease = state.take_send_lease(edition, holder, clock(), expired=lambda other: expired(other, clock()))
+    lease = state.leases.take_send_lease(
+        edition, holder, clock(), expired=lambda other: expired(other, clock())
+    )
     if lease.holder != holder:
         raise DeliveryError(
             f"edition {edition}: another send is in progress ({describe(lease.holder)}, since "
@@ -78,7 +80,7 @@ def send_lease(state: State, edition: str, clock: Clock = _now) -> Iterator[Leas
     try:
         yield held
     finally:
-        state.release_send_lease(edition, holder)
+        state.leases.release_send_lease(edition, holder)
 
 
 def expired(lease: SendLease, now: datetime) -> bool:

@@ -1,0 +1,148 @@
+"""Who holds what: the send leases, and the secrets Digest made itself.
+
+- ``send_leases(edition PK, holder, since, renewed_at)``: who is sending the edition's issues
+  now (deliver/lease.py), so that two senders never read the ledger at once and mail the same
+  subscribers. A holder renews its lease while it sends and deletes it when done.
+- ``secrets(name PK, value, created_at)``: secrets Digest made itself (the unsubscribe HMAC key
+  when no environment variable gives one), made by the first process that needs one and kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from digest.errors import StateError
+from digest.state.db import Database, instant, masked, metadata, now_stamp, stamp
+
+send_leases = Table(
+    "send_leases",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("holder", String(400), nullable=False),
+    Column("since", String(32), nullable=False),
+    Column("renewed_at", String(32), nullable=False),
+)
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class SendLease:
+    """Who is sending an edition's issues, since when, and when they last said so; aware UTC."""
+
+    edition: str
+    holder: str
+    since: datetime
+    renewed_at: datetime
+
+
+class _LeaseRace(Exception):
+    """The send lease changed between reading it and writing it."""
+
+
+class Leases:
+    """The send lease of each edition."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def send_lease(self, edition: str) -> SendLease | None:
+        """The edition's send lease, if anyone holds it."""
+        return self._db.run(lambda conn: _lease(conn, edition))
+
+    def take_send_lease(
+        self, edition: str, holder: str, now: datetime, *, expired: Callable[[SendLease], bool]
+    ) -> SendLease:
+        """The edition's send lease for ``holder``, unless someone else holds it and it has not
+        ``expired``: the lease in force afterwards either way (compare its holder).
+
+        Two processes taking it at once cannot both succeed: the row is inserted (its primary
+        key admits one) or taken over only where it still is what this process read.
+        """
+        when = stamp(now)
+
+        def take(conn: Connection) -> SendLease:
+            current = _lease(conn, edition)
+            if current is None:
+                conn.execute(
+                    insert(send_leases),
+                    [{"edition": edition, "holder": holder, "since": when, "renewed_at": when}],
+                )
+            elif current.holder == holder or expired(current):
+                taken = conn.execute(
+                    update(send_leases)
+                    .where(
+                        send_leases.c.edition == edition,
+                        send_leases.c.holder == current.holder,
+                        send_leases.c.renewed_at == stamp(current.renewed_at),
+                    )
+                    .values(holder=holder, since=when, renewed_at=when)
+                )
+                if taken.rowcount != 1:
+                    raise _LeaseRace
+            else:
+                return current
+            return SendLease(edition, holder, now, now)
+
+        for _ in range(3):
+            try:
+                return self._db.run(take)
+            except (_LeaseRace, StateError) as err:
+                # Another process inserted or took it between the read and the write: read again.
+                if isinstance(err, StateError) and not isinstance(err.__cause__, IntegrityError):
+                    raise
+        lease = self.send_lease(edition)
+        if lease is None:
+            raise StateError(f"{masked(self._db.url)}: the send lease of {edition} keeps changing hands")
+        return lease
+
+    def renew_send_lease(self, edition: str, holder: str, now: datetime) -> bool:
+        """Say that ``holder`` is still sending; False when the lease is no longer theirs."""
+        query = (
+            update(send_leases)
+            .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+            .values(renewed_at=stamp(now))
+        )
+        return bool(self._db.run(lambda conn: conn.execute(query).rowcount == 1))
+
+    def release_send_lease(self, edition: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` still has it."""
+        query = delete(send_leases).where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+        self._db.run(lambda conn: conn.execute(query))
+
+
+class Secrets:
+    """Secrets made once and kept."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def secret(self, name: str, make: Callable[[], str]) -> tuple[str, bool]:
+        """The secret kept under ``name``, made with ``make`` and kept on first use; True when just made."""
+
+        def read_or_make(conn: Connection) -> tuple[str, bool]:
+            found = conn.execute(select(secrets.c.value).where(secrets.c.name == name)).scalar()
+            if found is not None:
+                return str(found), False
+            value = make()
+            conn.execute(insert(secrets), [{"name": name, "value": value, "created_at": now_stamp()}])
+            return value, True
+
+        return self._db.run(read_or_make)
+
+
+def _lease(conn: Connection, edition: str) -> SendLease | None:
+    row = conn.execute(select(send_leases).where(send_leases.c.edition == edition)).first()
+    if row is None:
+        return None
+    return SendLease(row.edition, row.holder, instant(row.since), instant(row.renewed_at))
