@@ -87,15 +87,15 @@ def config_file(folder: Path, url: str, extra: str = "") -> Path:
     return path
 
 
-def test_the_revisions_form_one_line() -> None:
+def test_the_revisions_form_one_line_ending_at_the_codes_head() -> None:
     script = ScriptDirectory.from_config(schema.alembic_config())
-    assert len(script.get_heads()) == 1
+    assert script.get_heads() == [schema.HEAD]
     assert script.get_base() == "0001"
 
 
 def test_a_new_store_gets_exactly_the_codes_schema(store_url: str) -> None:
     State(store_url).close()
-    assert revision_of(store_url) == schema.head()
+    assert revision_of(store_url) == schema.HEAD
     assert schema_differences(store_url) == []
 
 
@@ -111,7 +111,7 @@ def test_a_release_store_is_upgraded_on_opening_and_keeps_its_rows(store_url: st
         assert [r.reason for r in state.runs.last_runs("morning")] == ["built 4"]
         state.entries.first_seen(["e2"], NOW)
 
-    assert revision_of(store_url) == schema.head()
+    assert revision_of(store_url) == schema.HEAD
     assert schema_differences(store_url) == []
 
 
@@ -124,11 +124,11 @@ def test_digest_migrate_upgrades_a_release_store_then_finds_it_current(
     first = CliRunner().invoke(main, ["migrate", "--config", str(config)])
     assert first.exit_code == 0, first.output
     assert (
-        first.stdout == f"{masked(store_url)}: schema upgraded from no recorded revision to {schema.head()}\n"
+        first.stdout == f"{masked(store_url)}: schema upgraded from no recorded revision to {schema.HEAD}\n"
     )
     again = CliRunner().invoke(main, ["migrate", "--config", str(config)])
-    assert again.stdout == f"{masked(store_url)}: schema at {schema.head()}, up to date\n"
-    assert revision_of(store_url) == schema.head()
+    assert again.stdout == f"{masked(store_url)}: schema at {schema.HEAD}, up to date\n"
+    assert revision_of(store_url) == schema.HEAD
 
 
 def test_without_auto_migrate_a_store_behind_is_refused_until_digest_migrate(
@@ -169,5 +169,16 @@ def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> No
     ]
     errors = [p.communicate(timeout=120)[1] for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
-    assert revision_of(store_url) == schema.head()
+    assert revision_of(store_url) == schema.HEAD
     assert schema_differences(store_url) == []
+
+
+def test_opening_a_store_at_the_head_needs_no_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    State(url).close()
+    opener = (
+        "import sys; from digest.state import State; State(sys.argv[1]).close(); print(sorted(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", opener, url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "'digest.state'" in done.stdout and "alembic" not in done.stdout

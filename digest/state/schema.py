@@ -1,9 +1,10 @@
 """The store's schema, kept current by the Alembic revisions in ``migrations/versions/``.
 
 A database records the revision it is at in Alembic's table ``alembic_version``. Opening the
-store compares it with the newest revision the code has (the head):
+store compares it with the newest revision the code has (``HEAD``):
 
-- at the head: nothing to do (one small read);
+- at the head: nothing to do (one small read, and Alembic is not even imported: it costs a
+  warm build a tenth of a second);
 - behind (no version table counts as behind: a new database, or one that an earlier release
   made with ``create_all``, which the first revision recognises): upgraded to the head, unless
   ``state.auto_migrate`` is false, when the store is refused with a message saying to run
@@ -24,22 +25,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import SchemaItem
 
 from digest.errors import StateError
 from digest.state.db import Database, masked
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger("digest")
 
+#: The newest revision in migrations/versions/. A new revision changes it (tests/test_migrations.py
+#: checks that it is Alembic's head), so opening a store at the head needs no Alembic.
+HEAD = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Alembic's table of the database's revision.
+VERSION_TABLE = "alembic_version"
 #: Any number, the same in every process: the key of the PostgreSQL lock held while migrating.
 ADVISORY_LOCK = 0x64696765
 #: Tables in the store's database that are not the store's: APScheduler's job store (digest run).
@@ -48,7 +53,7 @@ FOREIGN_TABLES = frozenset({"scheduled_jobs"})
 
 @dataclass(frozen=True)
 class Migration:
-    """What ``migrate`` did: the revision before (None: no version recorded) and after."""
+    """What ``upgrade`` did: the revision before (None: no version recorded) and after."""
 
     before: str | None
     after: str
@@ -59,17 +64,11 @@ class Migration:
 
 
 def alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
-
-
-def head() -> str:
-    """The newest revision this code has."""
-    found = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if found is None:  # pragma: no cover - the package ships its revisions
-        raise StateError(f"{MIGRATIONS}: no schema revisions found")
-    return found
 
 
 def current_revision(db: Database) -> str | None:
@@ -80,14 +79,13 @@ def current_revision(db: Database) -> str | None:
 def ensure_current(db: Database, *, migrate: bool) -> None:
     """Open-time check (see the module docstring): upgrade, or refuse, or nothing."""
     revision = current_revision(db)
-    newest = head()
-    if revision == newest:
+    if revision == HEAD:
         return
-    _refuse_if_ahead(db, revision, newest)
+    _refuse_if_ahead(db, revision)
     if not migrate:
         at = f"schema revision {revision}" if revision else "no schema revision"
         raise StateError(
-            f"{masked(db.url)}: the state store is at {at}, behind this Digest's {newest}, and "
+            f"{masked(db.url)}: the state store is at {at}, behind this Digest's {HEAD}, and "
             "state.auto_migrate is false: run `digest migrate`"
         )
     done = upgrade(db)
@@ -99,18 +97,20 @@ def ensure_current(db: Database, *, migrate: bool) -> None:
 
 def upgrade(db: Database) -> Migration:
     """Bring the database to the head revision (``digest migrate``); refuses a database ahead."""
-    newest = head()
+    from alembic import command
+    from alembic.util import CommandError
+
     try:
         with _locked(db) as conn:
             before = _revision(conn)
-            if before != newest:
-                _refuse_if_ahead(db, before, newest)
+            if before != HEAD:
+                _refuse_if_ahead(db, before)
                 config = alembic_config()
                 config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+                command.upgrade(config, HEAD)
     except (SQLAlchemyError, CommandError) as err:
         raise db.error(err) from err
-    return Migration(before, newest)
+    return Migration(before, HEAD)
 
 
 def include_object(
@@ -120,9 +120,12 @@ def include_object(
     return not (kind == "table" and name in FOREIGN_TABLES)
 
 
-def _refuse_if_ahead(db: Database, revision: str | None, newest: str) -> None:
+def _refuse_if_ahead(db: Database, revision: str | None) -> None:
     if revision is None:
         return
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         known = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
     except CommandError:
@@ -130,12 +133,16 @@ def _refuse_if_ahead(db: Database, revision: str | None, newest: str) -> None:
     if known is None:
         raise StateError(
             f"{masked(db.url)}: the state store is at schema revision {revision}, which this Digest "
-            f"does not know (its newest is {newest}): a newer Digest migrated it; upgrade Digest"
+            f"does not know (its newest is {HEAD}): a newer Digest migrated it; upgrade Digest"
         )
 
 
 def _revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    found = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    # Alembic keeps one row per head; the revisions form one line, so there is one.
+    return str(found[0]) if found else None
 
 
 @contextmanager
