@@ -23,7 +23,8 @@ from digest.condense import get_condenser
 from digest.config import CondenseConfig, FetchConfig
 from digest.errors import FetchError, ParseError
 from digest.extract import MAX_WORD_CHARS, extract, readable_html, with_full_text
-from digest.fetchguard import content_client, is_public
+from digest.fetchguard import is_public
+from digest.httpclient import client as http_client
 from digest.ingest import fetch_page, parse_feed, sanitize_html
 from digest.render.mime import build_message
 from digest.render.templates import environment
@@ -78,7 +79,7 @@ def test_only_public_unicast_addresses_are_public(address: str, public: bool) ->
 def test_a_content_url_never_reaches_loopback_by_default(http_server: LoopbackServer) -> None:
     url = http_server.route("/secret", b"intranet", content_type="text/plain")
     hop = http_server.redirect("/hop", "/secret")
-    with content_client(FetchConfig(), {}) as client:
+    with http_client(FetchConfig(), "*/*", content=True) as client:
         for target in (url, hop, url.replace("127.0.0.1", "localhost")):
             with pytest.raises(httpx.ConnectError, match=LOOPBACK_REFUSED):
                 client.get(target)
@@ -88,7 +89,7 @@ def test_a_content_url_never_reaches_loopback_by_default(http_server: LoopbackSe
 def test_allow_private_addresses_lets_content_urls_reach_loopback(http_server: LoopbackServer) -> None:
     http_server.route("/secret", b"intranet", content_type="text/plain")
     hop = http_server.redirect("/hop", "/secret")
-    with content_client(FetchConfig(allow_private_addresses=True), {}) as client:
+    with http_client(FetchConfig(allow_private_addresses=True), "*/*", content=True) as client:
         assert client.get(hop).text == "intranet"
 
 

@@ -14,7 +14,8 @@ from httpserver import LoopbackServer
 
 from digest.config import FetchConfig
 from digest.errors import InputError, ParseError
-from digest.ingest import USER_AGENT, fetch_sources, parse_feed, read_inputs, sanitize_html
+from digest.httpclient import USER_AGENT
+from digest.ingest import fetch_sources, parse_feed, read_inputs, sanitize_html
 from digest.types import FeedResult, Source
 
 NOW = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
