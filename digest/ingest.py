@@ -45,7 +45,8 @@ never fetched (feedparser's parsers load nothing). A parser's exception (a lone 
 as ``&#xD800;``) is a ``ParseError`` too: the source fails, the run goes on.
 
 ``read_inputs`` serves ``digest condense``: a file or URL is sniffed (its first element, then
-its Content-Type, then its suffix) as a feed, an HTML page or plain text.
+its Content-Type, then its suffix) as a feed, an HTML page or plain text. A page's text is found by
+``readable_html`` (digest/readable.py, then the sanitiser), as for a full-text source's linked pages.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from digest import httpclient, parallel
 from digest.config import FetchConfig
 from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.httpclient import Body, Validators
+from digest.readable import main_html
 from digest.text import WIRE_DATELINE, normalize_space, word_count
 from digest.types import Entry, FeedResult, Source
 from digest.urls import without_credentials
@@ -429,6 +431,11 @@ def sanitize_html(html: str) -> str:
     return without_credentials(without_controls(_IMG_TAG.sub(_keep_image, _CLEANER.clean(html)))).strip()
 
 
+def readable_html(page: str) -> str:
+    """The main text of a web page (digest/readable.py), sanitised; "" when it has none."""
+    return sanitize_html(main_html(page))
+
+
 def _keep_image(match: re.Match[str]) -> str:
     attributes = dict(_ATTRIBUTE.findall(match.group(0)))
     if not attributes.get("src"):
@@ -535,7 +542,7 @@ def read_inputs(target: str, settings: FetchConfig, now: datetime) -> tuple[Entr
     """A file or URL given to ``digest condense`` -> its entries.
 
     A feed gives one Entry per entry; an HTML page one Entry (title from <title>, else <h1>;
-    content the sanitised <article>, else <body>); plain text one Entry, title "", one paragraph
+    content its main text, from ``readable_html``); plain text one Entry, title "", one paragraph
     per non-blank line, ``dated=False``, ``published=now``. Raises InputError naming the target.
     """
     source = Source(url=target)
@@ -585,24 +592,18 @@ def _html_entry(body: Body, source: Source, now: datetime) -> Entry:
     import lxml.html  # type: ignore[import-untyped]  # lxml ships no stubs; this covers the package
     from lxml import etree
 
+    # Decoded here, not by libxml2, which takes a page without <meta charset> for Latin-1.
+    # lxml refuses text that still carries an XML encoding declaration: drop it.
+    page = _XML_DECLARATION.sub("", _decode(body, "html"), count=1)
     try:
-        # Decoded here, not by libxml2, which takes a page without <meta charset> for Latin-1.
-        # lxml refuses text that still carries an XML encoding declaration: drop it.
-        document = lxml.html.document_fromstring(_XML_DECLARATION.sub("", _decode(body, "html"), count=1))
+        document = lxml.html.document_fromstring(page)
     except (etree.ParserError, ValueError) as err:
         raise InputError(normalize_space(f"{source.url}: not readable as HTML ({err})")) from err
     title = normalize_space(document.findtext(".//title") or "")
     if not title:
         heading = document.find(".//h1")
         title = normalize_space(heading.text_content()) if heading is not None else ""
-    main = document.find(".//article")
-    if main is None:
-        main = document.find(".//body")
-        if main is not None:
-            # Page chrome around the text, never the text itself.
-            for chrome in main.xpath(".//nav | .//aside | .//footer"):
-                chrome.drop_tree()
-    content = sanitize_html(lxml.html.tostring(main, encoding="unicode")) if main is not None else ""
+    content = readable_html(page)
     canonical = _first_attribute(document, ".//link[@rel='canonical']/@href")
     page_url = without_credentials(source.url) if source.is_remote else ""
     link = _absolute_http(canonical, page_url) or page_url
@@ -690,6 +691,7 @@ __all__ = [
     "fetch_sources",
     "parse_feed",
     "read_inputs",
+    "readable_html",
     "sanitize_html",
     "text_headline",
     "text_to_html",
