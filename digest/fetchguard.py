@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 
 import httpcore
@@ -95,9 +96,9 @@ class GuardedBackend(httpcore.SyncBackend):
         raise last_error
 
 
-def guarded_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+def guarded_transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.HTTPTransport:
     """An httpx transport whose every connection goes through ``GuardedBackend``."""
-    transport = httpx.HTTPTransport(limits=limits, retries=0)
+    transport = httpx.HTTPTransport(verify=tls, limits=limits, retries=0)
     pool = transport._pool
     # httpx has no public way to choose the network backend; fail loudly if its insides change,
     # rather than fetch unguarded.

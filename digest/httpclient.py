@@ -7,6 +7,8 @@ client for URLs taken from feed content (``content=True``: an article page for f
 only to public addresses through ``fetchguard``, unless ``settings.allow_private_addresses``; a
 client for the sources the operator configured goes wherever they point.
 
+Every client of a process shares one TLS context (the CA bundle is read once, not per client).
+
 The GET. ``get`` sends If-None-Match / If-Modified-Since from the previous fetch's validators
 (a 304 gives None), streams the body (``iter_bytes`` yields it already decompressed, so the cap
 bounds what a gzip bomb would expand to) and stops past ``max_bytes``. It bounds time twice:
@@ -29,10 +31,12 @@ are still fetched side by side.
 from __future__ import annotations
 
 import queue
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from http import HTTPStatus
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -76,10 +80,23 @@ def client(settings: FetchConfig, accept: str, *, content: bool) -> httpx.Client
         max_redirects=settings.max_redirects,
         limits=limits,
         # httpx applies ``limits`` to the transport it makes, not to one it is given.
-        transport=guarded_transport(limits) if guarded else None,
+        transport=guarded_transport(limits, _tls_context(not guarded)) if guarded else None,
+        verify=_tls_context(not guarded),
         # A proxy from the environment would make the guard judge the proxy instead of the target.
         trust_env=not guarded,
     )
+
+
+@cache
+def _tls_context(trust_env: bool) -> ssl.SSLContext:
+    """The certificate store every client of this process verifies with, read once.
+
+    Reading the CA bundle takes 40-110 ms, which httpx spends again for every client it makes: a
+    warm build's whole fetch costs about that, and a full-text page got a client of its own.
+    A context is safe to share between threads and clients (httpcore only sets ALPN on it, the
+    same protocols every time).
+    """
+    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def get(
