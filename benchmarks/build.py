@@ -21,11 +21,16 @@ count); forked from the benchmark itself, a child would be charged the benchmark
 ``--profile FILE`` also runs one cold build under cProfile and prints the functions that took
 the most time.
 
+``--server`` chooses what serves the feeds: ``own`` (the benchmark's HTTP/1.1 keep-alive server),
+``http.server`` (``python -m http.server`` in a child process: HTTP/1.0, a connection per request,
+a listen backlog of 5, no ETag) or ``both`` (the default), each measured with both tools.
+
 Usage::
 
     .venv/bin/python benchmarks/build.py                    # 200x11 and 200x50, with rss2email
     .venv/bin/python benchmarks/build.py --size 20x5 --no-rss2email
     .venv/bin/python benchmarks/build.py --size 200x50 --profile /tmp/cold.prof
+    .venv/bin/python benchmarks/build.py --size 200x11 --server http.server
 
 Figures are printed, never asserted: the targets (cold at most half of rss2email's time, warm at
 most 1 s, peak at most 500 MiB) are shown beside them.
@@ -47,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from feeds import Document, FeedServer, documents  # a script beside this one
+from feeds import Document, FeedServer, StaticFeedServer, documents  # a script beside this one
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = ("200x11", "200x50")
@@ -57,6 +62,8 @@ R2E_VERSION = "3.14"
 COLD_RATIO_TARGET = 0.5
 WARM_TARGET_S = 1.0
 PEAK_TARGET_MIB = 500.0
+#: What can serve the feeds (see the module docstring).
+SERVERS = {"own": FeedServer, "http.server": StaticFeedServer}
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,7 @@ def run_rss2email(r2e: Path, folder: Path, urls: Sequence[str]) -> Outcome:
 
 @dataclass(frozen=True)
 class SizeResult:
+    server: str
     feeds: int
     entries: int
     megabytes: float
@@ -281,32 +289,36 @@ class SizeResult:
     not_modified: int
 
 
-def measure(feeds: int, entries: int, r2e: Path | None, workdir: Path) -> SizeResult:
+def measure(server_kind: str, feeds: int, entries: int, r2e: Path | None, workdir: Path) -> SizeResult:
     served: list[Document] = documents(feeds, entries)
     megabytes = sum(len(d.body) for d in served) / 1e6
-    print(f"{feeds}x{entries}: {sum(d.items for d in served)} entries, {megabytes:.1f} MB", file=sys.stderr)
-    with FeedServer(served) as server:
+    print(
+        f"{feeds}x{entries} on {server_kind}: {sum(d.items for d in served)} entries, {megabytes:.1f} MB",
+        file=sys.stderr,
+    )
+    with SERVERS[server_kind](served) as server:
         urls = server.urls()
-        digest_dir = workdir / f"digest-{feeds}x{entries}"
+        name = f"{feeds}x{entries}-{server_kind}"
+        digest_dir = workdir / f"digest-{name}"
         digest_dir.mkdir()
         before = server.not_modified
         digest = run_digest(digest_dir, urls)
         not_modified = server.not_modified - before
         other = None
         if r2e is not None:
-            r2e_dir = workdir / f"rss2email-{feeds}x{entries}"
+            r2e_dir = workdir / f"rss2email-{name}"
             r2e_dir.mkdir()
             other = run_rss2email(r2e, r2e_dir, urls)
-    return SizeResult(feeds, entries, megabytes, digest, other, not_modified)
+    return SizeResult(server_kind, feeds, entries, megabytes, digest, other, not_modified)
 
 
 def table(results: Sequence[SizeResult]) -> str:
     rows = [
-        "| feeds x entries | measure | digest | rss2email | digest / rss2email | target |",
+        "| feeds x entries, server | measure | digest | rss2email | digest / rss2email | target |",
         "|---|---|---|---|---|---|",
     ]
     for result in results:
-        size = f"{result.feeds} x {result.entries} ({result.megabytes:.0f} MB)"
+        size = f"{result.feeds} x {result.entries} ({result.megabytes:.0f} MB), {result.server}"
         total = result.feeds * result.entries
         d, r = result.digest, result.rss2email
 
@@ -349,20 +361,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--r2e-venv", type=Path, default=DEFAULT_R2E_VENV, help="where rss2email is installed"
     )
     parser.add_argument("--profile", type=Path, help="also profile a cold build of the last size into FILE")
+    parser.add_argument(
+        "--server",
+        choices=[*SERVERS, "both"],
+        default="both",
+        help="what serves the feeds: the benchmark's own server, python -m http.server, or both (default)",
+    )
     args = parser.parse_args(argv)
     sizes = args.size or [parse_size(s) for s in DEFAULT_SIZES]
+    server_kinds = list(SERVERS) if args.server == "both" else [args.server]
     r2e = None if args.no_rss2email else ensure_rss2email(args.r2e_venv)
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
     try:
-        results = [measure(feeds, entries, r2e, workdir) for feeds, entries in sizes]
+        results = [
+            measure(kind, feeds, entries, r2e, workdir) for feeds, entries in sizes for kind in server_kinds
+        ]
         print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
         print(table(results))
         for result in results:
-            size = f"{result.feeds}x{result.entries}"
+            size = f"{result.feeds}x{result.entries} on {result.server}"
             print(f"{size}: the server answered {result.not_modified} of digest's warm requests with 304")
         if args.profile:
             feeds, entries = sizes[-1]
-            with FeedServer(documents(feeds, entries)) as server:
+            with SERVERS[server_kinds[-1]](documents(feeds, entries)) as server:
                 folder = workdir / "profile"
                 folder.mkdir()
                 profile_cold_build(folder, server.urls(), args.profile)

@@ -15,11 +15,14 @@ The feeds. ``make_corpus(feeds, entries)`` gives ``feeds`` RSS 2.0 documents of 
 each: guid, link, pubDate (within the last day), title, a one-paragraph description and the full
 text in ``content:encoded``.
 
-The server. ``FeedServer`` serves them from a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (a
+The servers. ``FeedServer`` serves them from a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (a
 free port), speaking HTTP/1.1 with keep-alive. Every document has an ETag (a hash of its bytes)
 and a Last-Modified; a request whose If-None-Match or If-Modified-Since matches gets ``304 Not
 Modified`` without a body, so a second run of a well-behaved reader fetches nothing. The bodies
 are encoded once, up front, so the server spends little of the machine's time.
+``StaticFeedServer`` writes them to a folder (each file dated by its Last-Modified) and serves it
+with ``python -m http.server`` in a child process, as many small sites and test set-ups do: HTTP/1.0,
+a connection per request, a listen backlog of 5, If-Modified-Since honoured, no ETag.
 
 Run it by itself to look at the output::
 
@@ -30,14 +33,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 
 WORDS_MIN = 300
@@ -731,6 +739,69 @@ class FeedServer:
                 pass  # the benchmark prints figures, not a request log
 
         return Handler
+
+
+class StaticFeedServer:
+    """The documents served by ``python -m http.server`` on 127.0.0.1; a context manager.
+
+    ``not_modified`` counts the 304 answers, read from the server's request log.
+    """
+
+    def __init__(self, served: Sequence[Document]) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="digest-bench-static-")
+        root = Path(self._folder.name)
+        self._paths = [d.path for d in served]
+        for document in served:
+            file = root / document.path.lstrip("/")
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(document.body)
+            stamp = parsedate_to_datetime(document.last_modified).timestamp()
+            os.utime(file, (stamp, stamp))
+        self._log = root / "requests.log"
+        self._process: subprocess.Popen[str] | None = None
+        self._port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def urls(self) -> list[str]:
+        return [self.base_url + path for path in self._paths]
+
+    @property
+    def not_modified(self) -> int:
+        return sum('" 304 ' in line for line in self._log.read_text(errors="replace").splitlines())
+
+    def __enter__(self) -> StaticFeedServer:
+        with self._log.open("w") as log:
+            # Port 0: the server takes a free one and says which on its first line ("-u": at once).
+            self._process = subprocess.Popen(
+                [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                 self._folder.name, "0"],
+                stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+        assert self._process.stdout is not None
+        first = self._process.stdout.readline()
+        # "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+        try:
+            self._port = int(first.split(" port ", 1)[1].split()[0])
+        except (IndexError, ValueError):
+            self._stop()
+            raise RuntimeError(f"python -m http.server did not start: {first!r}") from None
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+        self._folder.cleanup()
 
 
 def _main(argv: Sequence[str] | None = None) -> None:

@@ -37,12 +37,9 @@ Full text (``with_full_text``, for sources marked ``full_text: true``): an
 entry whose own text is under ``FULL_TEXT_MIN_WORDS`` words and that has a link
 gets the linked page's readable text instead, when that is longer. The page is
 fetched by ``ingest.fetch_page`` (the fetch limits, and never a private address:
-the link came from the feed). ``readable_html`` finds the text with a modest
-readability heuristic: page chrome (``nav``, ``header``, ``footer``, ``aside``,
-forms, scripts) is dropped; then the ``<article>`` holding the most paragraph
-text wins, else the element whose own ``<p>`` children hold the most text (the
-densest block of paragraphs). That block passes the feed sanitiser like any
-feed HTML. A page that cannot be fetched or read leaves the entry as it was,
+the link came from the feed), and its text found by ``ingest.readable_html`` (the
+project's one readability extractor, digest/readable.py), which passes it through
+the feed sanitiser like any feed HTML. A page that cannot be fetched or read leaves the entry as it was,
 with a warning; at most ``MAX_FULL_TEXT_PAGES`` pages are fetched per build.
 """
 
@@ -64,7 +61,7 @@ from lxml import etree
 from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import SourceError
-from digest.ingest import fetch_page, sanitize_html
+from digest.ingest import fetch_page, readable_html
 from digest.text import WIRE_DATELINE, content_words, normalize_space, word_count, word_set
 from digest.types import Article, Candidate, Entry, Preview, Section, Story
 
@@ -76,8 +73,6 @@ FULL_TEXT_MIN_WORDS = 150
 MAX_FULL_TEXT_PAGES = 50
 #: Pages fetched at once.
 FULL_TEXT_PARALLEL = 8
-#: Page chrome, dropped before the text is looked for.
-_CHROME = "//nav | //header | //footer | //aside | //form | //script | //style | //noscript | //template"
 
 _BLOCK_TAGS = word_set(
     """
@@ -343,33 +338,6 @@ def _completed(entry: Entry, page_html: str, own_words: int) -> Entry:
     if not page_html or sum(word_count(b.text) for b in _blocks(page_html)) <= own_words:
         return entry
     return dataclasses.replace(entry, content_html=page_html)
-
-
-def readable_html(page: str) -> str:
-    """The main text of an HTML page as sanitised HTML ("" when none is found); see the module docstring."""
-    try:
-        document = lxml.html.document_fromstring(page)
-    except (etree.ParserError, ValueError):
-        return ""
-    for chrome in document.xpath(_CHROME):
-        chrome.drop_tree()
-    articles = document.xpath("//article")
-    if articles:
-        best = max(articles, key=_paragraph_text_length)
-    else:
-        holders = {id(p.getparent()): p.getparent() for p in document.iter("p") if p.getparent() is not None}
-        if not holders:
-            return ""
-        best = max(holders.values(), key=_own_paragraph_text_length)
-    return sanitize_html(lxml.html.tostring(best, encoding="unicode"))
-
-
-def _paragraph_text_length(element: etree._Element) -> int:
-    return sum(len(normalize_space(p.text_content())) for p in element.iter("p"))
-
-
-def _own_paragraph_text_length(element: etree._Element) -> int:
-    return sum(len(normalize_space(p.text_content())) for p in element if p.tag == "p")
 
 
 # --- previews: what clustering reads, without extracting ----------------------------------------

@@ -20,20 +20,20 @@ each hop is checked the same way. TLS is unaffected: httpcore passes the origina
 for SNI and certificate verification. The client ignores proxy settings from the
 environment, since a proxy would make the check judge the proxy instead of the target.
 
-``content_client(settings)`` gives an httpx client with this backend, unless
-``settings.allow_private_addresses`` is true (then any address is allowed, as for a source).
+``guarded_transport`` gives an httpx transport with this backend; ``httpclient.client`` uses it
+for URLs from feed content unless ``fetch.allow_private_addresses`` is true (then any address is
+allowed, as for a source).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 
 import httpcore
 import httpx
-
-from digest.config import FetchConfig
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -96,9 +96,9 @@ class GuardedBackend(httpcore.SyncBackend):
         raise last_error
 
 
-def guarded_transport() -> httpx.HTTPTransport:
+def guarded_transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.HTTPTransport:
     """An httpx transport whose every connection goes through ``GuardedBackend``."""
-    transport = httpx.HTTPTransport(retries=0)
+    transport = httpx.HTTPTransport(verify=tls, limits=limits, retries=0)
     pool = transport._pool
     # httpx has no public way to choose the network backend; fail loudly if its insides change,
     # rather than fetch unguarded.
@@ -108,17 +108,4 @@ def guarded_transport() -> httpx.HTTPTransport:
     return transport
 
 
-def content_client(settings: FetchConfig, headers: dict[str, str]) -> httpx.Client:
-    """A client for URLs taken from feed content, within ``settings``' limits (see the module docstring)."""
-    guarded = not settings.allow_private_addresses
-    return httpx.Client(
-        headers=headers,
-        timeout=httpx.Timeout(settings.timeout),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        transport=guarded_transport() if guarded else None,
-        trust_env=not guarded,
-    )
-
-
-__all__ = ["AddressRefused", "GuardedBackend", "content_client", "guarded_transport", "is_public"]
+__all__ = ["AddressRefused", "GuardedBackend", "guarded_transport", "is_public"]

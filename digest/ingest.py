@@ -1,21 +1,14 @@
 """Sources -> FeedResults of Entries: fetch (bounded, concurrent, conditional) and parse with feedparser.
 
-Fetching. ``fetch_sources`` downloads every source in a thread pool (at most ``MAX_PARALLEL`` at
-once) over one shared ``httpx.Client``, so connections to the same host are reused, and parses each
-document in the calling thread as it arrives (parsing is CPU work: threads would only take turns at
-it, at a cost). From twenty sources on, a forked helper process (digest/parallel.py) fetches and
-parses every other source the same way, with threads of its own, and sends back its results:
-downloading is Python work under the GIL too (HTTP parsing, chunks), and the two halves run on
-two cores. Each request:
-
-- sends a fixed User-Agent and a feed-preferring Accept header, plus If-None-Match /
-  If-Modified-Since from the previous fetch's validators; a 304 becomes ``not-modified``;
-- follows at most ``max_redirects`` redirects, http(s) only (httpx refuses other schemes);
-- streams the body (``iter_bytes`` yields it already decompressed, so the cap bounds what a
-  gzip bomb would expand to) and stops past ``max_bytes``;
-- bounds time twice: httpx's connect/read/write/pool timeouts (each ``timeout`` seconds) cut a
-  silent server, and a deadline of ``timeout`` seconds from the start, checked after every
-  chunk, cuts a server that trickles. So a source ends within about twice ``timeout`` at worst.
+Fetching. ``fetch_sources`` downloads every source over one shared client (digest/httpclient.py:
+the User-Agent, a feed-preferring Accept header, the size cap, redirect and time limits), in
+threads, at most a few requests to one host at a time, and parses each document in the calling
+thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). From
+twenty sources on, a forked helper process (digest/parallel.py) fetches and parses every other
+source the same way, with threads of its own, and sends back its results: downloading is Python
+work under the GIL too (HTTP parsing, chunks), and the two halves run on two cores. Each request
+sends If-None-Match / If-Modified-Since from the previous fetch's validators; a 304 becomes
+``not-modified``.
 
 Every failure of one source becomes ``FeedResult(status="failed", error="<url>: <reason>")``, one
 line, no traceback; the other sources go on. Local paths are read from disk under the same cap.
@@ -52,7 +45,8 @@ never fetched (feedparser's parsers load nothing). A parser's exception (a lone 
 as ``&#xD800;``) is a ``ParseError`` too: the source fails, the run goes on.
 
 ``read_inputs`` serves ``digest condense``: a file or URL is sniffed (its first element, then
-its Content-Type, then its suffix) as a feed, an HTML page or plain text.
+its Content-Type, then its suffix) as a feed, an HTML page or plain text. A page's text is found by
+``readable_html`` (digest/readable.py, then the sanitiser), as for a full-text source's linked pages.
 """
 
 from __future__ import annotations
@@ -61,14 +55,10 @@ import calendar
 import html
 import logging
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from html.parser import HTMLParser
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -76,25 +66,21 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import nh3
 
-from digest import parallel
+from digest import httpclient, parallel
 from digest.config import FetchConfig
 from digest.errors import FetchError, InputError, ParseError, SourceError
-from digest.fetchguard import content_client
+from digest.httpclient import Body, Validators
+from digest.readable import main_html
 from digest.text import WIRE_DATELINE, normalize_space, word_count
 from digest.types import Entry, FeedResult, Source
 from digest.urls import without_credentials
 
 logger = logging.getLogger(__name__)
 
-Validators = tuple[str | None, str | None]
-
-USER_AGENT = "Digest/0.1 (+https://github.com/digest)"
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-#: Sources fetched at once (and connections kept open).
-MAX_PARALLEL = 16
 #: From this many sources on, a forked helper process fetches and parses half of them.
 PARALLEL_MIN_SOURCES = 20
 #: Characters of hex digest kept for an entry id.
@@ -160,16 +146,6 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 InputKind = Literal["feed", "html", "text"]
 
 
-@dataclass(frozen=True)
-class _Body:
-    """A fetched (or read) document."""
-
-    data: bytes
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
 # --- fetching ------------------------------------------------------------------------------------
 
 
@@ -190,12 +166,21 @@ def fetch_sources(
     """
     if len(sources) < PARALLEL_MIN_SOURCES or not parallel.available():
         return _fetch_here(sources, settings, validators, now, on_done)
-    # Every other source goes to the helper, so both halves get a fair share of hosts and sizes.
+    # Every other source goes to the helper, so both halves get a fair share of hosts and sizes;
+    # each process takes half of a host's lanes, so the host still sees PER_HOST requests at most.
     theirs = sources[1::2]
+    half = max(1, httpclient.PER_HOST // 2)
     ours, their_results = parallel.shared(
-        lambda: _fetch_here(sources[0::2], settings, validators, now, on_done),
+        lambda: _fetch_here(sources[0::2], settings, validators, now, on_done, half),
         _fetch_here,
-        (theirs, settings, {s.url: validators[s.url] for s in theirs if s.url in validators}, now),
+        (
+            theirs,
+            settings,
+            {s.url: validators[s.url] for s in theirs if s.url in validators},
+            now,
+            None,
+            half,
+        ),
         again=lambda: _fetch_here(theirs, settings, validators, now),
     )
     if on_done is not None:
@@ -210,49 +195,37 @@ def _fetch_here(
     validators: Mapping[str, Validators],
     now: datetime,
     on_done: Callable[[FeedResult], None] | None = None,
+    per_host: int = httpclient.PER_HOST,
 ) -> tuple[FeedResult, ...]:
     """``fetch_sources`` in this process: threads download, this thread parses."""
     if not sources:
         return ()
     results: dict[int, FeedResult] = {}
-    with (
-        _client(settings) as client,
-        ThreadPoolExecutor(min(MAX_PARALLEL, len(sources)), thread_name_prefix="digest-fetch") as pool,
-    ):
-        futures = {
-            pool.submit(_download, client, source, settings, validators.get(source.url)): index
-            for index, source in enumerate(sources)
-        }
+    with httpclient.client(settings, FEED_ACCEPT, content=False) as client:
         # The threads only download; each document is parsed here, as it arrives, while they go on.
         # Parsing is CPU work under the GIL: sixteen threads taking turns at it doubled its cost.
-        for future in as_completed(futures):
-            source = sources[futures[future]]
-            downloaded = future.result()
+        downloads = httpclient.each_by_host(
+            [source.url for source in sources],
+            lambda index: _download(client, sources[index], settings, validators.get(sources[index].url)),
+            per_host=per_host,
+        )
+        for index, downloaded in downloads:
+            source = sources[index]
             result = downloaded if isinstance(downloaded, FeedResult) else _parsed(source, downloaded, now)
-            results[futures[future]] = result
+            results[index] = result
             if on_done is not None:
                 on_done(result)
     return tuple(results[index] for index in range(len(sources)))
 
 
-def _client(settings: FetchConfig) -> httpx.Client:
-    return httpx.Client(
-        headers={"User-Agent": USER_AGENT, "Accept": FEED_ACCEPT},
-        timeout=httpx.Timeout(settings.timeout),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        limits=httpx.Limits(max_connections=MAX_PARALLEL, max_keepalive_connections=MAX_PARALLEL),
-    )
-
-
 def _download(
     client: httpx.Client, source: Source, settings: FetchConfig, previous: Validators | None
-) -> _Body | FeedResult:
+) -> Body | FeedResult:
     """One source's document; a FeedResult instead when it is not modified or cannot be had."""
     try:
         if not source.is_remote:
             return _read_file(source.url, settings)
-        body = _get(client, source.url, settings, previous or (None, None))
+        body = httpclient.get(client, source.url, settings, previous or (None, None))
     except Exception as err:
         return _failed(source, err)
     if body is None:
@@ -263,7 +236,7 @@ def _download(
     return body
 
 
-def _parsed(source: Source, body: _Body, now: datetime) -> FeedResult:
+def _parsed(source: Source, body: Body, now: datetime) -> FeedResult:
     """The FeedResult of one downloaded source; a failed one when it is not a feed."""
     try:
         title, entries = parse_feed(body.data, source, now, body.content_type)
@@ -289,60 +262,13 @@ def _failed(source: Source, err: Exception) -> FeedResult:
     return FeedResult(source, source.name or source.url, "failed", error=f"{source.url}: {reason}")
 
 
-def _get(client: httpx.Client, url: str, settings: FetchConfig, validators: Validators) -> _Body | None:
-    """GET ``url`` within the limits of ``settings``; None on 304. Raises FetchError."""
-    etag, last_modified = validators
-    conditional = {}
-    if etag:
-        conditional["If-None-Match"] = etag
-    if last_modified:
-        conditional["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + settings.timeout
-    try:
-        with client.stream("GET", url, headers=conditional) as response:
-            if response.status_code == HTTPStatus.NOT_MODIFIED:
-                return None
-            if not 200 <= response.status_code < 300:
-                raise FetchError(url, _status_text(response))
-            data = _read_body(response, url, settings, deadline)
-            return _Body(
-                data,
-                response.headers.get("Content-Type"),
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-            )
-    except httpx.TimeoutException as err:
-        raise FetchError(url, _timed_out(settings)) from err
-    except httpx.TooManyRedirects as err:
-        raise FetchError(url, f"more than {settings.max_redirects} redirects") from err
-    except httpx.UnsupportedProtocol as err:
-        raise FetchError(url, "redirected to a URL that is not http(s)") from err
-    except httpx.InvalidURL as err:
-        raise FetchError(url, normalize_space(f"invalid URL ({err})")) from err
-    except httpx.HTTPError as err:
-        raise FetchError(url, normalize_space(f"network error ({err or type(err).__name__})")) from err
-
-
-def _read_body(response: httpx.Response, url: str, settings: FetchConfig, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > settings.max_bytes:
-            raise FetchError(url, f"larger than {settings.max_bytes} bytes")
-        if time.monotonic() > deadline:
-            raise FetchError(url, _timed_out(settings))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _read_file(path: str, settings: FetchConfig) -> _Body:
+def _read_file(path: str, settings: FetchConfig) -> Body:
     """A local feed or input file, under the same size cap as a download. Raises FetchError."""
     file = Path(path)
     try:
         if file.stat().st_size > settings.max_bytes:
             raise FetchError(path, f"larger than {settings.max_bytes} bytes")
-        return _Body(file.read_bytes())
+        return Body(file.read_bytes())
     except FileNotFoundError as err:
         raise FetchError(path, "no such file") from err
     except IsADirectoryError as err:
@@ -353,29 +279,14 @@ def _read_file(path: str, settings: FetchConfig) -> _Body:
         raise FetchError(path, normalize_space(err.strerror or str(err))) from err
 
 
-def _status_text(response: httpx.Response) -> str:
-    reason = response.reason_phrase
-    if not reason:
-        try:
-            reason = HTTPStatus(response.status_code).phrase
-        except ValueError:
-            reason = ""
-    return normalize_space(f"HTTP {response.status_code} {reason}")
-
-
-def _timed_out(settings: FetchConfig) -> str:
-    return f"timed out after {settings.timeout:g}s"
-
-
 def fetch_page(url: str, settings: FetchConfig) -> str:
     """An HTML page linked from feed content, decoded, within the fetch limits. Raises FetchError.
 
     The URL came from a feed, so it goes through ``fetchguard``: never to a private address
     unless ``settings.allow_private_addresses``.
     """
-    with content_client(settings, {"User-Agent": USER_AGENT, "Accept": PAGE_ACCEPT}) as client:
-        body = _get(client, url, settings, (None, None))
-    assert body is not None  # only a conditional request can give 304
+    with httpclient.client(settings, PAGE_ACCEPT, content=True) as client:
+        body = httpclient.get_document(client, url, settings)
     # lxml refuses text that still carries an XML encoding declaration (an XHTML page).
     return _XML_DECLARATION.sub("", _decode(body, "html"), count=1)
 
@@ -520,6 +431,11 @@ def sanitize_html(html: str) -> str:
     return without_credentials(without_controls(_IMG_TAG.sub(_keep_image, _CLEANER.clean(html)))).strip()
 
 
+def readable_html(page: str) -> str:
+    """The main text of a web page (digest/readable.py), sanitised; "" when it has none."""
+    return sanitize_html(main_html(page))
+
+
 def _keep_image(match: re.Match[str]) -> str:
     attributes = dict(_ATTRIBUTE.findall(match.group(0)))
     if not attributes.get("src"):
@@ -626,16 +542,16 @@ def read_inputs(target: str, settings: FetchConfig, now: datetime) -> tuple[Entr
     """A file or URL given to ``digest condense`` -> its entries.
 
     A feed gives one Entry per entry; an HTML page one Entry (title from <title>, else <h1>;
-    content the sanitised <article>, else <body>); plain text one Entry, title "", one paragraph
+    content its main text, from ``readable_html``); plain text one Entry, title "", one paragraph
     per non-blank line, ``dated=False``, ``published=now``. Raises InputError naming the target.
     """
     source = Source(url=target)
     utc_now = now.astimezone(UTC)
     try:
         if source.is_remote:
-            with _client(settings) as client:
-                body = _get(client, target, settings, (None, None))
-            assert body is not None  # only a conditional request can give 304
+            # The operator named this target, as a source: it is fetched wherever it points.
+            with httpclient.client(settings, FEED_ACCEPT, content=False) as client:
+                body = httpclient.get_document(client, target, settings)
         else:
             body = _read_file(target, settings)
         kind = _sniff(body.data, body.content_type, target)
@@ -672,28 +588,22 @@ def _sniff(data: bytes, content_type: str | None, target: str) -> InputKind:
     return "text"
 
 
-def _html_entry(body: _Body, source: Source, now: datetime) -> Entry:
+def _html_entry(body: Body, source: Source, now: datetime) -> Entry:
     import lxml.html  # type: ignore[import-untyped]  # lxml ships no stubs; this covers the package
     from lxml import etree
 
+    # Decoded here, not by libxml2, which takes a page without <meta charset> for Latin-1.
+    # lxml refuses text that still carries an XML encoding declaration: drop it.
+    page = _XML_DECLARATION.sub("", _decode(body, "html"), count=1)
     try:
-        # Decoded here, not by libxml2, which takes a page without <meta charset> for Latin-1.
-        # lxml refuses text that still carries an XML encoding declaration: drop it.
-        document = lxml.html.document_fromstring(_XML_DECLARATION.sub("", _decode(body, "html"), count=1))
+        document = lxml.html.document_fromstring(page)
     except (etree.ParserError, ValueError) as err:
         raise InputError(normalize_space(f"{source.url}: not readable as HTML ({err})")) from err
     title = normalize_space(document.findtext(".//title") or "")
     if not title:
         heading = document.find(".//h1")
         title = normalize_space(heading.text_content()) if heading is not None else ""
-    main = document.find(".//article")
-    if main is None:
-        main = document.find(".//body")
-        if main is not None:
-            # Page chrome around the text, never the text itself.
-            for chrome in main.xpath(".//nav | .//aside | .//footer"):
-                chrome.drop_tree()
-    content = sanitize_html(lxml.html.tostring(main, encoding="unicode")) if main is not None else ""
+    content = readable_html(page)
     canonical = _first_attribute(document, ".//link[@rel='canonical']/@href")
     page_url = without_credentials(source.url) if source.is_remote else ""
     link = _absolute_http(canonical, page_url) or page_url
@@ -732,7 +642,7 @@ def _page_published(document: Any, now: datetime) -> tuple[datetime, bool]:
     return now, False
 
 
-def _text_entry(body: _Body, source: Source, now: datetime) -> Entry:
+def _text_entry(body: Body, source: Source, now: datetime) -> Entry:
     title, text = text_headline(_decode(body, "text"))
     content = text_to_html(text)
     link = without_credentials(source.url) if source.is_remote else ""
@@ -749,7 +659,7 @@ def _text_entry(body: _Body, source: Source, now: datetime) -> Entry:
     )
 
 
-def _decode(body: _Body, kind: InputKind) -> str:
+def _decode(body: Body, kind: InputKind) -> str:
     """Bytes -> text: the charset the server declared, else the page's <meta>, else UTF-8."""
     charset = _charset(body.content_type)
     if charset is None and kind == "html":
@@ -778,12 +688,10 @@ def _input_name(source: Source) -> str:
 
 
 __all__ = [
-    "MAX_PARALLEL",
-    "USER_AGENT",
-    "Validators",
     "fetch_sources",
     "parse_feed",
     "read_inputs",
+    "readable_html",
     "sanitize_html",
     "text_headline",
     "text_to_html",

@@ -22,9 +22,10 @@ from httpserver import LoopbackServer
 from digest.condense import get_condenser
 from digest.config import CondenseConfig, FetchConfig
 from digest.errors import FetchError, ParseError
-from digest.extract import MAX_WORD_CHARS, extract, readable_html, with_full_text
-from digest.fetchguard import content_client, is_public
-from digest.ingest import fetch_page, parse_feed, sanitize_html
+from digest.extract import MAX_WORD_CHARS, extract, with_full_text
+from digest.fetchguard import is_public
+from digest.httpclient import client as http_client
+from digest.ingest import fetch_page, parse_feed, readable_html, sanitize_html
 from digest.render.mime import build_message
 from digest.render.templates import environment
 from digest.types import Entry, Source, Story
@@ -78,7 +79,7 @@ def test_only_public_unicast_addresses_are_public(address: str, public: bool) ->
 def test_a_content_url_never_reaches_loopback_by_default(http_server: LoopbackServer) -> None:
     url = http_server.route("/secret", b"intranet", content_type="text/plain")
     hop = http_server.redirect("/hop", "/secret")
-    with content_client(FetchConfig(), {}) as client:
+    with http_client(FetchConfig(), "*/*", content=True) as client:
         for target in (url, hop, url.replace("127.0.0.1", "localhost")):
             with pytest.raises(httpx.ConnectError, match=LOOPBACK_REFUSED):
                 client.get(target)
@@ -88,7 +89,7 @@ def test_a_content_url_never_reaches_loopback_by_default(http_server: LoopbackSe
 def test_allow_private_addresses_lets_content_urls_reach_loopback(http_server: LoopbackServer) -> None:
     http_server.route("/secret", b"intranet", content_type="text/plain")
     hop = http_server.redirect("/hop", "/secret")
-    with content_client(FetchConfig(allow_private_addresses=True), {}) as client:
+    with http_client(FetchConfig(allow_private_addresses=True), "*/*", content=True) as client:
         assert client.get(hop).text == "intranet"
 
 
@@ -108,7 +109,7 @@ def test_fetch_page_keeps_the_size_cap(http_server: LoopbackServer) -> None:
 # --- full text --------------------------------------------------------------------------------------------
 
 
-def test_readable_html_takes_the_densest_block_and_sanitises_it() -> None:
+def test_readable_html_takes_the_story_and_sanitises_it() -> None:
     page = _article_page(story_paragraphs("park")).decode()
     html = readable_html(page)
     assert "Why does the park plan matter?" in html
@@ -116,10 +117,24 @@ def test_readable_html_takes_the_densest_block_and_sanitises_it() -> None:
     assert "<script" not in html and "onerror" not in html
 
 
-def test_readable_html_prefers_the_article_element() -> None:
-    page = "<body><div><p>Side text one.</p><p>Side text two.</p></div><article><p>The story.</p></article>"
+def test_readable_html_joins_a_story_split_by_an_advertisement() -> None:
+    first, second = story_paragraphs("park")[:2], story_paragraphs("park")[2:]
+    page = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div class='story'>"
+        f"<div class='block'>{''.join(f'<p>{p}</p>' for p in first)}</div>"
+        "<div class='ad'><p>Advertisement</p></div>"
+        f"<div class='block'>{''.join(f'<p>{p}</p>' for p in second)}</div></div>"
+        "<div class='comments'><p>First! This comment is not the story.</p></div></body></html>"
+    )
     html = readable_html(page)
-    assert "The story." in html and "Side text" not in html
+    for paragraph in (first[0], second[-1]):
+        assert paragraph[:40] in html
+    assert "Home" not in html and "not the story" not in html
+
+
+def test_readable_html_of_a_page_without_text_is_empty() -> None:
+    assert readable_html("") == ""
+    assert "<" not in readable_html("<html><head><title>x</title></head></html>")
 
 
 def test_a_short_entry_of_a_full_text_source_gets_its_page(http_server: LoopbackServer) -> None:

@@ -14,7 +14,8 @@ from httpserver import LoopbackServer
 
 from digest.config import FetchConfig
 from digest.errors import InputError, ParseError
-from digest.ingest import USER_AGENT, fetch_sources, parse_feed, read_inputs, sanitize_html
+from digest.httpclient import USER_AGENT
+from digest.ingest import fetch_sources, parse_feed, read_inputs, sanitize_html
 from digest.types import FeedResult, Source
 
 NOW = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
@@ -425,12 +426,12 @@ def test_read_inputs_html_file_gives_one_entry_from_its_article(tmp_path: Path) 
     assert entry.published == datetime(2026, 3, 13, 7, 0, tzinfo=UTC) and entry.dated
 
 
-def test_read_inputs_html_without_article_uses_body_without_chrome(tmp_path: Path) -> None:
+def test_read_inputs_html_without_article_finds_the_text_without_chrome(tmp_path: Path) -> None:
     page = tmp_path / "page.htm"
     page.write_bytes(HTML_PAGE)
     (entry,) = read_inputs(str(page), SETTINGS, NOW)
     assert entry.title == "Lost and found"
-    assert entry.content_html == "<h1>Page</h1><p>This is a web page, not a feed.</p>"
+    assert entry.content_html == "<div><h1>Page</h1><p>This is a web page, not a feed.</p></div>"
     assert (entry.dated, entry.published, entry.link) == (False, NOW, "")
 
 
