@@ -29,6 +29,7 @@ from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, format_problems, load_config
 from digest.errors import ConfigError, DigestError, UsageError
 from digest.logs import LOG_FORMATS, JsonFormatter, fields
+from digest.progress import ProgressEvent
 from digest.state import State, masked, migrate, state_url
 from digest.text import counted
 
@@ -39,11 +40,12 @@ LOG_FORMAT_KEY = "digest.log_format"
 
 #: Control characters (terminal escapes among them) never reach the terminal from feed text.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 class StderrFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        message = CONTROL.sub("\N{REPLACEMENT CHARACTER}", record.getMessage())
+        message = CONTROL.sub(REPLACEMENT, record.getMessage())
         return f"digest: {record.levelname.lower()}: {message}"
 
 
@@ -74,6 +76,18 @@ def reported_errors(verbose: bool) -> Iterator[None]:
             traceback.print_exc()
         click.echo(f"digest: error: {type(err).__name__}: {err} (run with --verbose for details)", err=True)
         sys.exit(1)
+
+
+def read_config(path: Path, *, ready: bool = False) -> Config:
+    """The config, its condenser names checked against the condensers this Digest has."""
+    return load_config(path, ready=ready, backends=condenser_names)
+
+
+def condenser_names() -> tuple[str, ...]:
+    # Imported when a config is read, not with this module: `digest --help` need not load the condensers.
+    from digest.condense import available
+
+    return available()
 
 
 def parse_instant(value: str, option: str) -> datetime:
@@ -168,7 +182,7 @@ def build(
     since: str | None,
 ) -> None:
     """Build one issue of each edition and print each new issue folder."""
-    config = load_config(config_path)
+    config = read_config(config_path)
     clock = parse_instant(now, "--now") if now else datetime.now(UTC)
     window: datetime | str | None = (
         "all" if since == "all" else parse_instant(since, "--since") if since else None
@@ -178,9 +192,9 @@ def build(
     with State.of(config) as state:
         for edition in chosen_editions(config, editions):
             try:
-                with progress_bar(len(edition.sources), edition.name) as advance:
+                with shown_progress() as progress:
                     result = pipeline.build_edition(
-                        config, edition, state, out_dir=out, now=clock, since=window, on_feed=advance
+                        config, edition, state, out_dir=out, now=clock, since=window, progress=progress
                     )
             except DigestError as err:
                 if verbose:
@@ -196,27 +210,68 @@ def build(
         sys.exit(1)
 
 
+class ProgressView:
+    """Shows the ProgressEvents of a build or a send to whoever waits for it.
+
+    On a terminal: each step as a line, and a bar while sources are fetched or messages sent.
+    With ``--log-format json``: each event as a JSON line on stderr (the logger's format, with
+    ``event``, ``edition`` and the counts). Otherwise (a pipe, a cron job's mail): nothing.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._bar: Any = None
+
+    @classmethod
+    def for_command(cls) -> ProgressView:
+        if click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json":
+            return cls("json")
+        return cls("terminal" if sys.stderr.isatty() else "quiet")
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.mode == "json":
+            counts = {"done": event.done, "total": event.total, "seconds": event.seconds}
+            extra = {
+                **fields(event.event, event.edition),
+                **{k: v for k, v in counts.items() if v is not None},
+            }
+            log.info("%s", event.describe(), extra=extra)
+        elif self.mode == "terminal":
+            self._show(event)
+
+    def _show(self, event: ProgressEvent) -> None:
+        from tqdm import tqdm
+
+        if event.event in COUNTED_STEPS and self._bar is not None:
+            self._bar.update(1)
+            return
+        self.close()
+        tqdm.write(f"digest: {CONTROL.sub(REPLACEMENT, event.describe())}", file=sys.stderr)
+        if event.event in COUNTING_STEPS and event.total:
+            # No monitor thread (it only helps bars that stall between updates): while another
+            # thread runs, stages get no forked helper (digest/parallel.py).
+            tqdm.monitor_interval = 0
+            unit = "feed" if event.event == "fetching" else "message"
+            self._bar = tqdm(total=event.total, desc=event.edition, unit=unit, file=sys.stderr, leave=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+#: Steps that start a count, and the steps that advance it.
+COUNTING_STEPS = ("fetching", "sending")
+COUNTED_STEPS = ("fetched", "delivered")
+
+
 @contextmanager
-def progress_bar(total: int, edition: str) -> Iterator[Callable[[Any], None]]:
-    """A bar of sources fetched, on a terminal only."""
-    from tqdm import tqdm
-
-    # No monitor thread (it only helps bars that stall between updates): while another thread
-    # runs, stages get no forked helper (digest/parallel.py).
-    tqdm.monitor_interval = 0
-    with tqdm(
-        total=total,
-        desc=f"{edition}: sources",
-        unit="feed",
-        file=sys.stderr,
-        disable=not sys.stderr.isatty(),
-        leave=False,
-    ) as bar:
-
-        def advance(_result: Any) -> None:
-            bar.update(1)
-
-        yield advance
+def shown_progress() -> Iterator[ProgressView]:
+    view = ProgressView.for_command()
+    try:
+        yield view
+    finally:
+        view.close()
 
 
 @main.command()
@@ -224,7 +279,7 @@ def progress_bar(total: int, edition: str) -> Iterator[Callable[[Any], None]]:
 def check(config_path: Path, verbose: bool) -> None:
     """Check the config and what a build and a send need; say what is wrong with file, line and key."""
     try:
-        config = load_config(config_path, ready=True)
+        config = read_config(config_path, ready=True)
     except ConfigError as err:
         # One problem a line, each starting file:line: as compilers print them, so editors can jump.
         click.echo(format_problems(err), err=True)
@@ -247,7 +302,7 @@ def render(config_path: Path, verbose: bool, issue_dir: Path) -> None:
         None,
     )
     config_path = config_path if explicit else issue_config(issue_dir, recorded.get("config"), config_path)
-    config = load_config(config_path)
+    config = read_config(config_path)
     edition_name = recorded.get("edition")
     if not isinstance(edition_name, str) or not edition_name:
         edition_name = issue_dir.resolve().parent.name
@@ -343,7 +398,7 @@ def condense_command(
 def condense_settings(config_path: Path, edition_name: str | None) -> tuple[FetchConfig, EditionConfig]:
     """The config's settings when there is a config (or one was named); defaults otherwise."""
     if config_path.exists() or config_path != Path("feeds.yaml") or edition_name:
-        config = load_config(config_path)
+        config = read_config(config_path)
         editions = chosen_editions(config, (edition_name,) if edition_name else ())
         return config.fetch, editions[0]
     return FetchConfig(), EditionConfig(title="Digest", sources=(SourceConfig(url="-"),))
@@ -367,9 +422,9 @@ def run_command(config_path: Path, verbose: bool, out_dir: Path | None, stop_tim
     import threading
     from types import FrameType
 
-    from digest import scheduler
+    from digest import scheduler, status
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     stop = threading.Event()
     received: list[str] = []
 
@@ -387,9 +442,9 @@ def run_command(config_path: Path, verbose: bool, out_dir: Path | None, stop_tim
     planned = runner.start()
     if click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json":
         for plan in planned:
-            log.info("%s", scheduler.describe_plan(plan), extra=fields("planned", plan.edition))
+            log.info("%s", status.describe_plan(plan), extra=fields("planned", plan.edition))
     else:
-        click.echo(scheduler.format_plan(planned), err=True)
+        click.echo(status.format_plan(planned), err=True)
     # A bounded wait in a loop, so the signal handler's stop is seen even if a wait is not interrupted.
     while not stop.wait(1.0):
         pass
@@ -405,20 +460,20 @@ def run_command(config_path: Path, verbose: bool, out_dir: Path | None, stop_tim
 @click.option("--edition", "editions", multiple=True, help="An edition to report on (repeatable).")
 def status_command(config_path: Path, verbose: bool, editions: tuple[str, ...]) -> None:
     """Per edition: the last build and send, the next run, the failing sources."""
-    from digest import scheduler
+    from digest import status
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     now = datetime.now(UTC)
     with State.of(config) as state:
-        statuses = scheduler.edition_statuses(chosen_editions(config, editions), state, now)
-    click.echo(scheduler.format_status(statuses, now))
+        statuses = status.edition_statuses(chosen_editions(config, editions), state, now)
+    click.echo(status.format_status(statuses, now))
 
 
 @main.command("migrate")
 @common_options
 def migrate_command(config_path: Path, verbose: bool) -> None:
     """Bring the state store's schema up to this version of Digest."""
-    config = load_config(config_path)
+    config = read_config(config_path)
     url = state_url(config)
     done = migrate(url)
     if done.changed:
@@ -464,13 +519,16 @@ def send(
     given = click.get_current_context().get_parameter_source("sample") != ParameterSource.DEFAULT
     if given and not dry_run:
         raise UsageError("--sample is for --dry-run only: a send mails every subscriber")
-    config = load_config(config_path)
+    config = read_config(config_path)
     out = out_dir or config.folder / "out"
     still_pending = False
     with State.of(config) as state:
         for edition, folder in send_targets(config, state, issue_dir, editions, out):
             outbox = OutboxDeliverer.for_issue(folder, sample=sample) if dry_run else None
-            report = pipeline.send_issue(config, edition, state, folder, dry_run=dry_run, deliverer=outbox)
+            with shown_progress() as progress:
+                report = pipeline.send_issue(
+                    config, edition, state, folder, dry_run=dry_run, deliverer=outbox, progress=progress
+                )
             click.echo(report.summary())
             error = report.pending_error()
             if error:
@@ -562,7 +620,7 @@ def serve(
         trusted_proxy=trusted_proxy,
         trusted_proxy_headers=tuple(h.strip().lower() for h in trusted_proxy_headers.split(",") if h.strip()),
     )
-    config = load_config(config_path)
+    config = read_config(config_path)
     with State.of(config) as state:
         site = Site(config, state, out_dir or config.folder / "out")
         try:
@@ -588,7 +646,7 @@ def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: 
     from digest.addresses import AddressError, check_address
     from digest.unsubscribe import unsubscribe
 
-    config = load_config(config_path)
+    config = read_config(config_path)
     try:
         address = check_address(email)
     except AddressError as err:

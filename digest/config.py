@@ -5,43 +5,216 @@ CONTRACT.md fixes them. ``load_config`` reads the YAML with line numbers,
 validates it all at once and raises one ConfigError listing every problem as
 ``file:line: key: message`` (unknown keys come with a did-you-mean). Secrets
 never appear in the file: keys ending in ``_env`` name environment variables.
+
+The fields carry parsed values, so the rest of Digest never parses config text:
+durations are ``timedelta``, time zones ``ZoneInfo``, schedules ``CronSchedule``,
+addresses checked, source paths absolute, ``base_url`` ending in "/".
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import re
-from dataclasses import replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from digest.errors import ConfigError, Problem
-from digest.schedule import cron_trigger
+from digest.schedule import CronSchedule
 from digest.urls import has_credentials
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+DURATION_HINT = "a duration such as 90m, 24h or 7d"
+EDITION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+# --- What the file is checked against besides itself -------------------------------------------------------
+
+
+@dataclass
+class Checking:
+    """What validation needs beyond the values: passed to pydantic as its context by load_config.
+
+    Without it (a model built in code), relative paths stay as they are and nothing outside the
+    values is looked at.
+    """
+
+    #: The config file's folder: relative paths in the file are relative to it.
+    folder: Path
+    #: The condenser names a build can make, asked only of a file that names a backend (the
+    #: registry imports the condensers); None leaves ``condense.backend`` to the condenser's factory.
+    backends: Callable[[], Collection[str]] | None = None
+    #: ``digest check``: also look at what a build and a send need (files, environment variables).
+    ready: bool = False
+    #: Problems inside other files (a subscribers file's rows), as they are.
+    elsewhere: list[Problem] = field(default_factory=list)
+    #: Subscribers files already read (editions may share one).
+    read: set[Path] = field(default_factory=set)
+
+
+def _checking(info: ValidationInfo) -> Checking | None:
+    found = info.context.get("checking") if isinstance(info.context, dict) else None
+    return found if isinstance(found, Checking) else None
+
+
+def _absolute(folder: Path, value: str) -> Path:
+    return folder / Path(value).expanduser()
+
+
+# --- Value types --------------------------------------------------------------------------------------------
 
 
 def parse_duration(text: str) -> timedelta:
     """``"90m"``, ``"24h"``, ``"7d"`` -> timedelta. Raises ValueError otherwise."""
     match = DURATION.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 7d")
+        raise ValueError(f"{text!r} is not {DURATION_HINT}")
     amount, unit = int(match.group(1)), match.group(2)
     return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+
+
+def format_duration(span: timedelta) -> str:
+    """timedelta -> the config's own way of writing it (``timedelta(hours=2)`` -> ``"2h"``)."""
+    minutes = int(span.total_seconds() // 60)
+    for unit, size in (("d", 24 * 60), ("h", 60)):
+        if minutes and minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
+def _duration_or(words: tuple[str, ...], message: str) -> Callable[[Any], timedelta | str]:
+    """A validator taking a duration, or one of ``words`` as they are."""
+
+    def validate(value: Any) -> timedelta | str:
+        if isinstance(value, timedelta) or value in words:
+            return value  # type: ignore[no-any-return]
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except ValueError:
+                pass
+        raise ValueError(message)
+
+    return validate
+
+
+def _lookback(value: Any) -> timedelta | None:
+    parsed = _duration_or(("all",), f"must be {DURATION_HINT}, or all")(value)
+    return parsed if isinstance(parsed, timedelta) else None
+
+
+def _time_zone(value: Any) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a time zone name such as Europe/Berlin")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise ValueError(f"unknown time zone '{value}'{hint}")
+
+
+def _schedule(value: Any) -> CronSchedule:
+    if isinstance(value, CronSchedule):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('must be text: a cron expression such as "0 7 * * 1-5"')
+    try:
+        return CronSchedule.parse(value)
+    except ValueError as err:
+        raise ValueError(f"not a valid cron expression: {err}") from None
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) URL such as https://example.org/, not {value!r}")
+    return value
+
+
+def _base_url(value: str) -> str:
+    _http_url(value)
+    # Every link of every issue starts with the edition's base_url: a password in it is published.
+    if has_credentials(value):
+        raise ValueError(
+            "must not carry a user name or password (user:password@): every issue would publish it"
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _env_name(value: str, info: ValidationInfo) -> str:
+    if not ENV_NAME.match(value):
+        raise ValueError("must be the name of an environment variable (letters, digits and _)")
+    checking = _checking(info)
+    if checking is not None and checking.ready and not os.environ.get(value):
+        raise ValueError(f"the environment variable {value} is not set")
+    return value
+
+
+def _address(display_name: bool) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        # Imported here: only editions that deliver need it, and a build need not pay for its import.
+        from digest.addresses import AddressError, check_address
+
+        try:
+            check_address(value, display_name=display_name)
+        except AddressError as err:
+            raise ValueError(f"not an e-mail address: {value!r} ({err})") from None
+        return value
+
+    return validate
+
+
+def _existing_file(value: str, info: ValidationInfo) -> str:
+    checking = _checking(info)
+    if checking is not None and checking.ready and not _absolute(checking.folder, value).is_file():
+        raise ValueError(f"no such file: {_absolute(checking.folder, value)}")
+    return value
+
+
+#: A duration in the file ("90m", "24h", "7d").
+Lookback = Annotated[timedelta | None, PlainValidator(_lookback)]
+CatchUp = Annotated[
+    timedelta | Literal["next", "never"],
+    PlainValidator(_duration_or(("next", "never"), f"must be next, never or {DURATION_HINT}")),
+]
+TimeZone = Annotated[ZoneInfo, PlainValidator(_time_zone)]
+Schedule = Annotated[CronSchedule, PlainValidator(_schedule)]
+#: The name of an environment variable (never the secret itself).
+EnvName = Annotated[str, AfterValidator(_env_name)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+#: An address, a display name allowed: ``Morning Briefing <briefing@example.org>``.
+Mailbox = Annotated[str, AfterValidator(_address(display_name=True))]
+#: A bare address: ``leave@example.org``.
+Address = Annotated[str, AfterValidator(_address(display_name=False))]
 
 
 class Model(BaseModel):
@@ -70,28 +243,97 @@ class SourceConfig(Model):
     name: str | None = None
     full_text: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _located(cls, url: str, info: ValidationInfo) -> str:
+        scheme = URL_SCHEME.match(url)
+        if scheme and scheme.group(1).lower() not in ("http", "https"):
+            raise ValueError(f"must be an http(s) URL or a file path, not {scheme.group(1)}://")
+        if scheme:
+            return _http_url(url)
+        if not url.strip():
+            raise ValueError("must not be empty")
+        checking = _checking(info)
+        if checking is None:
+            return url
+        path = _absolute(checking.folder, url)
+        if checking.ready and not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return str(path)
+
+
+def _distinct_sources(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """The sources, each once: a second entry for the same feed is reported at its own ``url``."""
+    errors: list[InitErrorDetails] = []
+    try:
+        sources = handler(value)
+    except ValidationError as err:
+        errors = [_again(error) for error in err.errors()]
+        sources = None
+    checking = _checking(info)
+    first: dict[str, int] = {}
+    for index, item in enumerate(value if isinstance(value, list | tuple) else ()):
+        url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)
+        if not isinstance(url, str) or not url.strip() or any(e["loc"][:1] == (index,) for e in errors):
+            continue
+        same = url if URL_SCHEME.match(url) or checking is None else str(_absolute(checking.folder, url))
+        if same in first:
+            errors.append(_located_error((index, "url"), f"duplicate of sources[{first[same]}]", url))
+        else:
+            first[same] = index
+    if errors:
+        raise ValidationError.from_exception_data("sources", errors)
+    return sources
+
+
+def _again(error: ErrorDetails) -> InitErrorDetails:
+    """An error of an inner validation, to raise again with others."""
+    again: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+    if "ctx" in error:
+        again["ctx"] = error["ctx"]
+    return again
+
+
+def _located_error(where: tuple[str | int, ...], message: str, given: Any) -> InitErrorDetails:
+    return {
+        "type": PydanticCustomError("value_error", "{error}", {"error": message}),
+        "loc": where,
+        "input": given,
+    }
+
 
 class CondenseConfig(Model):
     backend: str = "extractive"
-    base_url: str = "http://localhost:11434/v1"
+    base_url: HttpUrl = "http://localhost:11434/v1"
     model: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: EnvName = "OPENAI_API_KEY"
     timeout: float = Field(default=60, gt=0)
     #: The longest answer asked of the model; a small model on a CPU needs a smaller budget to finish.
     max_tokens: int = Field(default=2048, gt=0)
 
+    @field_validator("backend")
+    @classmethod
+    def _known(cls, backend: str, info: ValidationInfo) -> str:
+        # The condensers' registry is asked through the context (load_config's ``backends``), so
+        # this module needs no import of digest.condense, which imports it.
+        checking = _checking(info)
+        known = checking.backends() if checking is not None and checking.backends is not None else None
+        if known is not None and backend not in known:
+            raise ValueError("must be one of " + ", ".join(sorted(known)))
+        return backend
+
 
 class UnsubscribeConfig(Model):
-    secret_env: str = "DIGEST_SECRET"
-    mailto: str | None = None
+    secret_env: EnvName = "DIGEST_SECRET"
+    mailto: Address | None = None
 
 
 class SmtpConfig(Model):
     host: str = "localhost"
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username_env: str | None = None
-    password_env: str | None = None
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
     connections: int = Field(default=1, ge=1)
     rate: float | None = Field(default=None, gt=0)
 
@@ -99,18 +341,38 @@ class SmtpConfig(Model):
 class DkimConfig(Model):
     domain: str
     selector: str
-    key_file: str | None = None
-    key_env: str | None = None
+    key_file: Annotated[str, AfterValidator(_existing_file)] | None = None
+    key_env: EnvName | None = None
 
 
 class DeliveryConfig(Model):
-    from_: str = Field(alias="from")
-    reply_to: str | None = None
+    from_: Mailbox = Field(alias="from")
+    reply_to: Mailbox | None = None
     subscribers: str
     attach_pdf: bool = False
     unsubscribe: UnsubscribeConfig = UnsubscribeConfig()
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig | None = None
+
+    @field_validator("subscribers")
+    @classmethod
+    def _readable(cls, subscribers: str, info: ValidationInfo) -> str:
+        checking = _checking(info)
+        if checking is None or not checking.ready or not subscribers.strip():
+            return subscribers
+        # Imported here: only `digest check` reads the subscribers file with the config.
+        from digest.errors import SubscribersError
+        from digest.subscribers import read_subscribers
+
+        path = _absolute(checking.folder, subscribers)
+        if path not in checking.read:
+            checking.read.add(path)
+            try:
+                rows = read_subscribers(path)
+            except SubscribersError as err:
+                raise ValueError(str(err).removeprefix(f"{path}: ")) from None
+            checking.elsewhere.extend(replace(p, file=str(path)) for p in rows.problems)
+        return subscribers
 
 
 class EditionConfig(Model):
@@ -118,20 +380,62 @@ class EditionConfig(Model):
     name: str = ""
     title: str
     #: Standard five-field cron; 0 and 7 are Sunday.
-    schedule: str = "0 7 * * *"
-    timezone: str = "UTC"
-    #: A first issue's window ("24h", "7d") or "all".
-    lookback: str = "24h"
+    schedule: Schedule = CronSchedule.parse("0 7 * * *")
+    timezone: TimeZone = ZoneInfo("UTC")
+    #: A first issue's window ("24h", "7d"); None: "all".
+    lookback: Lookback = timedelta(hours=24)
     max_stories: int = Field(default=12, ge=1)
     min_stories: int = Field(default=1, ge=0)
     #: "next", a duration, or "never".
-    catch_up: str = "next"
-    base_url: str = "http://localhost:8080/"
+    catch_up: CatchUp = "next"
+    base_url: Annotated[str, AfterValidator(_base_url)] = "http://localhost:8080/"
     theme: str | None = None
     images: bool = False
-    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    sources: Annotated[tuple[SourceConfig, ...], Field(min_length=1), WrapValidator(_distinct_sources)]
     condense: CondenseConfig = CondenseConfig()
     delivery: DeliveryConfig | None = None
+
+    @field_validator("min_stories")
+    @classmethod
+    def _at_most_max(cls, least: int, info: ValidationInfo) -> int:
+        most = info.data.get("max_stories")
+        if most is not None and least > most:
+            raise ValueError(f"must not be more than max_stories ({most})")
+        return least
+
+    @field_validator("theme")
+    @classmethod
+    def _a_folder(cls, theme: str | None, info: ValidationInfo) -> str | None:
+        checking = _checking(info)
+        if theme is not None and checking is not None and not _absolute(checking.folder, theme).is_dir():
+            raise ValueError(f"no such folder: {_absolute(checking.folder, theme)}")
+        return theme
+
+
+def _named_editions(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Each edition learns its name (its key), which must be usable as a folder name."""
+    if not isinstance(value, dict):
+        return handler(value)
+    if not value:
+        raise ValueError("at least one edition is required")
+    errors: list[InitErrorDetails] = [
+        _located_error(
+            (name,), "edition names must be lower-case letters, digits, - and _ (they are folder names)", name
+        )
+        for name in value
+        if not EDITION_NAME.match(str(name))
+    ]
+    named = {
+        name: {**edition, "name": name} if isinstance(edition, dict) else edition
+        for name, edition in value.items()
+    }
+    try:
+        editions = handler(named)
+    except ValidationError as err:
+        errors += [_again(error) for error in err.errors()]
+    if errors:
+        raise ValidationError.from_exception_data("editions", errors)
+    return editions
 
 
 class Config(Model):
@@ -141,14 +445,7 @@ class Config(Model):
     database_url: str | None = None
     state: StateConfig = StateConfig()
     fetch: FetchConfig = FetchConfig()
-    editions: dict[str, EditionConfig]
-
-    @field_validator("editions")
-    @classmethod
-    def _at_least_one(cls, value: dict[str, EditionConfig]) -> dict[str, EditionConfig]:
-        if not value:
-            raise ValueError("at least one edition is required")
-        return value
+    editions: Annotated[dict[str, EditionConfig], WrapValidator(_named_editions)]
 
     @property
     def folder(self) -> Path:
@@ -158,12 +455,13 @@ class Config(Model):
 # --- Loading -----------------------------------------------------------------------------------------------
 #
 # The method: ruamel.yaml's round-trip loader reads the file into maps and sequences that remember the line
-# of every key and item. That tree is copied into plain dicts, lists and scalars, and two passes look at the
-# copy: the semantic checks below (cron, time zone, durations, URLs, secrets, ...), which skip values of the
-# wrong type, and pydantic's validation, which reports exactly those. Both passes name a problem by its
-# location, a tuple such as ("editions", "morning", "sources", 0, "url"); one function turns a location into
-# the dotted key and the line of the deepest key or item along it that the file has. Nothing is returned
-# until every problem of the file is known.
+# of every key and item. That tree is copied into plain dicts, lists and scalars, and pydantic validates the
+# copy once against the models above, whose field types parse and check each value (cron, time zone,
+# durations, URLs, addresses; with ``ready``, the files and variables named). Keys that hold secrets are
+# taken out first, with their own message. Every problem is named by its location, a tuple such as
+# ("editions", "morning", "sources", 0, "url"); one function turns a location into the dotted key and the
+# line of the deepest key or item along it that the file has. Nothing is returned until every problem of
+# the file is known.
 
 #: Where a problem is: keys of mappings and indexes of lists, from the top of the file.
 Location = tuple[str | int, ...]
@@ -172,20 +470,20 @@ Location = tuple[str | int, ...]
 SECRET_KEYS = frozenset({"password", "api_key", "secret", "username", "token"})
 #: Keys load_config fills in itself; the file may not set them.
 RESERVED_KEYS: dict[type[BaseModel], str] = {Config: "path", EditionConfig: "name"}
-EDITION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-#: Used when digest.condense cannot be imported (it is still being written, or is broken).
-FALLBACK_BACKENDS = ("extractive", "openai")
-DURATION_HINT = "a duration such as 90m, 24h or 7d"
 
 
-def load_config(path: Path, *, ready: bool = False) -> Config:
+def load_config(
+    path: Path, *, ready: bool = False, backends: Callable[[], Collection[str]] | None = None
+) -> Config:
     """Read feeds.yaml, validate everything, and return the Config.
 
     With ``ready`` (``digest check``), it also checks what a build and a send will need beyond
-    the file itself (see ``_readiness_problems``): local source files exist, each subscribers
-    file exists and every row of it is usable, the ``*_env`` keys the file sets name variables
-    that are set, a DKIM key file exists. Their problems come with the file's own, in one list.
+    the file itself: local source files exist, each subscribers file exists and every row of it
+    is usable, the ``*_env`` keys the file sets name variables that are set, a DKIM key file
+    exists. Their problems come with the file's own, in one list.
+
+    ``backends`` gives the names ``condense.backend`` may take (digest.condense's ``available``);
+    without it the name is checked when the condenser is made.
 
     In the result ``path`` is absolute, each edition's ``name`` is its key under ``editions``, each local
     source's ``url`` is an absolute path (relative ones are taken from the config file's folder) and each
@@ -205,19 +503,16 @@ def load_config(path: Path, *, ready: bool = False) -> Config:
     if not isinstance(tree, dict):
         raise ConfigError([locate((), "the top level must be a mapping of keys such as editions and fetch")])
     data = _plain(tree)
-    folder = path.absolute().parent
-    found = _forbidden_keys(data) + _semantic_problems(data, folder)
-    elsewhere: list[Problem] = []
-    if ready:
-        found += _readiness_problems(data, folder, elsewhere)
+    checking = Checking(folder=path.absolute().parent, backends=backends, ready=ready)
+    found = _forbidden_keys(data)
     config: Config | None = None
     try:
-        config = Config.model_validate(_completed(data, path.absolute()))
+        config = Config.model_validate({**data, "path": path.absolute()}, context={"checking": checking})
     except ValidationError as err:
         found += _schema_problems(err)
-    if found or elsewhere or config is None:
+    if found or checking.elsewhere or config is None:
         own = sorted({locate(*where) for where in found}, key=lambda p: (p.line, p.key))
-        raise ConfigError(own + elsewhere)
+        raise ConfigError(own + checking.elsewhere)
     return config
 
 
@@ -231,10 +526,6 @@ def format_problems(err: ConfigError) -> str:
 def resolve_path(config: Config, value: str) -> Path:
     """A path as written in the config (``~`` allowed) -> absolute, relative ones from the config's folder."""
     return _absolute(config.folder, value)
-
-
-def _absolute(folder: Path, value: str) -> Path:
-    return folder / Path(value).expanduser()
 
 
 # --- Reading the file --------------------------------------------------------------------------------------
@@ -472,285 +763,3 @@ def _secret_message(key: str, model: type[BaseModel] | None) -> str:
     if model is not None and variable_key in model.model_fields:
         return f"secrets go in the environment: set {variable_key} to the name of a variable"
     return "secrets go in the environment: name a variable in an *_env key instead"
-
-
-def _env_names(data: Any, where: Location = ()) -> list[tuple[Location, str]]:
-    """Every ``*_env`` key, wherever it is, must name an environment variable."""
-    found: list[tuple[Location, str]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            here = (*where, key)
-            if key.endswith("_env") and isinstance(value, str) and not ENV_NAME.match(value):
-                found.append((here, "must be the name of an environment variable (letters, digits and _)"))
-            found += _env_names(value, here)
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _env_names(item, (*where, index))
-    return found
-
-
-def _semantic_problems(data: dict[str, Any], folder: Path) -> list[tuple[Location, str]]:
-    """What the schema's types cannot say. Values of the wrong type are skipped: pydantic reports them."""
-    found = _env_names(data)
-    editions = data.get("editions")
-    if isinstance(editions, dict):
-        for name, edition in editions.items():
-            where: Location = ("editions", name)
-            if not EDITION_NAME.match(name):
-                found.append(
-                    (
-                        where,
-                        "edition names must be lower-case letters, digits, - and _ (they are folder names)",
-                    )
-                )
-            if isinstance(edition, dict):
-                found += _edition_problems(edition, where, folder)
-    return found
-
-
-def _edition_problems(edition: dict[str, Any], where: Location, folder: Path) -> list[tuple[Location, str]]:
-    found: list[tuple[Location, str]] = []
-    zone = edition.get("timezone")
-    if isinstance(zone, str) and (problem := _time_zone_problem(zone)):
-        found.append(((*where, "timezone"), problem))
-    schedule = edition.get("schedule")
-    if isinstance(schedule, str):
-        try:
-            cron_trigger(schedule, zone if isinstance(zone, str) and not _time_zone_problem(zone) else "UTC")
-        except ValueError as err:
-            found.append(((*where, "schedule"), f"not a valid cron expression: {err}"))
-    lookback = edition.get("lookback")
-    if isinstance(lookback, str) and lookback != "all" and not _is_duration(lookback):
-        found.append(((*where, "lookback"), f"must be {DURATION_HINT}, or all"))
-    catch_up = edition.get("catch_up")
-    if isinstance(catch_up, str) and catch_up not in ("next", "never") and not _is_duration(catch_up):
-        found.append(((*where, "catch_up"), f"must be next, never or {DURATION_HINT}"))
-    most = edition.get("max_stories", EditionConfig.model_fields["max_stories"].default)
-    least = edition.get("min_stories", EditionConfig.model_fields["min_stories"].default)
-    if _is_whole(most) and _is_whole(least) and least > most:
-        found.append(((*where, "min_stories"), f"must not be more than max_stories ({most})"))
-    base_url = edition.get("base_url")
-    if isinstance(base_url, str) and (
-        problem := _http_url_problem(base_url) or _credentials_problem(base_url)
-    ):
-        found.append(((*where, "base_url"), problem))
-    theme = edition.get("theme")
-    if isinstance(theme, str) and not _absolute(folder, theme).is_dir():
-        found.append(((*where, "theme"), f"no such folder: {_absolute(folder, theme)}"))
-    sources = edition.get("sources")
-    if isinstance(sources, list):
-        found += _source_problems(sources, (*where, "sources"), folder)
-    condense = edition.get("condense")
-    if isinstance(condense, dict):
-        found += _condense_problems(condense, (*where, "condense"))
-    delivery = edition.get("delivery")
-    if isinstance(delivery, dict):
-        found += _delivery_problems(delivery, (*where, "delivery"))
-    return found
-
-
-def _source_problems(sources: list[Any], where: Location, folder: Path) -> list[tuple[Location, str]]:
-    found: list[tuple[Location, str]] = []
-    first_index: dict[str, int] = {}
-    for index, source in enumerate(sources):
-        url = source.get("url") if isinstance(source, dict) else None
-        if not isinstance(url, str):
-            continue
-        here: Location = (*where, index, "url")
-        scheme = URL_SCHEME.match(url)
-        if scheme and scheme.group(1).lower() not in ("http", "https"):
-            found.append((here, f"must be an http(s) URL or a file path, not {scheme.group(1)}://"))
-            continue
-        if scheme and (problem := _http_url_problem(url)):
-            found.append((here, problem))
-            continue
-        if not url.strip():
-            found.append((here, "must not be empty"))
-            continue
-        same = _source_location(url, folder)
-        if same in first_index:
-            found.append((here, f"duplicate of sources[{first_index[same]}]"))
-        else:
-            first_index[same] = index
-    return found
-
-
-def _source_location(url: str, folder: Path) -> str:
-    """A source's URL as load_config returns it: http(s) URLs unchanged, paths absolute."""
-    return url if URL_SCHEME.match(url) else str(_absolute(folder, url))
-
-
-def _condense_problems(condense: dict[str, Any], where: Location) -> list[tuple[Location, str]]:
-    found: list[tuple[Location, str]] = []
-    backend = condense.get("backend")
-    names = backend_names()
-    if isinstance(backend, str) and backend not in names:
-        found.append(((*where, "backend"), "must be one of " + ", ".join(names)))
-    base_url = condense.get("base_url")
-    if isinstance(base_url, str) and (problem := _http_url_problem(base_url)):
-        found.append(((*where, "base_url"), problem))
-    return found
-
-
-def _delivery_problems(delivery: dict[str, Any], where: Location) -> list[tuple[Location, str]]:
-    found: list[tuple[Location, str]] = []
-    unsubscribe = delivery.get("unsubscribe")
-    mailto = unsubscribe.get("mailto") if isinstance(unsubscribe, dict) else None
-    for here, value, display_name in (
-        ((*where, "from"), delivery.get("from"), True),
-        ((*where, "reply_to"), delivery.get("reply_to"), True),
-        ((*where, "unsubscribe", "mailto"), mailto, False),
-    ):
-        if isinstance(value, str) and (problem := _address_problem(value, display_name)):
-            found.append((here, problem))
-    return found
-
-
-def _address_problem(text: str, display_name: bool) -> str | None:
-    # Imported here: only editions that deliver need it, and a build need not pay for its import.
-    from digest.addresses import AddressError, check_address
-
-    try:
-        check_address(text, display_name=display_name)
-    except AddressError as err:
-        return f"not an e-mail address: {text!r} ({err})"
-    return None
-
-
-# --- Readiness (digest check) -----------------------------------------------------------------------------
-
-
-def _readiness_problems(
-    data: dict[str, Any], folder: Path, elsewhere: list[Problem]
-) -> list[tuple[Location, str]]:
-    """What a build and a send will need that the file alone does not show. Like the semantic checks,
-    values of the wrong type are skipped. Problems inside other files (a subscribers file's rows) go
-    to ``elsewhere``, as they are.
-    """
-    found = _unset_variables(data)
-    editions = data.get("editions")
-    read: set[Path] = set()
-    for name, edition in editions.items() if isinstance(editions, dict) else ():
-        if not isinstance(edition, dict):
-            continue
-        sources = edition.get("sources")
-        for index, source in enumerate(sources if isinstance(sources, list) else ()):
-            url = source.get("url") if isinstance(source, dict) else None
-            if isinstance(url, str) and url.strip() and not URL_SCHEME.match(url):
-                path = _absolute(folder, url)
-                if not path.is_file():
-                    found.append((("editions", name, "sources", index, "url"), f"no such file: {path}"))
-        delivery = edition.get("delivery")
-        if isinstance(delivery, dict):
-            found += _delivery_readiness(delivery, ("editions", name, "delivery"), folder, read, elsewhere)
-    return found
-
-
-def _delivery_readiness(
-    delivery: dict[str, Any], where: Location, folder: Path, read: set[Path], elsewhere: list[Problem]
-) -> list[tuple[Location, str]]:
-    # Imported here: only `digest check` reads the subscribers file with the config.
-    from digest.errors import SubscribersError
-    from digest.subscribers import read_subscribers
-
-    found: list[tuple[Location, str]] = []
-    subscribers = delivery.get("subscribers")
-    if isinstance(subscribers, str) and subscribers.strip():
-        path = _absolute(folder, subscribers)
-        if path not in read:
-            read.add(path)
-            try:
-                elsewhere += [replace(p, file=str(path)) for p in read_subscribers(path).problems]
-            except SubscribersError as err:
-                found.append(((*where, "subscribers"), str(err).removeprefix(f"{path}: ")))
-    dkim = delivery.get("dkim")
-    key_file = dkim.get("key_file") if isinstance(dkim, dict) else None
-    if isinstance(key_file, str) and not _absolute(folder, key_file).is_file():
-        found.append(((*where, "dkim", "key_file"), f"no such file: {_absolute(folder, key_file)}"))
-    return found
-
-
-def _unset_variables(data: Any, where: Location = ()) -> list[tuple[Location, str]]:
-    """Every ``*_env`` key the file sets must name a variable that is set (and not empty) now."""
-    found: list[tuple[Location, str]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            here = (*where, key)
-            named = key.endswith("_env") and isinstance(value, str) and ENV_NAME.match(value)
-            if named and not os.environ.get(value):
-                found.append((here, f"the environment variable {value} is not set"))
-            found += _unset_variables(value, here)
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _unset_variables(item, (*where, index))
-    return found
-
-
-def _time_zone_problem(name: str) -> str | None:
-    try:
-        ZoneInfo(name)
-        return None
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown time zone '{name}'{hint}"
-
-
-def _http_url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"must be an http(s) URL such as https://example.org/, not {url!r}"
-    return None
-
-
-def _credentials_problem(url: str) -> str | None:
-    # Every link of every issue starts with the edition's base_url: a password in it is published.
-    if has_credentials(url):
-        return "must not carry a user name or password (user:password@): every issue would publish it"
-    return None
-
-
-def _is_duration(text: str) -> bool:
-    try:
-        parse_duration(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def backend_names() -> tuple[str, ...]:
-    """The names `condense.backend` may take: digest.condense's registry, or the built-in two."""
-    # Imported here, not at the top: the condensers import heavier things, and a broken condenser package
-    # must not stop `digest check` from reporting the config's own problems.
-    try:
-        available = importlib.import_module("digest.condense").available
-    except (ImportError, AttributeError):
-        return FALLBACK_BACKENDS
-    return tuple(available())
-
-
-# --- Filling in --------------------------------------------------------------------------------------------
-
-
-def _completed(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The plain data with what load_config fills in: the file's path, edition names, absolute source
-    paths and base_url's trailing "/". Values of the wrong type are left for pydantic to report."""
-    editions = data.get("editions")
-    if isinstance(editions, dict):
-        for name, edition in editions.items():
-            if not isinstance(edition, dict):
-                continue
-            edition["name"] = name
-            base_url = edition.get("base_url")
-            if isinstance(base_url, str) and not base_url.endswith("/"):
-                edition["base_url"] = base_url + "/"
-            sources = edition.get("sources")
-            for source in sources if isinstance(sources, list) else ():
-                if isinstance(source, dict) and isinstance(source.get("url"), str) and source["url"].strip():
-                    source["url"] = _source_location(source["url"], path.parent)
-    return {**data, "path": path}

@@ -110,3 +110,7 @@ class SubscribersError(DigestError):
 
 class DeliveryError(DigestError):
     """Delivery cannot go on: the server stayed down, refused the login, or a setting is missing."""
+
+
+class BuildStopped(DigestError):
+    """A build gave up because it was asked to stop (its stop event was set) before it wrote anything."""

@@ -9,6 +9,8 @@ control characters, so a feed's text can never split or forge a line), with:
 - ``message``: the same text the human format shows;
 - the context fields a call passes in ``extra`` when it has them: ``event`` (what happened:
   ``run-started``, ``built``, ``skipped``, ``failed``, ``sent``, ...), ``edition`` and ``issue``;
+  progress events (digest/progress.py: ``fetching``, ``fetched``, ... ``retry-wait``) add
+  ``done`` and ``total`` where they count, ``seconds`` where they wait;
 - ``traceback``, when the record carries one (with ``--verbose``).
 
 ``fields(...)`` builds that ``extra`` so the names stay the same everywhere.
@@ -21,8 +23,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-#: The context a log call may carry, in the order they appear in a line.
-CONTEXT_FIELDS = ("event", "edition", "issue")
+#: The context a log call may carry, in the order they appear in a line (the last three: progress counts).
+CONTEXT_FIELDS = ("event", "edition", "issue", "done", "total", "seconds")
 LOG_FORMATS = ("text", "json")
 
 

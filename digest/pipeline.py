@@ -31,11 +31,11 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from digest import assemble, ingest
-from digest.config import Config, EditionConfig, FetchConfig, parse_duration, resolve_path
-from digest.errors import EveryFeedFailed, OutputError, UsageError
+from digest.config import Config, EditionConfig, FetchConfig, resolve_path
+from digest.errors import BuildStopped, EveryFeedFailed, OutputError, UsageError
+from digest.progress import Progress, ProgressEvent, ignore
 from digest.state import BuildRecord, IssueRecord, State
 from digest.text import counted
 from digest.types import (
@@ -104,11 +104,19 @@ def build_edition(
     out_dir: Path,
     now: datetime,
     since: datetime | str | None = None,
-    on_feed: FeedCallback | None = None,
+    progress: Progress = ignore,
+    stop: threading.Event | None = None,
 ) -> BuildResult:
-    """Build one issue of ``edition``; ``since`` is a datetime, "all", or None for the default window."""
+    """Build one issue of ``edition``; ``since`` is a datetime, "all", or None for the default window.
+
+    ``progress`` hears of each step (digest/progress.py). ``stop``, once set, makes the build give
+    up at its next check, always before it writes anything (BuildStopped): after fetching and
+    after condensing.
+    """
     with cyclic_gc_paused():
-        return _build_edition(config, edition, state, out_dir=out_dir, now=now, since=since, on_feed=on_feed)
+        return _build_edition(
+            config, edition, state, out_dir=out_dir, now=now, since=since, progress=progress, stop=stop
+        )
 
 
 _gc_pauses = 0
@@ -146,12 +154,15 @@ def _build_edition(
     out_dir: Path,
     now: datetime,
     since: datetime | str | None,
-    on_feed: FeedCallback | None,
+    progress: Progress,
+    stop: threading.Event | None,
 ) -> BuildResult:
-    tz = ZoneInfo(edition.timezone)
+    tz = edition.timezone
     window = build_window(edition, state, now, since)
 
-    results = fetch(config, edition, state, now, starting_pdf_worker_on_news(on_feed))
+    progress(ProgressEvent("fetching", edition.name, 0, len(edition.sources)))
+    results = fetch(config, edition, state, now, starting_pdf_worker_on_news(fetched(edition, progress)))
+    check_stop(stop)
     news = new_entries(results, edition.name, state, now, window)
     learnt = BuildRecord(
         edition=edition.name,
@@ -174,7 +185,9 @@ def _build_edition(
     )
     stories = assemble.rank(cluster.cluster(extract.preview_all(entries)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
+    progress(ProgressEvent("condensing", edition.name, total=min(len(stories), edition.max_stories)))
     condensed = condense_stories(stories, edition, tz, condenser)
+    check_stop(stop)
 
     if len(condensed.briefings) < max(edition.min_stories, 1):
         fewer = f"{counted(len(condensed.briefings), 'new story', 'new stories')}, fewer than min_stories"
@@ -194,7 +207,7 @@ def _build_edition(
         results=results,
         report=(*condenser.notes(), *(str(s) for s in condensed.skipped)),
     )
-    path = write(config, edition, issue, edition_dir)
+    path = write(config, edition, issue, edition_dir, progress)
     record = IssueRecord(
         edition=edition.name,
         issue_id=issue.issue_id,
@@ -207,6 +220,27 @@ def _build_edition(
     state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
     write_archive(config, edition, edition_dir)
     return BuildResult(edition=edition.name, path=path, issue=issue)
+
+
+def fetched(edition: EditionConfig, progress: Progress) -> FeedCallback:
+    """The callback of each finished source: a ``fetched`` event counting them."""
+    done = 0
+    lock = threading.Lock()
+
+    def on_feed(result: FeedResult) -> None:
+        nonlocal done
+        with lock:  # sources finish in several threads
+            done += 1
+            count = done
+        progress(ProgressEvent("fetched", edition.name, count, len(edition.sources), detail=result.name))
+
+    return on_feed
+
+
+def check_stop(stop: threading.Event | None) -> None:
+    """Give up if asked to: nothing is written or committed yet, so the next build does the same work."""
+    if stop is not None and stop.is_set():
+        raise BuildStopped("stopped before anything was written")
 
 
 def starting_pdf_worker_on_news(on_feed: FeedCallback | None) -> FeedCallback:
@@ -238,9 +272,7 @@ def build_window(edition: EditionConfig, state: State, now: datetime, since: dat
     previous = state.issues.last_issue(edition.name)
     if previous is not None:
         return Window(previous.resume_from, seen_after=previous.built_at)
-    if edition.lookback == "all":
-        return Window(None)
-    return Window(now - parse_duration(edition.lookback))
+    return Window(None if edition.lookback is None else now - edition.lookback)
 
 
 def fetch(
@@ -368,12 +400,17 @@ def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
     return state.issues.issue_ids(edition_dir.name) | on_disk
 
 
-def write(config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path) -> Path:
+def write(
+    config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path, progress: Progress = ignore
+) -> Path:
     """Render every output of the issue in memory, then move the finished folder into place."""
     from digest import output
 
     issue = dataclasses.replace(issue, config=config_reference(config, edition_dir / issue.issue_id))
-    return output.write_issue(edition_dir, issue.issue_id, render(config, edition, issue))
+    progress(ProgressEvent("rendering", edition.name))
+    rendered = render(config, edition, issue)
+    progress(ProgressEvent("writing", edition.name))
+    return output.write_issue(edition_dir, issue.issue_id, rendered)
 
 
 def config_reference(config: Config, issue_dir: Path) -> str:
@@ -447,7 +484,7 @@ def condense_inputs(
     condensed = condense_stories(
         stories,
         edition.model_copy(update={"max_stories": max(len(stories), 1)}),
-        ZoneInfo(edition.timezone),
+        edition.timezone,
         condense.get_condenser(edition.condense),
     )
     return list(condensed.briefings), list(condensed.briefly)
@@ -515,6 +552,7 @@ def send_issue(
     dry_run: bool = False,
     now: datetime | None = None,
     deliverer: Deliverer | None = None,
+    progress: Progress = ignore,
 ) -> SendReport:
     """Send the issue in ``issue_dir`` to every active subscriber the ledger has no outcome for.
 
@@ -530,7 +568,15 @@ def send_issue(
     held: AbstractContextManager[Lease | None] = nullcontext() if dry_run else send_lease(state, edition.name)
     with held as lease:
         return _send_issue(
-            config, edition, state, issue_dir, lease, dry_run=dry_run, now=now, deliverer=deliverer
+            config,
+            edition,
+            state,
+            issue_dir,
+            lease,
+            dry_run=dry_run,
+            now=now,
+            deliverer=deliverer,
+            progress=progress,
         )
 
 
@@ -544,6 +590,7 @@ def _send_issue(
     dry_run: bool,
     now: datetime | None,
     deliverer: Deliverer | None,
+    progress: Progress,
 ) -> SendReport:
     from digest import issuejson, unsubscribe
     from digest import subscribers as subscriber_file
@@ -588,6 +635,15 @@ def _send_issue(
     def record(outcome: Outcome) -> None:
         nonlocal sent
         reported.add(outcome.address)
+        progress(
+            ProgressEvent(
+                "delivered",
+                edition.name,
+                len(reported),
+                len(todo),
+                detail=f"{outcome.address} {outcome.status}",
+            )
+        )
         if outcome.status == "pending":
             pending.append(outcome)
             return
@@ -609,7 +665,11 @@ def _send_issue(
                 return
             yield outgoing(subscriber)
 
-    backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir)
+    def waiting(seconds: float, why: str) -> None:
+        progress(ProgressEvent("retry-wait", edition.name, seconds=seconds, detail=why))
+
+    backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir, waiting)
+    progress(ProgressEvent("sending", edition.name, 0, len(todo)))
     backend.deliver(messages(), record)
     if lease is not None and not lease.held:
         log.error("edition %s: this send's lease was taken over by another send", edition.name)

@@ -25,7 +25,8 @@ refused.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -94,47 +95,78 @@ def translate_weekdays(field: str) -> str:
     )
 
 
-def _zone(timezone: str) -> ZoneInfo:
+def _zone(timezone: str | tzinfo) -> tzinfo:
+    if not isinstance(timezone, str):
+        return timezone
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {timezone!r}") from None
 
 
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """Standard 5-field cron (min hour day month weekday; 0 and 7 are Sunday; names like
-    ``mon-fri`` allowed) -> an APScheduler 3 CronTrigger in ``timezone``.
+@dataclass(frozen=True)
+class CronSchedule:
+    """A standard cron expression, checked, with its fields already in APScheduler's terms.
+
+    The time zone is not part of it: an edition's schedule and time zone are separate keys,
+    and a trigger is made for a zone when it is needed (``trigger``).
+    """
+
+    #: As the operator wrote it (shown in ``digest run``'s table and ``digest status``).
+    expression: str
+    #: APScheduler's field name -> its value, the weekday already translated.
+    fields: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def parse(cls, expression: str) -> CronSchedule:
+        """Standard 5-field cron (min hour day month weekday; 0 and 7 are Sunday; names like
+        ``mon-fri`` allowed).
+
+        Raises:
+            ValueError: with a short reason, naming the field at fault.
+        """
+        fields = expression.split()
+        if len(fields) != len(CRON_FIELDS):
+            raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+        minute, hour, day, month, weekday = fields
+        if day != "*" and weekday != "*":
+            raise ValueError(
+                "restricting both day of month and weekday is not supported (cron would match either one)"
+            )
+        try:
+            day_of_week = translate_weekdays(weekday)
+        except ValueError as err:
+            raise ValueError(f"weekday field {weekday!r}: {err}") from None
+        values = dict(zip(CRON_FIELDS, (minute, hour, day, month, day_of_week), strict=True))
+        # APScheduler names no field in its messages: check the fields one by one to say which.
+        for field, value in values.items():
+            try:
+                CronTrigger(timezone=ZoneInfo("UTC"), **{field: value})
+            except ValueError as err:
+                reason = APSCHEDULER_PREFIX.sub("", str(err))
+                if reason.startswith("Unrecognized expression"):
+                    reason = "not understood"
+                raise ValueError(f"{field.replace('_', ' ')} field {value!r}: {reason}") from None
+        return cls(expression, tuple(values.items()))
+
+    def trigger(self, zone: tzinfo) -> CronTrigger:
+        """An APScheduler 3 CronTrigger firing in ``zone`` (it keeps local times across DST changes)."""
+        return CronTrigger(timezone=zone, **dict(self.fields))
+
+    def __str__(self) -> str:
+        return self.expression
+
+
+def cron_trigger(expression: str, timezone: str | tzinfo) -> CronTrigger:
+    """Standard 5-field cron -> an APScheduler 3 CronTrigger in ``timezone`` (see CronSchedule.parse).
 
     Raises:
         ValueError: with a short reason, when the expression or the time zone is not valid.
     """
-    fields = expression.split()
-    if len(fields) != len(CRON_FIELDS):
-        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    if day != "*" and weekday != "*":
-        raise ValueError(
-            "restricting both day of month and weekday is not supported (cron would match either one)"
-        )
-    try:
-        day_of_week = translate_weekdays(weekday)
-    except ValueError as err:
-        raise ValueError(f"weekday field {weekday!r}: {err}") from None
-    values = dict(zip(CRON_FIELDS, (minute, hour, day, month, day_of_week), strict=True))
-    zone = _zone(timezone)
-    # APScheduler's messages quote a field's text but not its name: check the fields one by one to say which.
-    for field, value in values.items():
-        try:
-            CronTrigger(timezone=zone, **{field: value})
-        except ValueError as err:
-            reason = APSCHEDULER_PREFIX.sub("", str(err))
-            if reason.startswith("Unrecognized expression"):
-                reason = "not understood"
-            raise ValueError(f"{field.replace('_', ' ')} field {value!r}: {reason}") from None
-    return CronTrigger(timezone=zone, **values)
+    return CronSchedule.parse(expression).trigger(_zone(timezone))
 
 
-def next_fire_times(expression: str, timezone: str, after: datetime, count: int) -> list[datetime]:
+def next_fire_times(expression: str, timezone: str | tzinfo, after: datetime, count: int) -> list[datetime]:
     """The next ``count`` times the expression fires strictly after ``after`` (aware), in its time zone.
 
     Raises:
@@ -153,3 +185,9 @@ def next_fire_times(expression: str, timezone: str, after: datetime, count: int)
         times.append(fire_time)
         previous = fire_time
     return times
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """A moment as a person reads it in ``zone``: ``2026-03-14 07:00 CET``."""
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

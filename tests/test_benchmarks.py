@@ -30,6 +30,7 @@ from factories import EDITION
 from digest import assemble, cluster, condense, extract, feedparse, ingest, parallel, pipeline
 from digest.config import FetchConfig
 from digest.errors import RenderError
+from digest.progress import ProgressEvent
 from digest.render import pdf, pdfworker
 from digest.render.pdf import PdfInfo, pdf_in_background, render_pdf
 from digest.types import Article, Entry, FeedResult, Source
@@ -519,10 +520,12 @@ def test_the_progress_bar_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> N
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     threads = threading.active_count()
-    with cli.progress_bar(3, "morning") as advance:
-        advance(None)
-        assert threading.active_count() == threads, "a monitor thread would keep helpers from forking"
-    assert "morning: sources" in terminal.getvalue()
+    view = cli.ProgressView("terminal")
+    view(ProgressEvent("fetching", "morning", 0, 3))
+    view(ProgressEvent("fetched", "morning", 1, 3, detail="World"))
+    assert threading.active_count() == threads, "a monitor thread would keep helpers from forking"
+    view.close()
+    assert "morning: fetching 3 sources" in terminal.getvalue()
 
 
 def test_the_pdf_renderer_starts_when_a_web_source_sends_entries(monkeypatch: pytest.MonkeyPatch) -> None:

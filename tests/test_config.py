@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent, indent
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.config import Config, backend_names, format_problems, load_config, resolve_path
-from digest.errors import ConfigError, Problem
+from digest.condense import available as backend_names
+from digest.condense import get_condenser
+from digest.config import Config, format_duration, format_problems, load_config, resolve_path
+from digest.errors import CondenseError, ConfigError, Problem
 
 MINIMAL = """\
 editions:
@@ -39,7 +46,7 @@ def with_edition_keys(keys: str) -> str:
 def problems(path: Path) -> list[str]:
     """The lines load_config complains with."""
     with pytest.raises(ConfigError) as raised:
-        load_config(path)
+        load_config(path, backends=backend_names)
     return str(raised.value).splitlines()
 
 
@@ -54,9 +61,9 @@ def test_minimal_config_takes_every_default(in_tmp: Path) -> None:
     edition = config.editions["morning"]
     assert edition.name == "morning"
     assert edition.title == "Morning Briefing"
-    assert edition.schedule == "0 7 * * *"
-    assert edition.timezone == "UTC"
-    assert edition.lookback == "24h"
+    assert str(edition.schedule) == "0 7 * * *"
+    assert edition.timezone == ZoneInfo("UTC")
+    assert edition.lookback == timedelta(hours=24)
     assert (edition.max_stories, edition.min_stories) == (12, 1)
     assert edition.catch_up == "next"
     assert edition.base_url == "http://localhost:8080/"
@@ -154,6 +161,12 @@ def test_full_config_loads(in_tmp: Path) -> None:
     assert config.fetch.max_bytes == 2_000_000
     edition = config.editions["evening-news"]
     assert edition.name == "evening-news"
+    # Values arrive parsed: nothing after load_config reads config text again.
+    assert edition.timezone == ZoneInfo("Africa/Lagos")
+    assert edition.lookback is None  # "all"
+    assert edition.catch_up == timedelta(minutes=90)
+    assert edition.schedule.expression == "30 18 * * 0,6"
+    assert str(edition.schedule.trigger(edition.timezone).fields[4]) == "sat-sun"
     assert edition.base_url == "https://news.example.net/evening/"
     assert [s.url for s in edition.sources] == [
         str(in_tmp / "feeds" / "local.xml"),
@@ -407,6 +420,39 @@ def test_result_is_frozen(in_tmp: Path) -> None:
 
 def test_the_built_in_backends_are_known() -> None:
     assert "extractive" in backend_names()
+
+
+def test_reading_the_config_does_not_load_the_condensers() -> None:
+    # The condensers import the config; the config asks for their names only through load_config's caller.
+    code = "import sys, digest.config; print('digest.condense' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "False"
+
+
+def test_an_unknown_backend_unchecked_by_the_caller_is_refused_where_the_condenser_is_made(
+    in_tmp: Path,
+) -> None:
+    path = write(in_tmp, with_edition_keys("condense: {backend: nonsense}\n"))
+    config = load_config(path)  # no ``backends``: the name is left to the condensers' registry
+    with pytest.raises(
+        CondenseError, match=re.escape("condense.backend: unknown backend 'nonsense'; known: extractive")
+    ):
+        get_condenser(config.editions["morning"].condense)
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("90m", timedelta(minutes=90)), ("2h", timedelta(hours=2)), ("7d", timedelta(days=7))],
+)
+def test_durations_are_parsed_once_and_written_back_the_same_way(
+    in_tmp: Path, text: str, span: timedelta
+) -> None:
+    path = write(in_tmp, with_edition_keys(f"lookback: {text}\ncatch_up: {text}\n"))
+    edition = load_config(path).editions["morning"]
+    assert edition.lookback == edition.catch_up == span
+    assert format_duration(span) == text
 
 
 def test_addresses_follow_one_rule_with_dotless_and_local_domains(in_tmp: Path) -> None:

@@ -42,7 +42,7 @@ def _words(html: str) -> int:
 def test_demo_edition_config_loads() -> None:
     config = load_config(REPO / "feeds.yaml")
     demo = config.editions["demo"]
-    assert demo.lookback == "all"
+    assert demo.lookback is None  # "all"
     assert demo.condense.backend == "extractive"
     assert [Path(source.url).name for source in demo.sources] == [Path(name).name for name in FEEDS]
     assert all(Path(source.url).is_file() for source in demo.sources)

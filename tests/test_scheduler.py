@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -30,18 +31,19 @@ from smtpserver import LoopbackSmtp
 
 from digest import resources
 from digest.cli import main
-from digest.config import Config, load_config
+from digest.config import CatchUp, Config, load_config
 from digest.schedule import cron_trigger, next_fire_times
 from digest.scheduler import (
     JOBS_TABLE,
     EditionScheduler,
     PlannedRun,
-    format_plan,
+    Runs,
     job_id,
     misfire_grace_time,
     run_edition,
 )
 from digest.state import RunRecord, State, state_url
+from digest.status import format_plan
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SOURCES = ("world.xml", "science.atom", "city.xml", "wire.rdf")
@@ -96,7 +98,7 @@ def store_job(config: Config, next_run_time: datetime, schedule: str | None = No
     scheduler.start(paused=True)
     scheduler.add_job(
         run_edition,
-        cron_trigger(schedule or edition.schedule, edition.timezone),
+        cron_trigger(schedule or edition.schedule.expression, edition.timezone),
         id=job_id("paper"),
         kwargs={
             "config_path": str(config.path),
@@ -175,8 +177,11 @@ def started() -> Iterator[Callable[[EditionScheduler], list[PlannedRun]]]:
 # --- catch-up ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("catch_up", "seconds"), [("next", None), ("never", 1), ("2h", 7200), ("90m", 5400)])
-def test_catch_up_becomes_the_grace_time(catch_up: str, seconds: int | None) -> None:
+@pytest.mark.parametrize(
+    ("catch_up", "seconds"),
+    [("next", None), ("never", 1), (timedelta(hours=2), 7200), (timedelta(minutes=90), 5400)],
+)
+def test_catch_up_becomes_the_grace_time(catch_up: CatchUp, seconds: int | None) -> None:
     assert misfire_grace_time(catch_up) == seconds
 
 
@@ -269,8 +274,10 @@ def test_jobs_of_editions_gone_from_the_config_are_removed(
 def test_the_start_up_table_names_each_edition_and_its_next_run() -> None:
     zone_time = datetime(2026, 3, 30, 5, 0, tzinfo=UTC)
     planned = [
-        PlannedRun("morning", "0 7 * * 1-5", "Europe/Berlin", "next", zone_time, catching_up=zone_time),
-        PlannedRun("evening", "0 18 * * *", "UTC", "never", zone_time + timedelta(hours=13)),
+        PlannedRun(
+            "morning", "0 7 * * 1-5", ZoneInfo("Europe/Berlin"), "next", zone_time, catching_up=zone_time
+        ),
+        PlannedRun("evening", "0 18 * * *", ZoneInfo("UTC"), "never", zone_time + timedelta(hours=13)),
     ]
     assert format_plan(planned).splitlines() == [
         "edition  schedule     time zone      catch-up  next run",
@@ -323,6 +330,21 @@ def test_nothing_new_builds_nothing_and_says_so(
     assert len(issue_folders(config)) == 1
     (skipped,) = of_event(events, "skipped")
     assert "edition paper: skipped: nothing new" in skipped.getMessage()
+
+
+def test_a_run_told_to_stop_writes_nothing_and_is_recorded_as_stopped(
+    tmp_path: Path, events: list[logging.LogRecord]
+) -> None:
+    config = write_config(tmp_path, max_stories=50)
+    told = Runs()
+    told.stop.set()
+    run_edition(str(config.path), "paper", str(tmp_path / "out"), runs=told)
+    (stopped,) = runs(config)
+    assert stopped.outcome == "stopped" and issue_folders(config) == []
+    assert told.abandoned() == {"paper"}
+    # Another scheduler's runs (here: a run on its own) answer to their own stop, not to this one.
+    run_edition(str(config.path), "paper", str(tmp_path / "out"))
+    assert [r.outcome for r in runs(config)] == ["stopped", "built"]
 
 
 def test_fewer_than_min_stories_builds_nothing_and_says_so(

@@ -47,6 +47,8 @@ class Outcome:
 
 
 OutcomeCallback = Callable[[Outcome], None]
+#: Told of each wait before a retry: its seconds, and the address and reply that caused it.
+WaitCallback = Callable[[float, str], None]
 
 
 class Deliverer(Protocol):
@@ -68,16 +70,16 @@ class Deliverer(Protocol):
         ...
 
 
-DelivererFactory = Callable[[DeliveryConfig, Path], Deliverer]
+DelivererFactory = Callable[[DeliveryConfig, Path, WaitCallback | None], Deliverer]
 
 
-def _smtp(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+def _smtp(delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None) -> Deliverer:
     from digest.deliver.smtp import SmtpDeliverer
 
-    return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_)
+    return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_, on_wait=on_wait)
 
 
-def _files(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+def _files(delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None) -> Deliverer:
     from digest.deliver.files import OutboxDeliverer
 
     return OutboxDeliverer.for_issue(issue_dir)
@@ -90,13 +92,16 @@ def available() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def get_deliverer(name: str, delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
-    """The backend called ``name``, set up for one edition's delivery and issue folder."""
+def get_deliverer(
+    name: str, delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None = None
+) -> Deliverer:
+    """The backend called ``name``, set up for one edition's delivery and issue folder; ``on_wait``
+    hears of each wait before a retry (a backend that never waits never calls it)."""
     try:
         factory = _REGISTRY[name]
     except KeyError:
         raise DeliveryError(f"unknown delivery backend {name!r}; known: {', '.join(_REGISTRY)}") from None
-    return factory(delivery, issue_dir)
+    return factory(delivery, issue_dir, on_wait)
 
 
 __all__ = [
@@ -106,6 +111,7 @@ __all__ = [
     "OutcomeCallback",
     "OutcomeStatus",
     "Outgoing",
+    "WaitCallback",
     "available",
     "get_deliverer",
 ]

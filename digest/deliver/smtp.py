@@ -38,7 +38,7 @@ from email.utils import parseaddr
 from typing import Literal
 
 from digest.config import SmtpConfig
-from digest.deliver import Outcome, OutcomeCallback, Outgoing
+from digest.deliver import Outcome, OutcomeCallback, Outgoing, WaitCallback
 from digest.errors import DeliveryError
 
 
@@ -178,8 +178,10 @@ class SmtpDeliverer:
         envelope_from: str,
         retry: RetryPolicy | None = None,
         tls_context: ssl.SSLContext | None = None,
+        on_wait: WaitCallback | None = None,
     ) -> None:
         self.settings = settings
+        self.on_wait = on_wait
         self.name = f"SMTP server {settings.host}:{settings.port}"
         self.envelope_from = parseaddr(envelope_from)[1] or envelope_from
         self.retry = retry or DEFAULT_RETRY
@@ -293,4 +295,7 @@ class SmtpDeliverer:
                 tries = f" after {failures} tries" if failures > 1 else ""
                 outcome = Outcome(item.address, "pending", f"{verdict.reason}{tries}")
                 return outcome, verdict.kind != "recipient"
-            stop.wait(self.retry.delay(failures))
+            delay = self.retry.delay(failures)
+            if self.on_wait is not None:
+                self.on_wait(delay, f"{item.address}: {verdict.reason}")
+            stop.wait(delay)
