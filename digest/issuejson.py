@@ -7,8 +7,8 @@ which the contract does not name, travel in an extra ``id`` key so that
 JSON still knows which entries it used.
 
 Reading is strict, because editors change issue.json by hand (cut, reorder,
-reword stories) before ``digest render``: every value is checked for its
-type, and the first problem raises InputError with its path inside the
+reword stories) before ``digest render``: pydantic models check every value
+for its type, and the first problem raises InputError with its path inside the
 document, ``issue.json: stories[2].headline: missing``. Keys the reader does
 not know are ignored, so a newer file still loads; the ``id`` keys may be
 absent (hand-written stories) and default to "".
@@ -21,11 +21,15 @@ edited by hand, or written before Digest left them out, publishes none either.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast, get_args
+from typing import Annotated, Any, get_args
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from digest.config import dotted_key
 from digest.errors import InputError
 from digest.types import (
     Briefing,
@@ -39,7 +43,6 @@ from digest.types import (
 )
 from digest.urls import without_credentials
 
-T = TypeVar("T")
 _FEED_STATUSES: tuple[str, ...] = get_args(FeedStatusName)
 
 
@@ -92,136 +95,185 @@ def dumps(issue: Issue) -> bytes:
 
 
 # -- reading ---------------------------------------------------------------
+#
+# The document is validated by the pydantic models below, strictly (a number is not a string,
+# true is not a count), then turned into the dataclasses of digest/types.py. The first problem
+# pydantic finds, in document order, becomes the InputError: its location written as a path
+# (``stories[2].headline``), its message in the words a person editing the file needs.
 
 
-class _Reader:
-    """Typed access to a JSON document; every failure names the file and the path inside it."""
+def _iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("wrong_kind", "expected a string, got {got}", {"got": _json_kind(value)})
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO date: {value!r}") from None
 
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
 
-    def fail(self, where: str, problem: str) -> InputError:
-        return InputError(f"{self.origin}: {where}: {problem}" if where else f"{self.origin}: {problem}")
-
-    def value(self, data: object, key: str, where: str, kind: type[T], *, default: Any = ...) -> T:
-        path = f"{where}.{key}" if where else key
-        if not isinstance(data, Mapping):
-            raise self.fail(where, "not an object")
-        if key not in data:
-            if default is ...:
-                raise self.fail(path, "missing")
-            return cast(T, default)
-        found = data[key]
-        # bool is an int in Python, but "entries": true is not a count.
-        if not isinstance(found, kind) or (kind is int and isinstance(found, bool)):
-            raise self.fail(path, f"expected {_KIND_NAMES.get(kind, kind.__name__)}, got {_json_kind(found)}")
-        return found
-
-    def items(self, data: object, key: str, where: str, read: Callable[[object, str], T]) -> tuple[T, ...]:
-        path = f"{where}.{key}" if where else key
-        return tuple(read(each, f"{path}[{n}]") for n, each in enumerate(self.value(data, key, where, list)))
-
-    def texts(self, data: object, key: str, where: str) -> tuple[str, ...]:
-        def read(each: object, path: str) -> str:
-            if not isinstance(each, str):
-                raise self.fail(path, f"expected a string, got {_json_kind(each)}")
-            return each
-
-        return self.items(data, key, where, read)
-
-    def date(self, data: object, key: str, where: str) -> date:
-        text = self.value(data, key, where, str)
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        found = value
+    elif not isinstance(value, str):
+        raise PydanticCustomError("wrong_kind", "expected a string, got {got}", {"got": _json_kind(value)})
+    else:
         try:
-            return date.fromisoformat(text)
+            found = datetime.fromisoformat(value)
         except ValueError:
-            raise self.fail(f"{where}.{key}" if where else key, f"not an ISO date: {text!r}") from None
-
-    def moment(self, data: object, key: str, where: str) -> datetime:
-        text = self.value(data, key, where, str)
-        path = f"{where}.{key}" if where else key
-        try:
-            found = datetime.fromisoformat(text)
-        except ValueError:
-            raise self.fail(path, f"not an ISO 8601 date and time: {text!r}") from None
-        if found.tzinfo is None:
-            raise self.fail(path, f"no UTC offset: {text!r}")
-        return found
+            raise ValueError(f"not an ISO 8601 date and time: {value!r}") from None
+    if found.tzinfo is None:
+        raise ValueError(f"no UTC offset: {value!r}")
+    return found
 
 
-_KIND_NAMES = {str: "a string", int: "a number", list: "a list", dict: "an object"}
+#: A link as published: any user name and password dropped.
+_Link = Annotated[str, AfterValidator(without_credentials)]
+_Date = Annotated[date, PlainValidator(_iso_date)]
+_Moment = Annotated[datetime, PlainValidator(_moment)]
+
+
+class _Document(BaseModel):
+    # Keys the reader does not know are ignored, so a newer file still loads.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, populate_by_name=True)
+
+
+class _Section(_Document):
+    question: str
+    answer: list[str]
+
+
+class _Dateline(_Document):
+    date: _Date
+    place: str = ""
+
+
+class _SourceRef(_Document):
+    title: str
+    url: _Link
+    feed: str
+    published: _Moment
+    entry_id: str = Field(default="", alias="id")
+
+
+class _Briefing(_Document):
+    headline: str
+    dateline: _Dateline
+    lede: list[str]
+    sections: list[_Section]
+    sources: list[_SourceRef]
+
+    def briefing(self) -> Briefing:
+        return Briefing(
+            headline=self.headline,
+            dateline=Dateline(date=self.dateline.date, place=self.dateline.place),
+            lede=tuple(self.lede),
+            sections=tuple(Section(question=s.question, answer=tuple(s.answer)) for s in self.sections),
+            sources=tuple(
+                SourceRef(
+                    title=s.title,
+                    url=s.url,
+                    feed=s.feed,
+                    published=s.published.astimezone(UTC),
+                    entry_id=s.entry_id,
+                )
+                for s in self.sources
+            ),
+        )
+
+
+class _BrieflyItem(_Document):
+    headline: str
+    summary: str = ""
+    url: _Link = ""
+    feed: str = ""
+    entry_id: str = Field(default="", alias="id")
+
+
+class _FeedStatus(_Document):
+    name: str
+    url: _Link
+    status: FeedStatusName
+    error: Annotated[str, AfterValidator(without_credentials)] | None = None
+    entries: int = 0
+
+
+class _Issue(_Document):
+    edition: str
+    issue_id: str
+    title: str
+    date: _Date
+    built_at: _Moment
+    stories: list[_Briefing]
+    briefly: list[_BrieflyItem] = []
+    feeds: list[_FeedStatus] = []
+    report: list[str] = []
+    config: str = ""
+
+    def issue(self) -> Issue:
+        return Issue(
+            edition=self.edition,
+            issue_id=self.issue_id,
+            title=self.title,
+            date=self.date,
+            built_at=self.built_at,
+            stories=tuple(b.briefing() for b in self.stories),
+            briefly=tuple(
+                BrieflyItem(
+                    headline=i.headline, summary=i.summary, url=i.url, feed=i.feed, entry_id=i.entry_id
+                )
+                for i in self.briefly
+            ),
+            feeds=tuple(
+                FeedStatus(name=f.name, url=f.url, status=f.status, error=f.error, entries=f.entries)
+                for f in self.feeds
+            ),
+            report=tuple(self.report),
+            config=self.config,
+        )
 
 
 def _json_kind(value: object) -> str:
     names = {type(None): "null", bool: "true/false", str: "a string", int: "a number", float: "a number"}
-    return names.get(type(value), "a list" if isinstance(value, list) else "an object")
+    return names.get(type(value), "a list" if isinstance(value, list | tuple) else "an object")
 
 
-def _briefing(r: _Reader, data: object, where: str) -> Briefing:
-    def section(each: object, path: str) -> Section:
-        return Section(question=r.value(each, "question", path, str), answer=r.texts(each, "answer", path))
+#: pydantic's error types -> what the value should have been.
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a number",
+    "list_type": "a list",
+    "dict_type": "an object",
+}
 
-    def source(each: object, path: str) -> SourceRef:
-        return SourceRef(
-            title=r.value(each, "title", path, str),
-            url=without_credentials(r.value(each, "url", path, str)),
-            feed=r.value(each, "feed", path, str),
-            published=r.moment(each, "published", path).astimezone(UTC),
-            entry_id=r.value(each, "id", path, str, default=""),
-        )
 
-    dateline = r.value(data, "dateline", where, dict)
-    return Briefing(
-        headline=r.value(data, "headline", where, str),
-        dateline=Dateline(
-            date=r.date(dateline, "date", f"{where}.dateline"),
-            place=r.value(dateline, "place", f"{where}.dateline", str, default=""),
-        ),
-        lede=r.texts(data, "lede", where),
-        sections=r.items(data, "sections", where, section),
-        sources=r.items(data, "sources", where, source),
-    )
+def _problem(error: ErrorDetails) -> str:
+    """One of pydantic's errors -> ``path: message``, the path as issue.json's keys and indexes."""
+    where = dotted_key(tuple(error["loc"]))
+    kind, given = error["type"], error.get("input")
+    if kind == "missing":
+        message = "missing"
+    elif kind == "model_type":
+        message = "not an object"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_json_kind(given)}"
+    elif kind == "literal_error":
+        message = f"expected one of {', '.join(_FEED_STATUSES)}, got {given!r}"
+    elif kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+    else:
+        message = error["msg"]
+    return f"{where}: {message}" if where else message
 
 
 def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
     """The Issue that issue.json's object describes; InputError naming ``origin`` and the path."""
-    r = _Reader(origin)
-
-    def briefly(each: object, path: str) -> BrieflyItem:
-        return BrieflyItem(
-            headline=r.value(each, "headline", path, str),
-            summary=r.value(each, "summary", path, str, default=""),
-            url=without_credentials(r.value(each, "url", path, str, default="")),
-            feed=r.value(each, "feed", path, str, default=""),
-            entry_id=r.value(each, "id", path, str, default=""),
-        )
-
-    def feed(each: object, path: str) -> FeedStatus:
-        status = r.value(each, "status", path, str)
-        if status not in _FEED_STATUSES:
-            raise r.fail(f"{path}.status", f"expected one of {', '.join(_FEED_STATUSES)}, got {status!r}")
-        error = r.value(each, "error", path, object, default=None)
-        if error is not None and not isinstance(error, str):
-            raise r.fail(f"{path}.error", f"expected a string or null, got {_json_kind(error)}")
-        return FeedStatus(
-            name=r.value(each, "name", path, str),
-            url=without_credentials(r.value(each, "url", path, str)),
-            status=cast(FeedStatusName, status),
-            error=without_credentials(error) if error else error,
-            entries=r.value(each, "entries", path, int, default=0),
-        )
-
-    return Issue(
-        edition=r.value(data, "edition", "", str),
-        issue_id=r.value(data, "issue_id", "", str),
-        title=r.value(data, "title", "", str),
-        date=r.date(data, "date", ""),
-        built_at=r.moment(data, "built_at", ""),
-        stories=r.items(data, "stories", "", lambda each, path: _briefing(r, each, path)),
-        briefly=r.items(data, "briefly", "", briefly) if "briefly" in data else (),
-        feeds=r.items(data, "feeds", "", feed) if "feeds" in data else (),
-        report=r.texts(data, "report", "") if "report" in data else (),
-        config=r.value(data, "config", "", str, default=""),
-    )
+    try:
+        document = _Issue.model_validate(data)
+    except ValidationError as err:
+        raise InputError(f"{origin}: {_problem(err.errors(include_url=False)[0])}") from None
+    return document.issue()
 
 
 def load(path: Path) -> Issue:

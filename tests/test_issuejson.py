@@ -112,6 +112,9 @@ def _broken(change: Any) -> str:
         (lambda d: d["feeds"][0].update(entries=True), "feeds[0].entries: expected a number, got true/false"),
         (lambda d: d.update(stories={}), "stories: expected a list, got an object"),
         (lambda d: d["stories"].__setitem__(0, "x"), "stories[0]: not an object"),
+        (lambda d: d["feeds"][0].update(error=404), "feeds[0].error: expected a string, got a number"),
+        (lambda d: d.update(built_at=20260314), "built_at: expected a string, got a number"),
+        (lambda d: d["briefly"][0].update(id=None), "briefly[0].id: expected a string, got null"),
     ],
 )
 def test_errors_name_the_file_and_the_path(change: Any, message: str) -> None:
