@@ -45,7 +45,12 @@ from digest.state import SendLease, State, state_url
 from digest.unsubscribe import TokenSigner, unsubscribe
 
 #: Retries fast enough for tests: three tries, milliseconds apart.
-FAST = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02, timeout=5)
+FAST = RetryPolicy(
+    attempts=3,
+    first_delay=timedelta(milliseconds=10),
+    max_delay=timedelta(milliseconds=20),
+    timeout=timedelta(seconds=5),
+)
 SECRET = "a-test-secret"
 BASE_URL = "https://news.example.org/morning/"
 ISSUE_ID = "2026-03-14"

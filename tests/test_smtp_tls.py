@@ -25,7 +25,7 @@ from digest.errors import DeliveryError
 
 #: aiosmtpd warns about AUTH without STARTTLS on every connection; here the connection is TLS.
 AUTH_OVER_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=5)
+FAST = RetryPolicy(attempts=2, first_delay=dt.timedelta(milliseconds=10), timeout=dt.timedelta(seconds=5))
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 
 
@@ -194,7 +194,7 @@ def test_plain_smtp_to_an_implicit_tls_port_is_not_delivered(
     implicit_tls_server: LoopbackSmtp, certificate: tuple[Path, Path]
 ) -> None:
     # The server waits for a TLS handshake and the client for a greeting: a timeout, then pending.
-    once = RetryPolicy(attempts=1, timeout=0.5)
+    once = RetryPolicy(attempts=1, timeout=dt.timedelta(milliseconds=500))
     outcomes = deliver(implicit_tls_server, certificate[0], retry=once, security="none")
     assert [o.status for o in outcomes] == ["pending"]
     assert implicit_tls_server.received == []

@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import parseaddr
 from typing import Literal
 
@@ -46,14 +47,15 @@ from digest.errors import DeliveryError
 class RetryPolicy:
     #: Tries per message, the first included.
     attempts: int = 5
-    #: Seconds before the second try; doubled for each further one.
-    first_delay: float = 2.0
-    max_delay: float = 60.0
-    #: Seconds a connection may wait for the server at any step.
-    timeout: float = 30.0
+    #: The wait before the second try; doubled for each further one, up to ``max_delay``.
+    first_delay: timedelta = timedelta(seconds=2)
+    max_delay: timedelta = timedelta(seconds=60)
+    #: How long a connection may wait for the server at any step.
+    timeout: timedelta = timedelta(seconds=30)
 
-    def delay(self, failures: int) -> float:
-        return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
+    def delay(self, failures: int) -> timedelta:
+        doubled: timedelta = self.first_delay * 2 ** (failures - 1)
+        return min(self.max_delay, doubled)
 
 
 #: What ``digest send`` uses; tests pass a policy of tiny delays instead.
@@ -193,7 +195,7 @@ class SmtpDeliverer:
 
     def connect(self) -> smtplib.SMTP:
         """A new connection, greeted, secured and logged in as the settings say."""
-        settings, timeout = self.settings, self.retry.timeout
+        settings, timeout = self.settings, self.retry.timeout.total_seconds()
         context = self._tls_context or ssl.create_default_context()
         smtp: smtplib.SMTP
         if settings.security == "ssl":
@@ -295,7 +297,7 @@ class SmtpDeliverer:
                 tries = f" after {failures} tries" if failures > 1 else ""
                 outcome = Outcome(item.address, "pending", f"{verdict.reason}{tries}")
                 return outcome, verdict.kind != "recipient"
-            delay = self.retry.delay(failures)
+            delay = self.retry.delay(failures).total_seconds()
             if self.on_wait is not None:
                 self.on_wait(delay, f"{item.address}: {verdict.reason}")
             stop.wait(delay)
