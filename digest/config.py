@@ -8,213 +8,61 @@ never appear in the file: keys ending in ``_env`` name environment variables.
 
 The fields carry parsed values, so the rest of Digest never parses config text:
 durations are ``timedelta``, time zones ``ZoneInfo``, schedules ``CronSchedule``,
-addresses checked, source paths absolute, ``base_url`` ending in "/".
+addresses checked, source paths absolute, ``base_url`` ending in "/" (the value
+types are in digest/configvalues.py).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
 )
-from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from digest.configvalues import (
+    Address,
+    CatchUp,
+    Checking,
+    EnvName,
+    HttpUrl,
+    Lookback,
+    Mailbox,
+    Schedule,
+    TimeZone,
+    absolute,
+    checking_of,
+    existing_file,
+    http_url,
+    located_error,
+    raised_again,
+    site_url,
+)
 from digest.errors import ConfigError, Problem
 from digest.schedule import CronSchedule
-from digest.urls import has_credentials
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
-DURATION_HINT = "a duration such as 90m, 24h or 7d"
 EDITION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-# --- What the file is checked against besides itself -------------------------------------------------------
-
-
-@dataclass
-class Checking:
-    """What validation needs beyond the values: passed to pydantic as its context by load_config.
-
-    Without it (a model built in code), relative paths stay as they are and nothing outside the
-    values is looked at.
-    """
-
-    #: The config file's folder: relative paths in the file are relative to it.
-    folder: Path
-    #: The condenser names a build can make, asked only of a file that names a backend (the
-    #: registry imports the condensers); None leaves ``condense.backend`` to the condenser's factory.
-    backends: Callable[[], Collection[str]] | None = None
-    #: ``digest check``: also look at what a build and a send need (files, environment variables).
-    ready: bool = False
-    #: Problems inside other files (a subscribers file's rows), as they are.
-    elsewhere: list[Problem] = field(default_factory=list)
-    #: Subscribers files already read (editions may share one).
-    read: set[Path] = field(default_factory=set)
-
-
-def _checking(info: ValidationInfo) -> Checking | None:
-    found = info.context.get("checking") if isinstance(info.context, dict) else None
-    return found if isinstance(found, Checking) else None
-
-
-def _absolute(folder: Path, value: str) -> Path:
-    return folder / Path(value).expanduser()
-
-
-# --- Value types --------------------------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"90m"``, ``"24h"``, ``"7d"`` -> timedelta. Raises ValueError otherwise."""
-    match = DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not {DURATION_HINT}")
-    amount, unit = int(match.group(1)), match.group(2)
-    return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-
-
-def format_duration(span: timedelta) -> str:
-    """timedelta -> the config's own way of writing it (``timedelta(hours=2)`` -> ``"2h"``)."""
-    minutes = int(span.total_seconds() // 60)
-    for unit, size in (("d", 24 * 60), ("h", 60)):
-        if minutes and minutes % size == 0:
-            return f"{minutes // size}{unit}"
-    return f"{minutes}m"
-
-
-def _duration_or(words: tuple[str, ...], message: str) -> Callable[[Any], timedelta | str]:
-    """A validator taking a duration, or one of ``words`` as they are."""
-
-    def validate(value: Any) -> timedelta | str:
-        if isinstance(value, timedelta) or value in words:
-            return value  # type: ignore[no-any-return]
-        if isinstance(value, str):
-            try:
-                return parse_duration(value)
-            except ValueError:
-                pass
-        raise ValueError(message)
-
-    return validate
-
-
-def _lookback(value: Any) -> timedelta | None:
-    parsed = _duration_or(("all",), f"must be {DURATION_HINT}, or all")(value)
-    return parsed if isinstance(parsed, timedelta) else None
-
-
-def _time_zone(value: Any) -> ZoneInfo:
-    if isinstance(value, ZoneInfo):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be a time zone name such as Europe/Berlin")
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise ValueError(f"unknown time zone '{value}'{hint}")
-
-
-def _schedule(value: Any) -> CronSchedule:
-    if isinstance(value, CronSchedule):
-        return value
-    if not isinstance(value, str):
-        raise ValueError('must be text: a cron expression such as "0 7 * * 1-5"')
-    try:
-        return CronSchedule.parse(value)
-    except ValueError as err:
-        raise ValueError(f"not a valid cron expression: {err}") from None
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"must be an http(s) URL such as https://example.org/, not {value!r}")
-    return value
-
-
-def _base_url(value: str) -> str:
-    _http_url(value)
-    # Every link of every issue starts with the edition's base_url: a password in it is published.
-    if has_credentials(value):
-        raise ValueError(
-            "must not carry a user name or password (user:password@): every issue would publish it"
-        )
-    return value if value.endswith("/") else value + "/"
-
-
-def _env_name(value: str, info: ValidationInfo) -> str:
-    if not ENV_NAME.match(value):
-        raise ValueError("must be the name of an environment variable (letters, digits and _)")
-    checking = _checking(info)
-    if checking is not None and checking.ready and not os.environ.get(value):
-        raise ValueError(f"the environment variable {value} is not set")
-    return value
-
-
-def _address(display_name: bool) -> Callable[[str], str]:
-    def validate(value: str) -> str:
-        # Imported here: only editions that deliver need it, and a build need not pay for its import.
-        from digest.addresses import AddressError, check_address
-
-        try:
-            check_address(value, display_name=display_name)
-        except AddressError as err:
-            raise ValueError(f"not an e-mail address: {value!r} ({err})") from None
-        return value
-
-    return validate
-
-
-def _existing_file(value: str, info: ValidationInfo) -> str:
-    checking = _checking(info)
-    if checking is not None and checking.ready and not _absolute(checking.folder, value).is_file():
-        raise ValueError(f"no such file: {_absolute(checking.folder, value)}")
-    return value
-
-
-#: A duration in the file ("90m", "24h", "7d").
-Lookback = Annotated[timedelta | None, PlainValidator(_lookback)]
-CatchUp = Annotated[
-    timedelta | Literal["next", "never"],
-    PlainValidator(_duration_or(("next", "never"), f"must be next, never or {DURATION_HINT}")),
-]
-TimeZone = Annotated[ZoneInfo, PlainValidator(_time_zone)]
-Schedule = Annotated[CronSchedule, PlainValidator(_schedule)]
-#: The name of an environment variable (never the secret itself).
-EnvName = Annotated[str, AfterValidator(_env_name)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-#: An address, a display name allowed: ``Morning Briefing <briefing@example.org>``.
-Mailbox = Annotated[str, AfterValidator(_address(display_name=True))]
-#: A bare address: ``leave@example.org``.
-Address = Annotated[str, AfterValidator(_address(display_name=False))]
 
 
 class Model(BaseModel):
@@ -250,13 +98,13 @@ class SourceConfig(Model):
         if scheme and scheme.group(1).lower() not in ("http", "https"):
             raise ValueError(f"must be an http(s) URL or a file path, not {scheme.group(1)}://")
         if scheme:
-            return _http_url(url)
+            return http_url(url)
         if not url.strip():
             raise ValueError("must not be empty")
-        checking = _checking(info)
+        checking = checking_of(info)
         if checking is None:
             return url
-        path = _absolute(checking.folder, url)
+        path = absolute(checking.folder, url)
         if checking.ready and not path.is_file():
             raise ValueError(f"no such file: {path}")
         return str(path)
@@ -268,38 +116,22 @@ def _distinct_sources(value: Any, handler: ValidatorFunctionWrapHandler, info: V
     try:
         sources = handler(value)
     except ValidationError as err:
-        errors = [_again(error) for error in err.errors()]
+        errors = [raised_again(error) for error in err.errors()]
         sources = None
-    checking = _checking(info)
+    checking = checking_of(info)
     first: dict[str, int] = {}
     for index, item in enumerate(value if isinstance(value, list | tuple) else ()):
         url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)
         if not isinstance(url, str) or not url.strip() or any(e["loc"][:1] == (index,) for e in errors):
             continue
-        same = url if URL_SCHEME.match(url) or checking is None else str(_absolute(checking.folder, url))
+        same = url if URL_SCHEME.match(url) or checking is None else str(absolute(checking.folder, url))
         if same in first:
-            errors.append(_located_error((index, "url"), f"duplicate of sources[{first[same]}]", url))
+            errors.append(located_error((index, "url"), f"duplicate of sources[{first[same]}]", url))
         else:
             first[same] = index
     if errors:
         raise ValidationError.from_exception_data("sources", errors)
     return sources
-
-
-def _again(error: ErrorDetails) -> InitErrorDetails:
-    """An error of an inner validation, to raise again with others."""
-    again: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
-    if "ctx" in error:
-        again["ctx"] = error["ctx"]
-    return again
-
-
-def _located_error(where: tuple[str | int, ...], message: str, given: Any) -> InitErrorDetails:
-    return {
-        "type": PydanticCustomError("value_error", "{error}", {"error": message}),
-        "loc": where,
-        "input": given,
-    }
 
 
 class CondenseConfig(Model):
@@ -316,7 +148,7 @@ class CondenseConfig(Model):
     def _known(cls, backend: str, info: ValidationInfo) -> str:
         # The condensers' registry is asked through the context (load_config's ``backends``), so
         # this module needs no import of digest.condense, which imports it.
-        checking = _checking(info)
+        checking = checking_of(info)
         known = checking.backends() if checking is not None and checking.backends is not None else None
         if known is not None and backend not in known:
             raise ValueError("must be one of " + ", ".join(sorted(known)))
@@ -341,7 +173,7 @@ class SmtpConfig(Model):
 class DkimConfig(Model):
     domain: str
     selector: str
-    key_file: Annotated[str, AfterValidator(_existing_file)] | None = None
+    key_file: Annotated[str, AfterValidator(existing_file)] | None = None
     key_env: EnvName | None = None
 
 
@@ -357,14 +189,14 @@ class DeliveryConfig(Model):
     @field_validator("subscribers")
     @classmethod
     def _readable(cls, subscribers: str, info: ValidationInfo) -> str:
-        checking = _checking(info)
+        checking = checking_of(info)
         if checking is None or not checking.ready or not subscribers.strip():
             return subscribers
         # Imported here: only `digest check` reads the subscribers file with the config.
         from digest.errors import SubscribersError
         from digest.subscribers import read_subscribers
 
-        path = _absolute(checking.folder, subscribers)
+        path = absolute(checking.folder, subscribers)
         if path not in checking.read:
             checking.read.add(path)
             try:
@@ -388,7 +220,7 @@ class EditionConfig(Model):
     min_stories: int = Field(default=1, ge=0)
     #: "next", a duration, or "never".
     catch_up: CatchUp = "next"
-    base_url: Annotated[str, AfterValidator(_base_url)] = "http://localhost:8080/"
+    base_url: Annotated[str, AfterValidator(site_url)] = "http://localhost:8080/"
     theme: str | None = None
     images: bool = False
     sources: Annotated[tuple[SourceConfig, ...], Field(min_length=1), WrapValidator(_distinct_sources)]
@@ -406,9 +238,9 @@ class EditionConfig(Model):
     @field_validator("theme")
     @classmethod
     def _a_folder(cls, theme: str | None, info: ValidationInfo) -> str | None:
-        checking = _checking(info)
-        if theme is not None and checking is not None and not _absolute(checking.folder, theme).is_dir():
-            raise ValueError(f"no such folder: {_absolute(checking.folder, theme)}")
+        checking = checking_of(info)
+        if theme is not None and checking is not None and not absolute(checking.folder, theme).is_dir():
+            raise ValueError(f"no such folder: {absolute(checking.folder, theme)}")
         return theme
 
 
@@ -419,7 +251,7 @@ def _named_editions(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     if not value:
         raise ValueError("at least one edition is required")
     errors: list[InitErrorDetails] = [
-        _located_error(
+        located_error(
             (name,), "edition names must be lower-case letters, digits, - and _ (they are folder names)", name
         )
         for name in value
@@ -432,7 +264,7 @@ def _named_editions(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     try:
         editions = handler(named)
     except ValidationError as err:
-        errors += [_again(error) for error in err.errors()]
+        errors += [raised_again(error) for error in err.errors()]
     if errors:
         raise ValidationError.from_exception_data("editions", errors)
     return editions
@@ -525,7 +357,7 @@ def format_problems(err: ConfigError) -> str:
 
 def resolve_path(config: Config, value: str) -> Path:
     """A path as written in the config (``~`` allowed) -> absolute, relative ones from the config's folder."""
-    return _absolute(config.folder, value)
+    return absolute(config.folder, value)
 
 
 # --- Reading the file --------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, resolve_path
 from digest.errors import BuildStopped, EveryFeedFailed, OutputError, UsageError
-from digest.progress import Progress, ProgressEvent, ignore
+from digest.progress import Progress, ProgressEvent, counting_sources, ignore
 from digest.state import BuildRecord, IssueRecord, State
 from digest.text import counted
 from digest.types import (
@@ -161,7 +161,8 @@ def _build_edition(
     window = build_window(edition, state, now, since)
 
     progress(ProgressEvent("fetching", edition.name, 0, len(edition.sources)))
-    results = fetch(config, edition, state, now, starting_pdf_worker_on_news(fetched(edition, progress)))
+    fetched = counting_sources(edition.name, len(edition.sources), progress)
+    results = fetch(config, edition, state, now, starting_pdf_worker_on_news(fetched))
     check_stop(stop)
     news = new_entries(results, edition.name, state, now, window)
     learnt = BuildRecord(
@@ -220,21 +221,6 @@ def _build_edition(
     state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
     write_archive(config, edition, edition_dir)
     return BuildResult(edition=edition.name, path=path, issue=issue)
-
-
-def fetched(edition: EditionConfig, progress: Progress) -> FeedCallback:
-    """The callback of each finished source: a ``fetched`` event counting them."""
-    done = 0
-    lock = threading.Lock()
-
-    def on_feed(result: FeedResult) -> None:
-        nonlocal done
-        with lock:  # sources finish in several threads
-            done += 1
-            count = done
-        progress(ProgressEvent("fetched", edition.name, count, len(edition.sources), detail=result.name))
-
-    return on_feed
 
 
 def check_stop(stop: threading.Event | None) -> None:

@@ -17,8 +17,11 @@ Those of a send: ``sending`` (``total`` messages), ``delivered`` as each message
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from digest.types import FeedResult
 
 #: The events' names, as they appear in ``--log-format json``'s ``event`` field.
 BUILD_STEPS = ("fetching", "fetched", "condensing", "rendering", "writing")
@@ -67,3 +70,18 @@ Progress = Callable[[ProgressEvent], None]
 
 def ignore(_event: ProgressEvent) -> None:
     """The Progress of an unattended run: nobody is watching."""
+
+
+def counting_sources(edition: str, total: int, progress: Progress) -> Callable[[FeedResult], None]:
+    """The callback of each finished source: a ``fetched`` event counting them."""
+    done = 0
+    lock = threading.Lock()
+
+    def on_feed(result: FeedResult) -> None:
+        nonlocal done
+        with lock:  # sources finish in several threads
+            done += 1
+            count = done
+        progress(ProgressEvent("fetched", edition, count, total, detail=result.name))
+
+    return on_feed

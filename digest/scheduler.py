@@ -83,7 +83,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest import pipeline
 from digest.condense import available as condenser_names
-from digest.config import CatchUp, Config, EditionConfig, format_duration, load_config
+from digest.config import Config, EditionConfig, load_config
+from digest.configvalues import CatchUp, format_duration
 from digest.errors import BuildStopped, DigestError
 from digest.logs import fields
 from digest.schedule import local_time

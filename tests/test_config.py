@@ -14,7 +14,8 @@ import pytest
 
 from digest.condense import available as backend_names
 from digest.condense import get_condenser
-from digest.config import Config, format_duration, format_problems, load_config, resolve_path
+from digest.config import Config, format_problems, load_config, resolve_path
+from digest.configvalues import format_duration
 from digest.errors import CondenseError, ConfigError, Problem
 
 MINIMAL = """\

@@ -31,7 +31,8 @@ from smtpserver import LoopbackSmtp
 
 from digest import resources
 from digest.cli import main
-from digest.config import CatchUp, Config, load_config
+from digest.config import Config, load_config
+from digest.configvalues import CatchUp
 from digest.schedule import cron_trigger, next_fire_times
 from digest.scheduler import (
     JOBS_TABLE,
