@@ -110,6 +110,18 @@ class SourceConfig(Model):
         return str(path)
 
 
+def _feed_location(url: object, checking: Checking | None) -> str | None:
+    """Where a source's feed is, to compare sources by; None when the URL is not one (reported apart)."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    if URL_SCHEME.match(url):
+        try:
+            return http_url(url)
+        except ValueError:
+            return None
+    return url if checking is None else str(absolute(checking.folder, url))
+
+
 def _distinct_sources(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
     """The sources, each once: a second entry for the same feed is reported at its own ``url``."""
     errors: list[InitErrorDetails] = []
@@ -122,9 +134,9 @@ def _distinct_sources(value: Any, handler: ValidatorFunctionWrapHandler, info: V
     first: dict[str, int] = {}
     for index, item in enumerate(value if isinstance(value, list | tuple) else ()):
         url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)
-        if not isinstance(url, str) or not url.strip() or any(e["loc"][:1] == (index,) for e in errors):
+        same = _feed_location(url, checking)
+        if same is None:
             continue
-        same = url if URL_SCHEME.match(url) or checking is None else str(absolute(checking.folder, url))
         if same in first:
             errors.append(located_error((index, "url"), f"duplicate of sources[{first[same]}]", url))
         else:
