@@ -334,9 +334,9 @@ def test_nothing_new_builds_nothing_and_says_so(
 
 
 def test_a_run_told_to_stop_writes_nothing_and_is_recorded_as_stopped(
-    tmp_path: Path, events: list[logging.LogRecord]
+    tmp_path: Path, store_url: str, events: list[logging.LogRecord]
 ) -> None:
-    config = write_config(tmp_path, max_stories=50)
+    config = write_config(tmp_path, store_url, max_stories=50)
     told = Runs()
     told.stop.set()
     run_edition(str(config.path), "paper", str(tmp_path / "out"), runs=told)
