@@ -52,6 +52,7 @@ Log lines name the edition and issue in their text and, for ``--log-format json`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -95,6 +96,7 @@ from digest.state import (
 )
 from digest.text import counted
 from digest.types import FeedResult
+from digest.workers import PdfRenderer, Workers
 
 log = logging.getLogger("digest")
 
@@ -164,6 +166,9 @@ class _ActiveRuns:
         #: Runs started per edition in this process; a scheduler compares them with its submissions.
         self._starts: Counter[str] = Counter()
         self.stopping = threading.Event()
+        #: The started scheduler's worker processes and PDF renderer, which every run builds with.
+        self.workers: Workers | None = None
+        self.renderer: PdfRenderer | None = None
 
     @contextmanager
     def running(self, edition: str) -> Iterator[None]:
@@ -239,9 +244,7 @@ def _run(config: Config, edition: EditionConfig, state: State, out_dir: Path, st
     try:
         if ACTIVE.stopping.is_set():
             raise RunStopped
-        result = pipeline.build_edition(
-            config, edition, state, out_dir=out_dir, now=started, on_feed=_stop_point
-        )
+        result = _build(config, edition, state, out_dir, started)
     except RunStopped:
         ACTIVE.abandon(edition.name)
         reason = "stopped before anything was written; the next start makes this run"
@@ -266,6 +269,26 @@ def _run(config: Config, edition: EditionConfig, state: State, out_dir: Path, st
     )
     recipients, send_error = _send(config, edition, state, result.path, issue_id)
     return dataclasses.replace(built, recipients=recipients, send_error=send_error)
+
+
+def _build(
+    config: Config, edition: EditionConfig, state: State, out_dir: Path, started: datetime
+) -> pipeline.BuildResult:
+    """The build of a run, with the scheduler's workers and renderer (its own outside a scheduler),
+    just as ``digest build`` builds."""
+    with contextlib.ExitStack() as own:
+        workers = ACTIVE.workers or own.enter_context(Workers())
+        renderer = ACTIVE.renderer or own.enter_context(PdfRenderer())
+        return pipeline.build_edition(
+            config,
+            edition,
+            state,
+            out_dir=out_dir,
+            now=started,
+            on_feed=_stop_point,
+            map=workers.map,
+            renderer=renderer,
+        )
 
 
 def _send(
@@ -395,6 +418,7 @@ class EditionScheduler:
         self._starts_before = {name: ACTIVE.starts(name) for name in self.config.editions}
         # The tables made once, here: runs starting together in threads would race to create them.
         State.of(self.config).close()
+        ACTIVE.workers, ACTIVE.renderer = Workers().__enter__(), PdfRenderer().__enter__()
         # Paused while the jobs are installed, so none runs before its stored time has been kept.
         self._scheduler.start(paused=True)
         planned = self._install(datetime.now(UTC))
@@ -439,6 +463,10 @@ class EditionScheduler:
         # just put back. Taking the job store out first leaves it nothing to look at; the jobs stay stored.
         self._scheduler.remove_jobstore("default")
         self._scheduler.shutdown(wait=False)
+        for processes in (ACTIVE.workers, ACTIVE.renderer):
+            if processes is not None:
+                processes.close()
+        ACTIVE.workers = ACTIVE.renderer = None
         log.info("scheduler stopped", extra=fields("stopped"))
         if still_running:
             return False

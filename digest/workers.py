@@ -1,0 +1,349 @@
+"""Every process Digest starts besides itself: the build's workers and the PDF renderer.
+
+This is the one module that knows about processes. The command line (``digest build``,
+``render``, ``condense``) and the scheduler (``digest run``) make a ``Workers`` and a
+``PdfRenderer`` as a build starts and hand them to the pipeline, which gives the stages
+``Workers.map`` (a ``digest.types.Map``: builtins.map's signature) and the renderer. A stage
+takes data and a map; it never learns whether the map ran here or in other processes.
+
+Workers. A standard ``concurrent.futures.ProcessPoolExecutor`` of one process fewer than the
+cores this process may use, since the calling process works too. Its processes come from a fork
+server on Linux (started once, with the stage modules imported, so each worker it forks has
+them already) and are spawned elsewhere; neither inherits this process's threads, locks, open
+database or pipes, as a bare fork would. Starting the pool takes the fork server's imports
+(most of a second), so it starts in a background thread as the build starts, and until it is
+ready a ``map`` does its work here: a build that fetches only 304s never waits for it. Once it
+is ready, ``map`` cuts the items into chunks, hands them to the pool from the front and works
+through them from the back itself, taking each chunk no worker has started yet. With one core,
+or fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
+raises WorkerError, naming the function; no map waits on a dead process.
+
+PdfRenderer. A pool of one process that imports WeasyPrint once, as the build starts, and then
+renders one PDF at a time. WeasyPrint cannot be interrupted from another thread, so the time
+limit is kept inside the renderer's process (an interval timer interrupts the render and the
+answer says so) and, should the process be stuck where no timer reaches, by killing it from
+here a little later; either way the render raises RenderError and the next one starts a new
+process. The renderer runs at the build's own priority: the build waits for its PDF.
+
+Dying with the build. Every process started here exits when the build does, however it ends
+(SIGKILL included): on Linux the kernel sends SIGKILL to a worker whose parent dies
+(PR_SET_PDEATHSIG; a worker's parent is the fork server, which exits when the build's end of its
+pipe closes), and everywhere a thread in each worker waits on the build's sentinel and ends the
+process when it closes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import itertools
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+from digest.errors import RenderError, WorkerError
+
+# The render stage's modules are imported when a PDF is rendered: a build with nothing new needs none.
+if TYPE_CHECKING:
+    from digest.render.pdf import Answer, Job
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: What the fork server imports once: the modules whose functions the workers run, and WeasyPrint
+#: (through pdfwrite), so that a PDF renderer started later in the same process starts at once.
+PRELOAD = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense", "digest.render.pdfwrite")
+#: Chunks a map is cut into per process working on it (the workers and this one): enough for the
+#: processes to end together when chunks differ in cost, few enough that handing them over is cheap.
+CHUNKS_PER_PROCESS = 4
+#: Seconds past a PDF's time limit before its process is killed from here (the timer inside it
+#: should have stopped the render long before).
+KILL_GRACE = 10.0
+#: prctl(2) option: the signal the kernel sends this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A fork server on Linux, with the stage modules imported once; spawn elsewhere."""
+    if sys.platform == "linux":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _die_with_parent() -> None:
+    """Pool initializer: end this process when its parent does, however the parent ends."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_closed, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    wait([sentinel])
+    os._exit(1)
+
+
+def _started() -> int:
+    return os.getpid()
+
+
+def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [function(item) for item in chunk]
+
+
+class _Pool:
+    """A process pool started in a background thread: starting blocks until the fork server has
+    made its imports, which the calling thread need not wait for."""
+
+    def __init__(self, processes: int, warm_up: Callable[[], int] = _started) -> None:
+        self.executor = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_die_with_parent)
+        self.ready = threading.Event()
+        self.pids: list[int] = []
+        self._lock = threading.Lock()
+        #: Set by a close before the start ended: the starting thread then closes the pool.
+        self._closing: bool | None = None
+        self._starter = threading.Thread(
+            target=self._start, args=(processes, warm_up), name="digest-pool-start", daemon=True
+        )
+        self._starter.start()
+
+    def _start(self, processes: int, warm_up: Callable[[], int]) -> None:
+        # A broken start leaves the pool not ready: the work is done in the calling process.
+        with contextlib.suppress(Exception):
+            self.pids = [f.result() for f in [self.executor.submit(warm_up) for _ in range(processes)]]
+            self.ready.set()
+        with self._lock:
+            closing, self._closing = self._closing, False
+        if closing is not None:
+            self._shut(kill=closing)
+
+    def wait_started(self) -> None:
+        self._starter.join()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Shut the pool down (``kill``: ending its processes whatever they are doing). While it is
+        still starting, this returns at once and the starting thread shuts it down when done: a
+        build that needed no worker does not wait for them, and each process started dies with
+        this one anyway."""
+        with self._lock:
+            if self._closing is None:
+                self._closing = kill
+                return
+        self._shut(kill=kill)
+
+    def _shut(self, *, kill: bool) -> None:
+        if kill:
+            for pid in self.pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Closed:
+    """A context manager that closes itself on leaving."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class Workers(_Closed):
+    """The build's worker processes; ``map`` shares work out to them. A context manager."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        #: Worker processes besides this one (0: every map runs here).
+        self.processes = max(usable_cores() - 1, 0) if processes is None else processes
+        self._pool: _Pool | None = None
+
+    def __enter__(self) -> Workers:
+        if self.processes > 0:
+            self._pool = _Pool(self.processes)
+        return self
+
+    def close(self) -> None:
+        """Stop the workers; none is left running."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def map(self, function: Callable[[T], R], items: Iterable[T], /) -> Iterator[R]:
+        """``function`` of each item, in order, as builtins.map gives them; ``function`` must be a
+        module-level function (it is sent to the workers by name)."""
+        work = list(items)
+        pool = self._pool
+        if pool is None or len(work) < 2:
+            return builtins.map(function, work)
+        return iter(self._shared(pool, function, work))
+
+    def _shared(self, pool: _Pool, function: Callable[[T], R], work: list[T]) -> list[R]:
+        size = math.ceil(len(work) / ((self.processes + 1) * CHUNKS_PER_PROCESS))
+        chunks = [work[start : start + size] for start in range(0, len(work), size)]
+        done: dict[int, list[R]] = {}
+        position = 0
+        # Until the pool is ready, this process works alone, chunk after chunk.
+        while position < len(chunks) and not pool.ready.is_set():
+            done[position] = _run_chunk(function, chunks[position])
+            position += 1
+        handed: dict[int, Future[list[R]]] = {}
+        try:
+            for index in range(position, len(chunks)):
+                handed[index] = pool.executor.submit(_run_chunk, function, chunks[index])
+            # The pool takes chunks from the front; this process takes from the back those it has not.
+            for index in reversed(range(position, len(chunks))):
+                if not handed[index].cancel():
+                    break
+                del handed[index]
+                done[index] = _run_chunk(function, chunks[index])
+            for index, future in handed.items():
+                done[index] = future.result()
+        except BrokenProcessPool as err:
+            name = getattr(function, "__qualname__", repr(function))
+            raise WorkerError(f"a worker process died while running {name} ({err})") from None
+        finally:
+            for future in handed.values():
+                future.cancel()
+        return list(itertools.chain.from_iterable(done[index] for index in range(len(chunks))))
+
+
+# --- the PDF renderer ---------------------------------------------------------------------------------------
+
+
+class _OutOfTime(BaseException):
+    """Raised inside a render by its timer; a BaseException, so no ``except Exception`` keeps it."""
+
+
+def _renderer_started() -> int:
+    # WeasyPrint and its fonts, once per process: most of a second.
+    import digest.render.pdfwrite  # noqa: F401
+
+    return os.getpid()
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise _OutOfTime
+
+
+def _render(job: Job) -> Answer:
+    """One PDF, in the renderer's process, stopped by a timer when its time runs out."""
+    from digest.render.pdfwrite import attempt
+
+    timer = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if timer:
+        signal.signal(signal.SIGALRM, _out_of_time)
+        signal.setitimer(signal.ITIMER_REAL, job.deadline_after)
+    try:
+        return attempt(job)
+    except _OutOfTime:
+        return "timeout", "", []
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class PendingPdf:
+    """A PDF being rendered; ``result()`` waits for it."""
+
+    def __init__(self, renderer: PdfRenderer, job: Job, future: Future[Answer]) -> None:
+        self._renderer, self._job, self._future = renderer, job, future
+        self._started = time.monotonic()
+        self.done = False
+
+    def result(self) -> bytes:
+        assert not self.done
+        self.done = True
+        title, limit = self._job.info.title, self._job.deadline_after
+        try:
+            answer = self._future.result(timeout=limit + KILL_GRACE)
+        except FutureTimeout:
+            self._renderer.restart()
+            raise RenderError(f"briefing.pdf: {title}: took longer than {limit:g} s; stopped") from None
+        except BrokenProcessPool:
+            self._renderer.restart()
+            raise RenderError(f"briefing.pdf: {title}: the PDF renderer died") from None
+        from digest.render.pdf import finished
+
+        return finished(self._job, answer, time.monotonic() - self._started)
+
+
+class PdfRenderer(_Closed):
+    """One process rendering PDFs, one at a time, each within its time limit. A context manager:
+    the process starts on entry (so its imports overlap the build) and is gone on exit."""
+
+    def __init__(self) -> None:
+        self._pool: _Pool | None = None
+        #: One render at a time (the scheduler's builds run in threads).
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> PdfRenderer:
+        self._pool = _Pool(1, warm_up=_renderer_started)
+        return self
+
+    def close(self) -> None:
+        if self._pool is not None:
+            # A render in progress is not waited for: its build is over.
+            self._pool.close(kill=True)
+            self._pool = None
+
+    def restart(self) -> None:
+        """Kill the process (its answer is lost or late); the next render starts another."""
+        if self._pool is not None:
+            self._pool.wait_started()
+            self._pool.close(kill=True)
+            self._pool = _Pool(1, warm_up=_renderer_started)
+
+    @contextlib.contextmanager
+    def rendering(self, job: Job) -> Iterator[PendingPdf]:
+        """Start rendering ``job``; inside the block, ``.result()`` waits for the PDF. Leaving the
+        block without the result stops the process."""
+        with self._lock:
+            if self._pool is None:
+                raise RuntimeError("PdfRenderer used outside its with block")
+            self._pool.wait_started()
+            try:
+                future: Future[Answer] = self._pool.executor.submit(_render, job)
+            except (BrokenProcessPool, RuntimeError):
+                self.restart()
+                assert self._pool is not None
+                self._pool.wait_started()
+                future = self._pool.executor.submit(_render, job)
+            pending = PendingPdf(self, job, future)
+            try:
+                yield pending
+            finally:
+                if not pending.done:
+                    self.restart()
+
+    def render(self, job: Job) -> bytes:
+        """The PDF of ``job`` (RenderError when it fails or runs out of time)."""
+        with self.rendering(job) as pending:
+            return pending.result()
