@@ -37,6 +37,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import ctypes
+import dataclasses
 import itertools
 import logging
 import math
@@ -65,12 +66,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: What the fork server imports once: the modules whose functions the workers run, and WeasyPrint
-#: (through pdfwrite), so that a PDF renderer started later in the same process starts at once.
-PRELOAD = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense", "digest.render.pdfwrite")
+#: What the fork server imports once: the modules whose functions the workers run. (Not WeasyPrint:
+#: the PDF renderer imports it once started, so that starting the fork server stays short.)
+PRELOAD = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense")
 #: Chunks a map is cut into per process working on it (the workers and this one): enough for the
 #: processes to end together when chunks differ in cost, few enough that handing them over is cheap.
 CHUNKS_PER_PROCESS = 4
+#: Chunks handed to each worker at a time: one to work on, one waiting, so it never idles.
+IN_FLIGHT_PER_WORKER = 2
 #: Seconds past a PDF's time limit before its process is killed from here (the timer inside it
 #: should have stopped the render long before).
 KILL_GRACE = 10.0
@@ -118,46 +121,36 @@ def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
 
 
 class _Pool:
-    """A process pool started in a background thread: starting blocks until the fork server has
-    made its imports, which the calling thread need not wait for."""
+    """A process pool started in a background thread: starting a process blocks until the fork
+    server has made its imports, which the calling thread need not wait for. ``warm_up`` is then
+    handed to each process, to run while the caller goes on."""
 
-    def __init__(self, processes: int, warm_up: Callable[[], int] = _started) -> None:
+    def __init__(self, processes: int, warm_up: Callable[[], object] | None = None) -> None:
         self.executor = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_die_with_parent)
         self.ready = threading.Event()
         self.pids: list[int] = []
-        self._lock = threading.Lock()
-        #: Set by a close before the start ended: the starting thread then closes the pool.
-        self._closing: bool | None = None
         self._starter = threading.Thread(
             target=self._start, args=(processes, warm_up), name="digest-pool-start", daemon=True
         )
         self._starter.start()
 
-    def _start(self, processes: int, warm_up: Callable[[], int]) -> None:
+    def _start(self, processes: int, warm_up: Callable[[], object] | None) -> None:
         # A broken start leaves the pool not ready: the work is done in the calling process.
         with contextlib.suppress(Exception):
-            self.pids = [f.result() for f in [self.executor.submit(warm_up) for _ in range(processes)]]
+            self.pids = [f.result() for f in [self.executor.submit(_started) for _ in range(processes)]]
+            if warm_up is not None:
+                for _ in range(processes):
+                    self.executor.submit(warm_up)
             self.ready.set()
-        with self._lock:
-            closing, self._closing = self._closing, False
-        if closing is not None:
-            self._shut(kill=closing)
 
     def wait_started(self) -> None:
         self._starter.join()
 
     def close(self, *, kill: bool = False) -> None:
-        """Shut the pool down (``kill``: ending its processes whatever they are doing). While it is
-        still starting, this returns at once and the starting thread shuts it down when done: a
-        build that needed no worker does not wait for them, and each process started dies with
-        this one anyway."""
-        with self._lock:
-            if self._closing is None:
-                self._closing = kill
-                return
-        self._shut(kill=kill)
-
-    def _shut(self, *, kill: bool) -> None:
+        """Shut the pool down; ``kill``: ending its processes whatever they are doing. A pool still
+        starting is waited for (the fork server's imports, begun as the build began): a process
+        half started would otherwise fail noisily once this one is gone."""
+        self.wait_started()
         if kill:
             for pid in self.pids:
                 with contextlib.suppress(OSError):
@@ -190,6 +183,13 @@ class Workers(_Closed):
             self._pool = _Pool(self.processes)
         return self
 
+    def wait_started(self) -> bool:
+        """Wait until the workers have started (or failed to); whether they are ready."""
+        if self._pool is None:
+            return False
+        self._pool.wait_started()
+        return self._pool.ready.is_set()
+
     def close(self) -> None:
         """Stop the workers; none is left running."""
         if self._pool is not None:
@@ -209,29 +209,26 @@ class Workers(_Closed):
         size = math.ceil(len(work) / ((self.processes + 1) * CHUNKS_PER_PROCESS))
         chunks = [work[start : start + size] for start in range(0, len(work), size)]
         done: dict[int, list[R]] = {}
-        position = 0
-        # Until the pool is ready, this process works alone, chunk after chunk.
-        while position < len(chunks) and not pool.ready.is_set():
-            done[position] = _run_chunk(function, chunks[position])
-            position += 1
+        # The pool takes chunks from the front, this process from the back, until they meet. The
+        # pool is handed only a few at a time, so no chunk is ever taken back from it.
+        front, back = 0, len(chunks)
         handed: dict[int, Future[list[R]]] = {}
         try:
-            for index in range(position, len(chunks)):
-                handed[index] = pool.executor.submit(_run_chunk, function, chunks[index])
-            # The pool takes chunks from the front; this process takes from the back those it has not.
-            for index in reversed(range(position, len(chunks))):
-                if not handed[index].cancel():
-                    break
-                del handed[index]
-                done[index] = _run_chunk(function, chunks[index])
+            while front < back:
+                if pool.ready.is_set():
+                    for index in [i for i, future in handed.items() if future.done()]:
+                        done[index] = handed.pop(index).result()
+                    while len(handed) < IN_FLIGHT_PER_WORKER * self.processes and front < back:
+                        handed[front] = pool.executor.submit(_run_chunk, function, chunks[front])
+                        front += 1
+                if front < back:
+                    back -= 1
+                    done[back] = _run_chunk(function, chunks[back])
             for index, future in handed.items():
                 done[index] = future.result()
         except BrokenProcessPool as err:
             name = getattr(function, "__qualname__", repr(function))
             raise WorkerError(f"a worker process died while running {name} ({err})") from None
-        finally:
-            for future in handed.values():
-                future.cancel()
         return list(itertools.chain.from_iterable(done[index] for index in range(len(chunks))))
 
 
@@ -242,11 +239,9 @@ class _OutOfTime(BaseException):
     """Raised inside a render by its timer; a BaseException, so no ``except Exception`` keeps it."""
 
 
-def _renderer_started() -> int:
+def _import_renderer() -> None:
     # WeasyPrint and its fonts, once per process: most of a second.
     import digest.render.pdfwrite  # noqa: F401
-
-    return os.getpid()
 
 
 def _out_of_time(signum: int, frame: object) -> None:
@@ -299,13 +294,15 @@ class PdfRenderer(_Closed):
     """One process rendering PDFs, one at a time, each within its time limit. A context manager:
     the process starts on entry (so its imports overlap the build) and is gone on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, time_limit: float | None = None) -> None:
+        #: At most this many seconds per PDF, whatever a job allows (None: the job's own limit).
+        self.time_limit = time_limit
         self._pool: _Pool | None = None
         #: One render at a time (the scheduler's builds run in threads).
         self._lock = threading.Lock()
 
     def __enter__(self) -> PdfRenderer:
-        self._pool = _Pool(1, warm_up=_renderer_started)
+        self._pool = _Pool(1, warm_up=_import_renderer)
         return self
 
     def close(self) -> None:
@@ -317,14 +314,15 @@ class PdfRenderer(_Closed):
     def restart(self) -> None:
         """Kill the process (its answer is lost or late); the next render starts another."""
         if self._pool is not None:
-            self._pool.wait_started()
             self._pool.close(kill=True)
-            self._pool = _Pool(1, warm_up=_renderer_started)
+            self._pool = _Pool(1, warm_up=_import_renderer)
 
     @contextlib.contextmanager
     def rendering(self, job: Job) -> Iterator[PendingPdf]:
         """Start rendering ``job``; inside the block, ``.result()`` waits for the PDF. Leaving the
         block without the result stops the process."""
+        if self.time_limit is not None and self.time_limit < job.deadline_after:
+            job = dataclasses.replace(job, deadline_after=self.time_limit)
         with self._lock:
             if self._pool is None:
                 raise RuntimeError("PdfRenderer used outside its with block")
