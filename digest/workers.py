@@ -11,12 +11,13 @@ cores this process may use, since the calling process works too. Its processes c
 server on Linux (started once, with the stage modules imported, so each worker it forks has
 them already) and are spawned elsewhere; neither inherits this process's threads, locks, open
 database or pipes, as a bare fork would. Starting the pool takes the fork server's imports
-(most of a second), so it starts in a background thread as the build starts, and until it is
-ready a ``map`` does its work here: a build that fetches only 304s never waits for it. Once it
-is ready, ``map`` cuts the items into chunks, hands them to the pool from the front and works
-through them from the back itself, taking each chunk no worker has started yet. With one core,
-or fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
-raises WorkerError, naming the function; no map waits on a dead process.
+(most of a second), so it starts in a background thread with the first map that has work to
+share (a build's fetch, as the build starts), and until it is ready a map works here alone.
+``map`` cuts the items into chunks and works through them from the back itself while it hands
+them to the ready pool from the front, a few at a time, until the two meet. With one core, or
+fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
+raises WorkerError, naming the function; no map waits on a dead process. Closing waits for a
+pool still starting (a process half started would fail noisily once the build is gone).
 
 PdfRenderer. A pool of one process that imports WeasyPrint once, as the build starts, and then
 renders one PDF at a time. WeasyPrint cannot be interrupted from another thread, so the time
@@ -177,31 +178,44 @@ class Workers(_Closed):
         #: Worker processes besides this one (0: every map runs here).
         self.processes = max(usable_cores() - 1, 0) if processes is None else processes
         self._pool: _Pool | None = None
+        self._closed = False
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Workers:
-        if self.processes > 0:
-            self._pool = _Pool(self.processes)
         return self
 
-    def wait_started(self) -> bool:
-        """Wait until the workers have started (or failed to); whether they are ready."""
-        if self._pool is None:
+    def start(self) -> bool:
+        """Start the workers now rather than with the first map, and wait until they have started
+        (or failed to); whether they are ready."""
+        with self._lock:
+            if self._pool is None and not self._closed and self.processes > 0:
+                self._pool = _Pool(self.processes)
+            pool = self._pool
+        if pool is None:
             return False
-        self._pool.wait_started()
-        return self._pool.ready.is_set()
+        pool.wait_started()
+        return pool.ready.is_set()
 
     def close(self) -> None:
         """Stop the workers; none is left running."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._lock:
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is not None:
+            pool.close()
 
     def map(self, function: Callable[[T], R], items: Iterable[T], /) -> Iterator[R]:
         """``function`` of each item, in order, as builtins.map gives them; ``function`` must be a
         module-level function (it is sent to the workers by name)."""
         work = list(items)
-        pool = self._pool
-        if pool is None or len(work) < 2:
+        if len(work) < 2 or self.processes < 1:
+            return builtins.map(function, work)
+        with self._lock:
+            # Started by the first map with work to share (a build's first is its fetch), in the
+            # background: this one goes on here meanwhile.
+            if self._pool is None and not self._closed:
+                self._pool = _Pool(self.processes)
+            pool = self._pool
+        if pool is None:
             return builtins.map(function, work)
         return iter(self._shared(pool, function, work))
 

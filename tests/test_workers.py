@@ -79,7 +79,7 @@ def gone(pids: set[int], within: float = 15.0) -> set[int]:
 def test_a_map_gives_what_builtins_map_gives_and_the_pool_leaves_no_process() -> None:
     items = list(range(1000))
     with Workers(2) as workers:
-        assert workers.wait_started()
+        assert workers.start()
         assert list(workers.map(square, items)) == [n * n for n in items]
         pids = set(workers.map(whose, items))
     assert pids - {PARENT}, "the workers took a share of the work"
@@ -88,13 +88,13 @@ def test_a_map_gives_what_builtins_map_gives_and_the_pool_leaves_no_process() ->
 
 def test_without_worker_processes_a_map_works_here() -> None:
     with Workers(0) as workers:
-        assert not workers.wait_started()
+        assert not workers.start()
         assert set(workers.map(whose, range(50))) == {PARENT}
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     with Workers(1) as workers:
-        assert workers.wait_started()
+        assert workers.start()
         with pytest.raises(WorkerError, match="a worker process died while running dies_in_a_worker"):
             list(workers.map(dies_in_a_worker, range(200)))
 
