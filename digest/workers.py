@@ -8,16 +8,18 @@ takes data and a map; it never learns whether the map ran here or in other proce
 
 Workers. A standard ``concurrent.futures.ProcessPoolExecutor`` of one process fewer than the
 cores this process may use, since the calling process works too. Its processes come from a fork
-server on Linux (started once, with the stage modules imported, so each worker it forks has
-them already) and are spawned elsewhere; neither inherits this process's threads, locks, open
-database or pipes, as a bare fork would. Starting the pool takes the fork server's imports
-(most of a second), so it starts in a background thread with the first map that has work to
-share (a build's fetch, as the build starts), and until it is ready a map works here alone.
+server on Linux (started once; each worker imports the stage modules as it starts) and are
+spawned elsewhere; neither inherits this process's threads, locks, open
+database or pipes, as a bare fork would. Starting the pool takes a Python start-up and the
+stage modules' imports (most of a second), so it starts in a background thread with the first
+map that has work to share (a build's fetch, as the build starts), and until it is ready a map
+works here alone.
 ``map`` cuts the items into chunks and works through them from the back itself while it hands
 them to the ready pool from the front, a few at a time, until the two meet. With one core, or
 fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
 raises WorkerError, naming the function; no map waits on a dead process. Closing waits for a
-pool still starting (a process half started would fail noisily once the build is gone).
+process still starting (one half started would fail noisily once the build is gone), then kills
+the workers, which may still be importing.
 
 PdfRenderer. A pool of one process that imports WeasyPrint once, as the build starts, and then
 renders one PDF at a time. WeasyPrint cannot be interrupted from another thread, so the time
@@ -39,6 +41,7 @@ import builtins
 import contextlib
 import ctypes
 import dataclasses
+import importlib
 import itertools
 import logging
 import math
@@ -67,9 +70,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: What the fork server imports once: the modules whose functions the workers run. (Not WeasyPrint:
-#: the PDF renderer imports it once started, so that starting the fork server stays short.)
-PRELOAD = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense")
+#: What the fork server imports before it forks anything: only what every process it forks needs
+#: to start. The stage modules are imported by each worker once it has started (``_import_stages``):
+#: imported by the fork server, they made ``digest build`` with nothing new wait seconds on a busy
+#: machine for a fork server it did not use, since a pool still starting is waited for.
+PRELOAD = ("digest.workers",)
+#: What a worker imports once started, while the build goes on: the modules whose functions it runs.
+STAGES = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense")
 #: Chunks a map is cut into per process working on it (the workers and this one): enough for the
 #: processes to end together when chunks differ in cost, few enough that handing them over is cheap.
 CHUNKS_PER_PROCESS = 4
@@ -117,8 +124,27 @@ def _started() -> int:
     return os.getpid()
 
 
+def _import_stages() -> None:
+    for name in STAGES:
+        importlib.import_module(name)
+
+
 def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
     return [function(item) for item in chunk]
+
+
+def _kill_processes(executor: ProcessPoolExecutor) -> None:
+    """End every process of the pool now. Every one: an idle worker holds the lock of the pool's
+    queue while it waits on it, so killing some would leave the others waiting forever."""
+    kill_workers = getattr(executor, "kill_workers", None)  # Python 3.14 and later
+    if kill_workers is not None:
+        kill_workers()
+        return
+    # Before 3.14 the pool offers no way to end its processes; it keeps them here.
+    processes: dict[int, multiprocessing.process.BaseProcess] = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
 
 
 class _Pool:
@@ -129,7 +155,6 @@ class _Pool:
     def __init__(self, processes: int, warm_up: Callable[[], object] | None = None) -> None:
         self.executor = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_die_with_parent)
         self.ready = threading.Event()
-        self.pids: list[int] = []
         self._starter = threading.Thread(
             target=self._start, args=(processes, warm_up), name="digest-pool-start", daemon=True
         )
@@ -138,7 +163,8 @@ class _Pool:
     def _start(self, processes: int, warm_up: Callable[[], object] | None) -> None:
         # A broken start leaves the pool not ready: the work is done in the calling process.
         with contextlib.suppress(Exception):
-            self.pids = [f.result() for f in [self.executor.submit(_started) for _ in range(processes)]]
+            for started in [self.executor.submit(_started) for _ in range(processes)]:
+                started.result()
             if warm_up is not None:
                 for _ in range(processes):
                     self.executor.submit(warm_up)
@@ -153,10 +179,9 @@ class _Pool:
         half started would otherwise fail noisily once this one is gone."""
         self.wait_started()
         if kill:
-            for pid in self.pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
-        self.executor.shutdown(wait=True, cancel_futures=True)
+            _kill_processes(self.executor)
+        # Futures of killed processes fail by themselves (Python 3.11 trips over one cancelled here).
+        self.executor.shutdown(wait=True, cancel_futures=not kill)
 
 
 class _Closed:
@@ -189,7 +214,7 @@ class Workers(_Closed):
         (or failed to); whether they are ready."""
         with self._lock:
             if self._pool is None and not self._closed and self.processes > 0:
-                self._pool = _Pool(self.processes)
+                self._pool = _Pool(self.processes, warm_up=_import_stages)
             pool = self._pool
         if pool is None:
             return False
@@ -197,11 +222,12 @@ class Workers(_Closed):
         return pool.ready.is_set()
 
     def close(self) -> None:
-        """Stop the workers; none is left running."""
+        """Stop the workers; none is left running. A map is over by now: what a worker may still
+        be doing is its start-up imports."""
         with self._lock:
             pool, self._pool, self._closed = self._pool, None, True
         if pool is not None:
-            pool.close()
+            pool.close(kill=True)
 
     def map(self, function: Callable[[T], R], items: Iterable[T], /) -> Iterator[R]:
         """``function`` of each item, in order, as builtins.map gives them; ``function`` must be a
@@ -213,7 +239,7 @@ class Workers(_Closed):
             # Started by the first map with work to share (a build's first is its fetch), in the
             # background: this one goes on here meanwhile.
             if self._pool is None and not self._closed:
-                self._pool = _Pool(self.processes)
+                self._pool = _Pool(self.processes, warm_up=_import_stages)
             pool = self._pool
         if pool is None:
             return builtins.map(function, work)
