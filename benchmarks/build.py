@@ -83,15 +83,15 @@ import sys, time
 from pathlib import Path
 from digest.config import load_config
 from digest.scheduler import EditionScheduler
-from digest.state import State, state_url
+from digest.state import State
 config = load_config(Path(sys.argv[1]))
 runner = EditionScheduler(config, Path(sys.argv[2]))
 runner.start()
 runner.run_now("bench")
-with State(state_url(config)) as state:
-    while not state.last_runs("bench"):
+with State.of(config) as state:
+    while not state.runs.last_runs("bench"):
         time.sleep(0.01)
-    run = state.last_runs("bench")[0]
+    run = state.runs.last_runs("bench")[0]
 runner.stop()
 print(run.outcome, run.reason, file=sys.stderr)
 sys.exit(0 if run.outcome == "built" else 1)

@@ -26,7 +26,7 @@ from digest.config import load_config
 from digest.errors import RenderError, WorkerError
 from digest.render import pdf
 from digest.render.pdf import PdfInfo
-from digest.state import State, state_url
+from digest.state import State
 from digest.workers import PdfRenderer, Workers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def test_a_build_whose_pdf_runs_out_of_time_fails_with_that_error_and_writes_not
             f"editions:\n  bench:\n    title: Bench\n    lookback: all\n    sources:\n{sources}"
         )
         config = load_config(tmp_path / "feeds.yaml")
-        with State(state_url(config)) as state, PdfRenderer(time_limit=0.01) as renderer:
+        with State.of(config) as state, PdfRenderer(time_limit=0.01) as renderer:
             with pytest.raises(RenderError, match=r"briefing\.pdf: .*took longer than 0\.01 s; stopped"):
                 pipeline.build_edition(
                     config,
@@ -125,7 +125,7 @@ def test_a_build_whose_pdf_runs_out_of_time_fails_with_that_error_and_writes_not
                     now=NOW,
                     renderer=renderer,
                 )
-            assert state.last_issue("bench") is None
+            assert state.issues.last_issue("bench") is None
     assert not [p for p in (tmp_path / "out").glob("bench/*") if not p.name.startswith(".")]
 
 
