@@ -9,6 +9,11 @@ loopback HTTP server that honours conditional GET, and times, each as a child pr
 * ``digest build`` warm: the same command again, with ``--since`` the cold run's end; every
   source answers 304, the entries the cold issue had no room for stay kept for a later issue
   (read, and outside that window), and nothing is built;
+* a scheduled build cold: the same edition built as ``digest run`` builds it (the scheduler
+  started, the edition's run made now, the scheduler stopped once the run is recorded), which
+  must take at most 10% longer than ``digest build`` cold;
+* ``digest build`` cold on a busy machine: two CPU-bound processes run beside it for the whole
+  build, which must take at most 3 times its time on the machine as it was;
 * rss2email 3.14 (``r2e run``) cold and warm on the same feeds, in digest mode (one message per
   feed), handing its mail to a ``sendmail`` stand-in that files each message: a strict SMTP
   server refuses rss2email's unwrapped long lines (see shared MEASUREMENTS.md).
@@ -33,7 +38,8 @@ Usage::
     .venv/bin/python benchmarks/build.py --size 200x11 --server http.server
 
 Figures are printed, never asserted: the targets (cold at most half of rss2email's time, warm at
-most 1 s, peak at most 500 MiB) are shown beside them.
+most 1 s, peak at most 500 MiB, scheduled within 10% of the command, busy at most 3x) are shown
+beside them. ``--no-busy`` leaves out the busy-machine build.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +71,31 @@ WARM_TARGET_S = 1.0
 PEAK_TARGET_MIB = 500.0
 #: What can serve the feeds (see the module docstring).
 SERVERS = {"own": FeedServer, "http.server": StaticFeedServer}
+SCHEDULED_RATIO_TARGET = 1.1
+BUSY_RATIO_TARGET = 3.0
+#: Keeps one core busy until it is killed.
+BUSY_LOOP = "while True: pass"
+
+#: Builds the edition ``bench`` as ``digest run`` does: the scheduler started, the edition's run
+#: made now, the scheduler stopped once the state store has the run's record.
+SCHEDULED_BUILD = """
+import sys, time
+from pathlib import Path
+from digest.config import load_config
+from digest.scheduler import EditionScheduler
+from digest.state import State
+config = load_config(Path(sys.argv[1]))
+runner = EditionScheduler(config, Path(sys.argv[2]))
+runner.start()
+runner.run_now("bench")
+with State.of(config) as state:
+    while not state.runs.last_runs("bench"):
+        time.sleep(0.01)
+    run = state.runs.last_runs("bench")[0]
+runner.stop()
+print(run.outcome, run.reason, file=sys.stderr)
+sys.exit(0 if run.outcome == "built" else 1)
+"""
 
 
 @dataclass(frozen=True)
@@ -87,6 +119,9 @@ class Outcome:
     #: What the cold run produced ("1 issue", "200 messages") and what the warm one did.
     cold_output: str
     warm_output: str
+    #: A cold build by the scheduler's code path, and one beside two busy cores (digest only).
+    scheduled: Run | None = None
+    busy: Run | None = None
 
 
 #: Runs argv[2:] and writes "<wall seconds> <peak KiB>" to the file argv[1]. Started by ``timed``
@@ -168,7 +203,7 @@ def digest_env() -> dict[str, str]:
     return env
 
 
-def run_digest(folder: Path, urls: Sequence[str]) -> Outcome:
+def run_digest(folder: Path, urls: Sequence[str], *, busy: bool) -> Outcome:
     config = digest_config(folder, urls)
     command, env = digest_command(config), digest_env()
     cold = timed(command, cwd=folder, env=env)
@@ -176,10 +211,49 @@ def run_digest(folder: Path, urls: Sequence[str]) -> Outcome:
     # cold run's end, every entry (published and first seen before it) is outside its window.
     finished = (datetime.now(UTC) + timedelta(seconds=1)).isoformat(timespec="seconds")
     warm = timed([*command, "--since", finished], cwd=folder, env=env)
-    for name, run in (("cold", cold), ("warm", warm)):
-        if run.returncode != 0:
+    scheduled_config = digest_config(fresh(folder, "scheduled"), urls)
+    scheduled = timed(
+        [sys.executable, "-c", SCHEDULED_BUILD, str(scheduled_config), str(scheduled_config.parent / "out")],
+        cwd=scheduled_config.parent,
+        env=env,
+    )
+    runs = {"cold": cold, "warm": warm, "scheduled": scheduled}
+    if busy:
+        busy_config = digest_config(fresh(folder, "busy"), urls)
+        with busy_cores(2):
+            runs["busy"] = timed(digest_command(busy_config), cwd=busy_config.parent, env=env)
+    for name, run in runs.items():
+        # A busy machine may make a build fail (a PDF over its time limit): that is a figure too.
+        if run.returncode != 0 and name != "busy":
             raise SystemExit(f"digest build ({name}) failed with status {run.returncode}:\n{run.stderr}")
-    return Outcome("digest", cold, warm, _issues(cold), _issues(warm))
+    return Outcome(
+        "digest", cold, warm, _issues(cold), _issues(warm), scheduled=scheduled, busy=runs.get("busy")
+    )
+
+
+def failure(run: Run) -> str:
+    """The last line a failed run printed."""
+    lines = run.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {run.returncode}"
+
+
+def fresh(folder: Path, name: str) -> Path:
+    """An empty folder beside ``folder``'s files, for a build with a state store of its own."""
+    path = folder / name
+    path.mkdir()
+    return path
+
+
+@contextmanager
+def busy_cores(count: int) -> Iterator[None]:
+    """``count`` processes each keeping a core busy, for as long as the block runs."""
+    loops = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 def _issues(run: Run) -> str:
@@ -289,7 +363,9 @@ class SizeResult:
     not_modified: int
 
 
-def measure(server_kind: str, feeds: int, entries: int, r2e: Path | None, workdir: Path) -> SizeResult:
+def measure(
+    server_kind: str, feeds: int, entries: int, r2e: Path | None, workdir: Path, *, busy: bool
+) -> SizeResult:
     served: list[Document] = documents(feeds, entries)
     megabytes = sum(len(d.body) for d in served) / 1e6
     print(
@@ -302,7 +378,7 @@ def measure(server_kind: str, feeds: int, entries: int, r2e: Path | None, workdi
         digest_dir = workdir / f"digest-{name}"
         digest_dir.mkdir()
         before = server.not_modified
-        digest = run_digest(digest_dir, urls)
+        digest = run_digest(digest_dir, urls, busy=busy)
         not_modified = server.not_modified - before
         other = None
         if r2e is not None:
@@ -342,6 +418,25 @@ def table(results: Sequence[SizeResult]) -> str:
                 f"<= {PEAK_TARGET_MIB:g} MiB",
             ),
             row("peak memory, warm", d.warm.peak_mib, None if r is None else r.warm.peak_mib, " MiB"),
+            *(
+                [
+                    f"| {size} | scheduled build, cold (digest run's path) | {d.scheduled.wall:.2f} s | "
+                    f"digest build {d.cold.wall:.2f} s | {d.scheduled.wall / d.cold.wall:.2f} "
+                    f"| ratio <= {SCHEDULED_RATIO_TARGET:g} |"
+                ]
+                if d.scheduled
+                else []
+            ),
+            *(
+                [
+                    f"| {size} | cold, two busy cores beside it | {d.busy.wall:.2f} s"
+                    f"{'' if d.busy.returncode == 0 else ' FAILED: ' + failure(d.busy)} | "
+                    f"as it was {d.cold.wall:.2f} s | {d.busy.wall / d.cold.wall:.2f} "
+                    f"| ratio <= {BUSY_RATIO_TARGET:g} |"
+                ]
+                if d.busy
+                else []
+            ),
             f"| {size} | output cold / warm | {d.cold_output} / {d.warm_output} "
             f"| {'n/a' if r is None else f'{r.cold_output} / {r.warm_output}'} | | |",
         ]
@@ -357,6 +452,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="FEEDSxENTRIES (repeatable; default 200x11 and 200x50)",
     )
     parser.add_argument("--no-rss2email", action="store_true", help="time digest alone")
+    parser.add_argument("--no-busy", action="store_true", help="leave out the build beside two busy cores")
     parser.add_argument(
         "--r2e-venv", type=Path, default=DEFAULT_R2E_VENV, help="where rss2email is installed"
     )
@@ -374,7 +470,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
     try:
         results = [
-            measure(kind, feeds, entries, r2e, workdir) for feeds, entries in sizes for kind in server_kinds
+            measure(kind, feeds, entries, r2e, workdir, busy=not args.no_busy)
+            for feeds, entries in sizes
+            for kind in server_kinds
         ]
         print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
         print(table(results))

@@ -40,6 +40,7 @@ from digest.render import render_issue
 from digest.render.templates import environment
 from digest.state import State, state_url
 from digest.types import Briefing, Dateline, Issue, Section, SourceRef
+from digest.workers import PdfRenderer
 
 WORDS = [
     "council",
@@ -156,9 +157,9 @@ def main() -> None:
         config = load_config(folder / "feeds.yaml")
         edition = config.editions["bench"]
         issue = invented_issue()
-        rendered = render_issue(
-            issue, edition, links_for(edition.base_url, issue.issue_id), environment(None)
-        )
+        with PdfRenderer() as renderer:
+            links = links_for(edition.base_url, issue.issue_id)
+            rendered = render_issue(issue, edition, links, environment(None), renderer)
         issue_dir = write_issue(folder / "out" / "bench", issue.issue_id, rendered)
 
         sink = Sink()

@@ -6,15 +6,12 @@ logs. Exit status: 0 done, 2 bad usage or config, 1 any other failure.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import json
 import logging
-import os
 import re
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +29,7 @@ from digest.logs import LOG_FORMATS, JsonFormatter, fields
 from digest.progress import ProgressEvent
 from digest.state import State, masked, migrate, state_url
 from digest.text import counted
+from digest.workers import PdfRenderer, Workers
 
 log = logging.getLogger("digest")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -189,12 +187,20 @@ def build(
     )
     out = out_dir or config.folder / "out"
     failed = 0
-    with State.of(config) as state:
+    with State.of(config) as state, Workers() as workers, PdfRenderer() as renderer:
         for edition in chosen_editions(config, editions):
             try:
                 with shown_progress() as progress:
                     result = pipeline.build_edition(
-                        config, edition, state, out_dir=out, now=clock, since=window, progress=progress
+                        config,
+                        edition,
+                        state,
+                        out_dir=out,
+                        now=clock,
+                        since=window,
+                        progress=progress,
+                        map=workers.map,
+                        renderer=renderer,
                     )
             except DigestError as err:
                 if verbose:
@@ -248,9 +254,6 @@ class ProgressView:
         self.close()
         tqdm.write(f"digest: {CONTROL.sub(REPLACEMENT, event.describe())}", file=sys.stderr)
         if event.event in COUNTING_STEPS and event.total:
-            # No monitor thread (it only helps bars that stall between updates): while another
-            # thread runs, stages get no forked helper (digest/parallel.py).
-            tqdm.monitor_interval = 0
             unit = "feed" if event.event == "fetching" else "message"
             self._bar = tqdm(total=event.total, desc=event.edition, unit=unit, file=sys.stderr, leave=False)
 
@@ -308,7 +311,8 @@ def render(config_path: Path, verbose: bool, issue_dir: Path) -> None:
         edition_name = issue_dir.resolve().parent.name
     if edition_name not in config.editions:
         raise UsageError(f"{issue_dir}: its edition {edition_name!r} is not in {config_path}")
-    pipeline.render_again(config, config.editions[edition_name], issue_dir)
+    with PdfRenderer() as renderer:
+        pipeline.render_again(config, config.editions[edition_name], issue_dir, renderer)
     click.echo(str(issue_dir))
 
 
@@ -376,7 +380,10 @@ def condense_command(
     """Condense articles (text, HTML or feed files, or URLs) into briefings."""
     fetch_settings, edition = condense_settings(config_path, edition_name)
     clock = parse_instant(now, "--now") if now else datetime.now(UTC)
-    briefings, briefly = pipeline.condense_inputs(targets, fetch_settings, edition, clock, title)
+    with Workers() as workers:
+        briefings, briefly = pipeline.condense_inputs(
+            targets, fetch_settings, edition, clock, title, map=workers.map
+        )
     # Imported here, not at the top: `digest build` with nothing new must not pay for them (issue 8).
     from digest.issuejson import briefing_to_dict
     from digest.render import render_briefings_text
@@ -659,29 +666,5 @@ def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: 
 
 
 def run() -> None:
-    """The ``digest`` program: ``main``, then an exit that skips the interpreter's teardown.
-
-    Tearing down frees every object one by one: after a build of 10,000 entries that took about
-    0.2 s of a cold build, for nothing (issue 8). Once the command is done, standard output and
-    error are flushed and the exit handlers run (logging's, the PDF renderer's), as a normal
-    exit would do; then the process ends. Committed state is in the database already. With
-    a non-daemon thread still running (none of the commands leaves one) the normal exit waits
-    for it, and under a profiler or tracer (``python -m cProfile``) the exit is the normal one.
-    """
-    try:
-        main()
-        code: int | str | None = 0
-    except SystemExit as done:
-        code = done.code
-    waiting = any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate())
-    # A profiler or coverage tracer writes its report after the program, not in an exit handler.
-    if waiting or sys.getprofile() is not None or sys.gettrace() is not None:
-        sys.exit(code)
-    if isinstance(code, str):
-        click.echo(code, err=True)
-    status = code if isinstance(code, int) else (0 if code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to lose
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(status)
+    """The ``digest`` program."""
+    main()

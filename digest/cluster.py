@@ -47,12 +47,10 @@ import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from digest import parallel
-from digest.text import content_words
+from digest.text import TfIdf, content_words
 from digest.types import Candidate, Preview
 
 TIME_WINDOW = timedelta(hours=48)
@@ -147,20 +145,19 @@ def _join_same_urls(articles: list[Preview], groups: _UnionFind) -> None:
 
 
 def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
-    with _TextComparer([a.opening for a in articles]) as comparer:
-        titles = [frozenset(content_words(a.entry.title)) for a in articles]
-        window = TIME_WINDOW.total_seconds()
-        stamps = [a.entry.published.timestamp() for a in articles]
-        pairs: list[tuple[int, int]] = []
-        title_similarities: list[float] = []
-        for first, second in _candidate_pairs(titles):
-            if abs(stamps[first] - stamps[second]) <= window:
-                title_similarity = _jaccard(titles[first], titles[second])
-                if title_similarity >= COPY_TITLE_JACCARD:
-                    pairs.append((first, second))
-                    title_similarities.append(title_similarity)
-        texts = comparer.texts()
-        text_similarities = comparer.similarities(texts, pairs)
+    titles = [frozenset(content_words(a.entry.title)) for a in articles]
+    window = TIME_WINDOW.total_seconds()
+    stamps = [a.entry.published.timestamp() for a in articles]
+    pairs: list[tuple[int, int]] = []
+    title_similarities: list[float] = []
+    for first, second in _candidate_pairs(titles):
+        if abs(stamps[first] - stamps[second]) <= window:
+            title_similarity = _jaccard(titles[first], titles[second])
+            if title_similarity >= COPY_TITLE_JACCARD:
+                pairs.append((first, second))
+                title_similarities.append(title_similarity)
+    texts = TfIdf([a.opening for a in articles])
+    text_similarities = texts.similarities(pairs)
     for (first, second), title_similarity, text_similarity in zip(
         pairs, title_similarities, text_similarities, strict=True
     ):
@@ -174,70 +171,6 @@ def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
             or text_similarity >= COPY_COSINE
         ):
             groups.union(first, second)
-
-
-#: From this many articles on, a forked helper (digest/parallel.py) counts the texts' words
-#: while this process finds the candidate pairs...
-PARALLEL_MIN_ARTICLES = 3000
-#: ...and from this many pairs on, it compares a share of the pairs' texts.
-PARALLEL_MIN_PAIRS = 10_000
-#: The share of the pairs compared here: the helper's first touch of the inherited texts costs
-#: it copy-on-write page faults, so it takes a little less.
-SHARE_HERE = 0.55
-
-
-class _TextComparer:
-    """The texts' TF-IDF statistics and the cosines of pairs of them, worked out with a forked
-    helper where one can share the work: it inherits the texts, counts their words while this
-    process finds the pairs, and compares its share of the pairs; if it dies, this process
-    does its part. A context manager (the helper is stopped at the end)."""
-
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
-        self._documents = documents
-        self._pool: ProcessPoolExecutor | None = None
-        self._statistics: Future[tuple[dict[str, float], list[int]]] | None = None
-        if len(documents) >= PARALLEL_MIN_ARTICLES and parallel.available():
-            self._pool = parallel.forked_helper(inherit=documents)
-            self._statistics = self._pool.submit(_helper_statistics)
-        #: The helper while it works (None when there is none or it died).
-        self._helper = self._pool
-
-    def __enter__(self) -> _TextComparer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-
-    def texts(self) -> _TfIdf:
-        statistics = parallel.result_or(self._statistics, lambda: None) if self._statistics else None
-        if statistics is None:
-            self._helper = None  # none, or it died: the words are counted here
-        return _TfIdf(self._documents, statistics=statistics)
-
-    def similarities(self, texts: _TfIdf, pairs: Sequence[tuple[int, int]]) -> list[float]:
-        """The cosine of each pair's texts, in order."""
-        if self._helper is None or len(pairs) < PARALLEL_MIN_PAIRS:
-            return texts.similarities(pairs)
-        cut = int(len(pairs) * SHARE_HERE)
-        handed = self._helper.submit(_helper_similarities, pairs[cut:])
-        ours = texts.similarities(pairs[:cut])
-        return [*ours, *parallel.result_or(handed, lambda: texts.similarities(pairs[cut:]))]
-
-
-# The helper's side: the statistics of the texts it inherited, once counted.
-_helper_texts: _TfIdf | None = None
-
-
-def _helper_statistics() -> tuple[dict[str, float], list[int]]:
-    global _helper_texts
-    _helper_texts = _TfIdf(parallel.inherited())
-    return _helper_texts.statistics
-
-
-def _helper_similarities(pairs: Sequence[tuple[int, int]]) -> list[float]:
-    assert _helper_texts is not None
-    return _helper_texts.similarities(pairs)
 
 
 def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
@@ -280,61 +213,6 @@ def _candidate_pairs(titles: list[frozenset[str]]) -> Iterator[tuple[int, int]]:
                 by_word_small[word].append(position)
                 if len(title) <= SHORT_TITLE:
                     by_word_short[word].append(position)
-
-
-class _TfIdf:
-    """Unit-length TF-IDF vectors (smoothed idf) of documents, each made when first asked for:
-    most articles share no title words with another and are never compared."""
-
-    def __init__(
-        self,
-        documents: Sequence[Sequence[str]],
-        statistics: tuple[dict[str, float], list[int]] | None = None,
-    ) -> None:
-        """``statistics``: the ``statistics`` of the same documents, counted elsewhere."""
-        self._documents = documents
-        if statistics is None:
-            distinct = list(map(set, documents))
-            sizes = list(map(len, distinct))
-            # chain() feeds Counter's C loop directly: 10,000 documents hold a million words.
-            frequency = Counter(itertools.chain.from_iterable(distinct))
-            count = len(documents)
-            idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
-            statistics = idf, sizes
-        self._idf, self._sizes = statistics
-        self._vectors: dict[int, dict[str, float]] = {}
-
-    @property
-    def statistics(self) -> tuple[dict[str, float], list[int]]:
-        """(each word's idf, each document's count of distinct words)."""
-        return self._idf, self._sizes
-
-    def size(self, index: int) -> int:
-        """How many distinct words the document has (the length of its vector)."""
-        return self._sizes[index]
-
-    def vector(self, index: int) -> dict[str, float]:
-        vector = self._vectors.get(index)
-        if vector is None:
-            idf = self._idf
-            weights = {word: tf * idf[word] for word, tf in Counter(self._documents[index]).items()}
-            norm = math.sqrt(sum(w * w for w in weights.values()))
-            vector = {word: w / norm for word, w in weights.items()} if norm else {}
-            self._vectors[index] = vector
-        return vector
-
-    def similarities(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
-        """The cosine of the two documents of each pair."""
-        vector = self.vector
-        return [_cosine(vector(first), vector(second)) for first, second in pairs]
-
-
-def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    # Only the shared words add anything. fsum rounds the exact sum once, so which vector is
-    # walked (and in what order) cannot change the result.
-    if len(first) > len(second):
-        first, second = second, first
-    return math.fsum(weight * second[word] for word, weight in first.items() if word in second)
 
 
 def _jaccard(first: frozenset[str], second: frozenset[str]) -> float:

@@ -15,7 +15,8 @@
     ├── OutputError               the issue could not be written under out/
     ├── StateError                the state store is unusable
     ├── SubscribersError          the subscribers file cannot be used at all
-    └── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
+    ├── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
+    └── WorkerError               a worker process died during a build (run failure)
 
 Item failures (a source, a story) are collected in the run report and the run
 goes on; run failures (config, templates) stop before anything is written.
@@ -114,3 +115,7 @@ class DeliveryError(DigestError):
 
 class BuildStopped(DigestError):
     """A build gave up because it was asked to stop (its stop event was set) before it wrote anything."""
+
+
+class WorkerError(DigestError):
+    """A worker process died (killed, out of memory) and its share of a build's work with it."""

@@ -45,6 +45,7 @@ with a warning; at most ``MAX_FULL_TEXT_PAGES`` pages are fetched per build.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import logging
 import re
@@ -58,12 +59,11 @@ from html import unescape
 import lxml.html  # type: ignore[import-untyped]
 from lxml import etree
 
-from digest import parallel
 from digest.config import FetchConfig
 from digest.errors import SourceError
 from digest.ingest import fetch_page, readable_html
 from digest.text import WIRE_DATELINE, content_words, normalize_space, word_count, word_set
-from digest.types import Article, Candidate, Entry, Preview, Section, Story
+from digest.types import Article, Candidate, Entry, Map, Preview, Section, Story
 
 logger = logging.getLogger(__name__)
 
@@ -382,26 +382,12 @@ def story(candidate: Candidate) -> Story:
     return Story(id=candidate.id, articles=tuple(extract(entry) for entry in candidate.entries))
 
 
-#: From this many entries on, a forked helper (digest/parallel.py) previews the second half.
-PARALLEL_MIN_ENTRIES = 3000
+def preview_all(entries: Sequence[Entry], map: Map = builtins.map) -> list[Preview]:
+    """``preview`` of every entry, in order, through ``map``; what comes back of each is only
+    what was read of it (the map may run in other processes)."""
+    return [Preview(entry, *read) for entry, read in zip(entries, map(_preview_read, entries), strict=True)]
 
 
-def preview_all(entries: Sequence[Entry]) -> list[Preview]:
-    """``preview`` of every entry, in order; a large batch is shared with a helper process,
-    which inherits the entries by fork and sends back only what it read of each."""
-    if len(entries) < PARALLEL_MIN_ENTRIES or not parallel.available():
-        return [preview(entry) for entry in entries]
-    half = len(entries) // 2
-    ours, read = parallel.shared(
-        lambda: [preview(entry) for entry in entries[:half]],
-        _preview_range,
-        (half, len(entries)),
-        again=lambda: [(p.opening, p.length) for p in map(preview, entries[half:])],
-        inherit=entries,
-    )
-    return [*ours, *(Preview(entry, *parts) for entry, parts in zip(entries[half:], read, strict=True))]
-
-
-def _preview_range(start: int, stop: int) -> list[tuple[tuple[str, ...], int]]:
-    entries: Sequence[Entry] = parallel.inherited()
-    return [(p.opening, p.length) for p in map(preview, entries[start:stop])]
+def _preview_read(entry: Entry) -> tuple[tuple[str, ...], int]:
+    previewed = preview(entry)
+    return previewed.opening, previewed.length

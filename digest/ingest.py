@@ -3,12 +3,13 @@
 Fetching. ``fetch_sources`` downloads every source over one shared client (digest/httpclient.py:
 the User-Agent, a feed-preferring Accept header, the size cap, redirect and time limits), in
 threads, at most a few requests to one host at a time, and parses each document in the calling
-thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). From
-twenty sources on, a forked helper process (digest/parallel.py) fetches and parses every other
-source the same way, with threads of its own, and sends back its results: downloading is Python
-work under the GIL too (HTTP parsing, chunks), and the two halves run on two cores. Each request
-sends If-None-Match / If-Modified-Since from the previous fetch's validators; a 304 becomes
-``not-modified``.
+thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). The
+sources go in groups of ``FETCH_GROUP`` through the ``map`` the stage is given, each group
+fetched and parsed that way: downloading is Python work under the GIL too (HTTP parsing,
+chunks), so a map that runs on several processes (digest/workers.py) spreads both over the
+cores. A group takes half of a host's lanes, since another group may be fetched at the same
+time. Each request sends If-None-Match / If-Modified-Since from the previous fetch's
+validators; a 304 becomes ``not-modified``.
 
 Every failure of one source becomes ``FeedResult(status="failed", error="<url>: <reason>")``, one
 line, no traceback; the other sources go on. Local paths are read from disk under the same cap.
@@ -51,6 +52,7 @@ its Content-Type, then its suffix) as a feed, an HTML page or plain text. A page
 
 from __future__ import annotations
 
+import builtins
 import calendar
 import html
 import logging
@@ -66,13 +68,13 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import nh3
 
-from digest import httpclient, parallel
+from digest import httpclient
 from digest.config import FetchConfig
 from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.httpclient import Body, Validators
 from digest.readable import main_html
 from digest.text import WIRE_DATELINE, normalize_space, word_count
-from digest.types import Entry, FeedResult, Source
+from digest.types import Entry, FeedResult, Map, Source
 from digest.urls import without_credentials
 
 logger = logging.getLogger(__name__)
@@ -81,8 +83,8 @@ FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-#: From this many sources on, a forked helper process fetches and parses half of them.
-PARALLEL_MIN_SOURCES = 20
+#: Sources fetched together, by threads of one process: a map hands out such groups.
+FETCH_GROUP = 25
 #: Characters of hex digest kept for an entry id.
 ENTRY_ID_LENGTH = 20
 
@@ -155,38 +157,37 @@ def fetch_sources(
     validators: Mapping[str, Validators],
     now: datetime,
     on_done: Callable[[FeedResult], None] | None = None,
+    map: Map = builtins.map,
 ) -> tuple[FeedResult, ...]:
     """Fetch and parse every source concurrently; results in the order of ``sources``.
 
     Never raises for one source's failure: it gives ``FeedResult(status="failed")`` with a
     one-line error naming the URL or path. ``validators`` maps a source URL to the (etag,
     last_modified) of its previous fetch; a 304 gives ``status="not-modified"``, no entries and
-    those same validators. ``on_done`` is called (in the calling thread) once per source as it
-    finishes.
+    those same validators. ``on_done`` is called (in the calling thread) once per source as its
+    group finishes.
     """
-    if len(sources) < PARALLEL_MIN_SOURCES or not parallel.available():
-        return _fetch_here(sources, settings, validators, now, on_done)
-    # Every other source goes to the helper, so both halves get a fair share of hosts and sizes;
-    # each process takes half of a host's lanes, so the host still sees PER_HOST requests at most.
-    theirs = sources[1::2]
-    half = max(1, httpclient.PER_HOST // 2)
-    ours, their_results = parallel.shared(
-        lambda: _fetch_here(sources[0::2], settings, validators, now, on_done, half),
-        _fetch_here,
-        (
-            theirs,
-            settings,
-            {s.url: validators[s.url] for s in theirs if s.url in validators},
-            now,
-            None,
-            half,
-        ),
-        again=lambda: _fetch_here(theirs, settings, validators, now),
-    )
-    if on_done is not None:
-        for result in their_results:
-            on_done(result)
-    return tuple(ours[i // 2] if i % 2 == 0 else their_results[i // 2] for i in range(len(sources)))
+    groups = [sources[start : start + FETCH_GROUP] for start in range(0, len(sources), FETCH_GROUP)]
+    jobs = [
+        (group, settings, {s.url: validators[s.url] for s in group if s.url in validators}, now)
+        for group in groups
+    ]
+    results: list[FeedResult] = []
+    for fetched in map(_fetch_group, jobs):
+        for result in fetched:
+            if on_done is not None:
+                on_done(result)
+            results.append(result)
+    return tuple(results)
+
+
+def _fetch_group(
+    job: tuple[Sequence[Source], FetchConfig, Mapping[str, Validators], datetime],
+) -> tuple[FeedResult, ...]:
+    """One group of ``fetch_sources`` (a module-level function: a map may run it in another process),
+    with half of each host's lanes: another group may be fetched at the same time."""
+    sources, settings, validators, now = job
+    return _fetch_here(sources, settings, validators, now, None, max(1, httpclient.PER_HOST // 2))
 
 
 def _fetch_here(

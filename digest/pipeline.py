@@ -14,18 +14,22 @@ Everything is gathered in memory first; only a finished issue is written
 validators, the entries seen, the entries kept for the next issue and the issue
 itself, in one commit. A build that fails anywhere before leaves the store as it
 was, so the next one fetches and publishes the same news.
+
+No stage here knows about processes: the caller (the command line, the scheduler) hands the
+build a ``map`` and a PDF renderer (digest/workers.py), and the pipeline passes them on to the
+stages that use them (fetching, previews, extraction; rendering).
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import functools
-import gc
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
@@ -45,6 +49,7 @@ from digest.types import (
     Entry,
     FeedResult,
     Issue,
+    Map,
     Rendered,
     Skipped,
     Source,
@@ -58,6 +63,7 @@ if TYPE_CHECKING:
     from digest.deliver import Deliverer, Outcome
     from digest.deliver.lease import Lease
     from digest.deliver.message import MessageMaker
+    from digest.render.pdf import Renderer
     from digest.subscribers import Subscriber
 
 log = logging.getLogger("digest")
@@ -103,66 +109,25 @@ def build_edition(
     *,
     out_dir: Path,
     now: datetime,
+    renderer: Renderer,
     since: datetime | str | None = None,
     progress: Progress = ignore,
     stop: threading.Event | None = None,
+    map: Map = builtins.map,
 ) -> BuildResult:
     """Build one issue of ``edition``; ``since`` is a datetime, "all", or None for the default window.
 
-    ``progress`` hears of each step (digest/progress.py). ``stop``, once set, makes the build give
-    up at its next check, always before it writes anything (BuildStopped): after fetching and
-    after condensing.
+    ``map`` runs the stages' bulk work (builtins.map, or ``Workers.map`` to spread it over
+    processes); ``renderer`` makes the PDF. ``progress`` hears of each step (digest/progress.py).
+    ``stop``, once set, makes the build give up at its next check, always before it writes
+    anything (BuildStopped): after fetching and after condensing.
     """
-    with cyclic_gc_paused():
-        return _build_edition(
-            config, edition, state, out_dir=out_dir, now=now, since=since, progress=progress, stop=stop
-        )
-
-
-_gc_pauses = 0
-_gc_was_enabled = True
-_gc_pauses_lock = threading.Lock()
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: a build allocates its entries, articles and stories
-    and keeps them to the end, so every full collection walks them all again for nothing. At
-    10,000 entries the collector took about a sixth of a cold build (issue 8). Reference
-    counting still frees everything that is not in a cycle; the collector resumes after the
-    last build in progress (the scheduler's builds may overlap)."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_pauses_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_pauses_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
-
-
-def _build_edition(
-    config: Config,
-    edition: EditionConfig,
-    state: State,
-    *,
-    out_dir: Path,
-    now: datetime,
-    since: datetime | str | None,
-    progress: Progress,
-    stop: threading.Event | None,
-) -> BuildResult:
     tz = edition.timezone
     window = build_window(edition, state, now, since)
 
     progress(ProgressEvent("fetching", edition.name, 0, len(edition.sources)))
     fetched = counting_sources(edition.name, len(edition.sources), progress)
-    results = fetch(config, edition, state, now, starting_pdf_worker_on_news(fetched))
+    results = fetch(config, edition, state, now, fetched, map)
     check_stop(stop)
     news = new_entries(results, edition.name, state, now, window)
     learnt = BuildRecord(
@@ -177,17 +142,14 @@ def _build_edition(
         state.commit_build(learnt)
         return BuildResult(edition=edition.name, path=None, issue=None, reason="nothing new")
     from digest import cluster, condense, extract
-    from digest.render.pdf import start_worker as start_pdf_worker
 
-    # If no web source has started it: now, while this process extracts, clusters and condenses.
-    start_pdf_worker()
     entries = extract.with_full_text(
         news.entries, {s.url for s in edition.sources if s.full_text}, config.fetch
     )
-    stories = assemble.rank(cluster.cluster(extract.preview_all(entries)))
+    stories = assemble.rank(cluster.cluster(extract.preview_all(entries, map)))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     progress(ProgressEvent("condensing", edition.name, total=min(len(stories), edition.max_stories)))
-    condensed = condense_stories(stories, edition, tz, condenser)
+    condensed = condense_stories(stories, edition, tz, condenser, map)
     check_stop(stop)
 
     if len(condensed.briefings) < max(edition.min_stories, 1):
@@ -208,7 +170,7 @@ def _build_edition(
         results=results,
         report=(*condenser.notes(), *(str(s) for s in condensed.skipped)),
     )
-    path = write(config, edition, issue, edition_dir, progress)
+    path = write(config, edition, issue, edition_dir, renderer, progress)
     record = IssueRecord(
         edition=edition.name,
         issue_id=issue.issue_id,
@@ -229,26 +191,6 @@ def check_stop(stop: threading.Event | None) -> None:
         raise BuildStopped("stopped before anything was written")
 
 
-def starting_pdf_worker_on_news(on_feed: FeedCallback | None) -> FeedCallback:
-    """``on_feed``, after starting the PDF renderer's child when a web source sends entries.
-
-    The child's start (Python, WeasyPrint, fonts: about a second of the other core) then
-    overlaps the fetching and parsing, not the extraction that needs that core too. A source
-    that answers 304 sends nothing; a local file is read whole every time, so it does not
-    count as news.
-    """
-
-    def on_done(result: FeedResult) -> None:
-        if result.entries and result.source.is_remote:
-            from digest.render.pdf import start_worker
-
-            start_worker()
-        if on_feed is not None:
-            on_feed(result)
-
-    return on_done
-
-
 def build_window(edition: EditionConfig, state: State, now: datetime, since: datetime | str | None) -> Window:
     """An explicit --since; else where the previous issue left off; else the edition's lookback."""
     if since == "all":
@@ -262,21 +204,18 @@ def build_window(edition: EditionConfig, state: State, now: datetime, since: dat
 
 
 def fetch(
-    config: Config, edition: EditionConfig, state: State, now: datetime, on_feed: FeedCallback | None
+    config: Config,
+    edition: EditionConfig,
+    state: State,
+    now: datetime,
+    on_feed: FeedCallback | None,
+    map: Map = builtins.map,
 ) -> tuple[FeedResult, ...]:
     """Every source, concurrently; failures are logged and kept in the results. The validators
     the sources sent are committed with the rest of the build (``BuildRecord``), not here."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
     validators = state.fetch.validators(s.url for s in sources)
-    if any(s.is_remote and s.url not in validators for s in sources):
-        # A web source with nothing to compare against sends its whole feed: news, most likely,
-        # and a PDF to render, so the renderer's child starts now, at low priority, and is ready
-        # when the stories are. (Otherwise it starts when a source sends entries: a build whose
-        # every source answers 304 starts none.)
-        from digest.render.pdf import start_worker
-
-        start_worker()
-    results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed)
+    results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed, map=map)
     for result in results:
         if result.status == "failed":
             log.warning("edition %s: source failed: %s", edition.name, result.error)
@@ -348,7 +287,11 @@ class Condensed:
 
 
 def condense_stories(
-    stories: Sequence[Candidate], edition: EditionConfig, tz: tzinfo, condenser: Condenser
+    stories: Sequence[Candidate],
+    edition: EditionConfig,
+    tz: tzinfo,
+    condenser: Condenser,
+    map: Map = builtins.map,
 ) -> Condensed:
     """Extract and condense in rank order until max_stories briefings; too-short stories go to
     Briefly; a story that fails is skipped (logged) and the next one takes its place. Only the
@@ -362,7 +305,7 @@ def condense_stories(
     while position < len(stories) and len(briefings) < edition.max_stories:
         # As many stories as briefings are missing: each of them is reached whatever it gives.
         batch = stories[position : position + edition.max_stories - len(briefings)]
-        for outcome in condense_candidates(batch, condenser, tz):
+        for outcome in condense_candidates(batch, condenser, tz, map):
             if isinstance(outcome, Briefing):
                 briefings.append(outcome)
             elif isinstance(outcome, Skipped):
@@ -387,14 +330,19 @@ def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
 
 
 def write(
-    config: Config, edition: EditionConfig, issue: Issue, edition_dir: Path, progress: Progress = ignore
+    config: Config,
+    edition: EditionConfig,
+    issue: Issue,
+    edition_dir: Path,
+    renderer: Renderer,
+    progress: Progress = ignore,
 ) -> Path:
     """Render every output of the issue in memory, then move the finished folder into place."""
     from digest import output
 
     issue = dataclasses.replace(issue, config=config_reference(config, edition_dir / issue.issue_id))
     progress(ProgressEvent("rendering", edition.name))
-    rendered = render(config, edition, issue)
+    rendered = render(config, edition, issue, renderer)
     progress(ProgressEvent("writing", edition.name))
     return output.write_issue(edition_dir, issue.issue_id, rendered)
 
@@ -408,7 +356,7 @@ def config_reference(config: Config, issue_dir: Path) -> str:
         return str(target)
 
 
-def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
+def render(config: Config, edition: EditionConfig, issue: Issue, renderer: Renderer) -> Rendered:
     """Every output of the issue, in memory, with the edition's theme, links and sender."""
     from digest.render import render_issue
     from digest.render.templates import environment
@@ -416,7 +364,7 @@ def render(config: Config, edition: EditionConfig, issue: Issue) -> Rendered:
     env = environment(theme_dir(config, edition))
     links = assemble.links_for(edition.base_url, issue.issue_id)
     sender = edition.delivery.from_ if edition.delivery else None
-    rendered = render_issue(issue, edition, links, env, sender=sender)
+    rendered = render_issue(issue, edition, links, env, renderer, sender=sender)
     # What rendering adds to the run report (what the e-mail left out to fit) is said on stderr too.
     for line in rendered.report:
         if line not in issue.report:
@@ -439,13 +387,13 @@ def theme_dir(config: Config, edition: EditionConfig) -> Path | None:
     return resolve_path(config, edition.theme) if edition.theme else None
 
 
-def render_again(config: Config, edition: EditionConfig, issue_dir: Path) -> Issue:
+def render_again(config: Config, edition: EditionConfig, issue_dir: Path, renderer: Renderer) -> Issue:
     """Render every output of an issue folder again from its (edited) issue.json."""
     from digest import issuejson, output
 
     issue = issuejson.load(issue_dir / "issue.json")
     issue = dataclasses.replace(issue, config=config_reference(config, issue_dir))
-    output.replace_files(issue_dir, render(config, edition, issue).files())
+    output.replace_files(issue_dir, render(config, edition, issue, renderer).files())
     write_archive(config, edition, issue_dir.parent)
     return issue
 
@@ -456,6 +404,7 @@ def condense_inputs(
     edition: EditionConfig,
     now: datetime,
     title: str | None,
+    map: Map = builtins.map,
 ) -> tuple[list[Briefing], list[BrieflyItem]]:
     """Files or URLs -> briefings, for ``digest condense``; stories about one event are merged."""
     from digest import cluster, condense, extract
@@ -466,12 +415,13 @@ def condense_inputs(
             if title and not entry.title:
                 entry = dataclasses.replace(entry, title=title)
             entries.append(entry)
-    stories = cluster.cluster([extract.preview(e) for e in entries])
+    stories = cluster.cluster(extract.preview_all(entries, map))
     condensed = condense_stories(
         stories,
         edition.model_copy(update={"max_stories": max(len(stories), 1)}),
         edition.timezone,
         condense.get_condenser(edition.condense),
+        map,
     )
     return list(condensed.briefings), list(condensed.briefly)
 

@@ -54,6 +54,7 @@ Log lines name the edition and issue in their text and, for ``--log-format json`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import logging
@@ -96,6 +97,7 @@ from digest.state import (
     state_url,
 )
 from digest.text import counted
+from digest.workers import PdfRenderer, Workers
 
 log = logging.getLogger("digest")
 
@@ -164,6 +166,9 @@ class Runs:
         self._abandoned: set[str] = set()
         #: Runs started per edition; the scheduler compares them with its submissions.
         self._starts: Counter[str] = Counter()
+        #: The started scheduler's worker processes and PDF renderer, which every run builds with.
+        self.workers: Workers | None = None
+        self.renderer: PdfRenderer | None = None
 
     @contextmanager
     def running(self, edition: str) -> Iterator[None]:
@@ -248,7 +253,7 @@ def _run(
     """Build and send; every outcome as a RunRecord (already logged)."""
     try:
         pipeline.check_stop(runs.stop)
-        result = pipeline.build_edition(config, edition, state, out_dir=out_dir, now=started, stop=runs.stop)
+        result = _build(config, edition, state, out_dir, started, runs)
     except BuildStopped:
         runs.abandon(edition.name)
         reason = "stopped before anything was written; the next start makes this run"
@@ -273,6 +278,26 @@ def _run(
     )
     recipients, send_error = _send(config, edition, state, result.path, issue_id)
     return dataclasses.replace(built, recipients=recipients, send_error=send_error)
+
+
+def _build(
+    config: Config, edition: EditionConfig, state: State, out_dir: Path, started: datetime, runs: Runs
+) -> pipeline.BuildResult:
+    """The build of a run, with the scheduler's workers and renderer (its own outside a scheduler),
+    just as ``digest build`` builds."""
+    with contextlib.ExitStack() as own:
+        workers = runs.workers or own.enter_context(Workers())
+        renderer = runs.renderer or own.enter_context(PdfRenderer())
+        return pipeline.build_edition(
+            config,
+            edition,
+            state,
+            out_dir=out_dir,
+            now=started,
+            stop=runs.stop,
+            map=workers.map,
+            renderer=renderer,
+        )
 
 
 def _send(
@@ -390,6 +415,7 @@ class EditionScheduler:
         """Install the jobs (keeping stored next run times) and start; what each edition will do."""
         # The tables made once, here: runs starting together in threads would race to create them.
         State.of(self.config).close()
+        self.runs.workers, self.runs.renderer = Workers().__enter__(), PdfRenderer().__enter__()
         # Paused while the jobs are installed, so none runs before its stored time has been kept.
         self._scheduler.start(paused=True)
         planned = self._install(datetime.now(UTC))
@@ -434,6 +460,10 @@ class EditionScheduler:
         # just put back. Taking the job store out first leaves it nothing to look at; the jobs stay stored.
         self._scheduler.remove_jobstore("default")
         self._scheduler.shutdown(wait=False)
+        for processes in (self.runs.workers, self.runs.renderer):
+            if processes is not None:
+                processes.close()
+        self.runs.workers = self.runs.renderer = None
         log.info("scheduler stopped", extra=fields("stopped"))
         return not still_running
 

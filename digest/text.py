@@ -23,11 +23,13 @@ Centrality (``centrality``) is TextRank's: texts are TF-IDF vectors of their
 content words (smoothed idf, ``log((1 + n) / (1 + df)) + 1``, unit length),
 joined by edges weighted with their cosine, and ranked by PageRank (damping
 0.85) on that weighted graph. The graph is built through an inverted index
-of words, so only texts that share a word are ever compared.
+of words, so only texts that share a word are ever compared. ``TfIdf`` is the one
+TF-IDF of the package: clustering compares its texts with it too.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -218,19 +220,57 @@ PAGERANK_TOLERANCE = 1e-7
 PAGERANK_ROUNDS = 50
 
 
+class TfIdf:
+    """Unit-length TF-IDF vectors (smoothed idf) of word lists, each made when first asked for:
+    clustering compares few of its texts with another, so most vectors are never needed."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        self._documents = documents
+        distinct = list(map(set, documents))
+        self._sizes = list(map(len, distinct))
+        # chain() feeds Counter's C loop directly: 10,000 documents hold a million words.
+        frequency = Counter(itertools.chain.from_iterable(distinct))
+        count = len(documents)
+        self._idf = {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
+        self._vectors: dict[int, dict[str, float]] = {}
+
+    def size(self, index: int) -> int:
+        """How many distinct words the document has (the length of its vector)."""
+        return self._sizes[index]
+
+    def vector(self, index: int) -> dict[str, float]:
+        """The document's vector ({} when it has no word)."""
+        vector = self._vectors.get(index)
+        if vector is None:
+            idf = self._idf
+            weights = {word: tf * idf[word] for word, tf in Counter(self._documents[index]).items()}
+            norm = math.sqrt(sum(w * w for w in weights.values()))
+            vector = {word: w / norm for word, w in weights.items()} if norm else {}
+            self._vectors[index] = vector
+        return vector
+
+    def vectors(self) -> list[dict[str, float]]:
+        """Every document's vector, in order."""
+        return [self.vector(index) for index in range(len(self._documents))]
+
+    def similarities(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
+        """The cosine of the two documents of each pair."""
+        vector = self.vector
+        return [cosine(vector(first), vector(second)) for first, second in pairs]
+
+
+def cosine(first: Mapping[str, float], second: Mapping[str, float]) -> float:
+    """The cosine of two unit-length vectors."""
+    # Only the shared words add anything. fsum rounds the exact sum once, so which vector is
+    # walked (and in what order) cannot change the result.
+    if len(first) > len(second):
+        first, second = second, first
+    return math.fsum(weight * second[word] for word, weight in first.items() if word in second)
+
+
 def tfidf_vectors(documents: Sequence[Sequence[str]]) -> list[dict[str, float]]:
     """Unit-length TF-IDF vectors (smoothed idf) of word lists, one per document ({} when it has no word)."""
-    document_frequency: Counter[str] = Counter(word for document in documents for word in set(document))
-    count = len(documents)
-    vectors: list[dict[str, float]] = []
-    for document in documents:
-        weights = {
-            word: tf * (math.log((1 + count) / (1 + document_frequency[word])) + 1.0)
-            for word, tf in Counter(document).items()
-        }
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        vectors.append({word: w / norm for word, w in weights.items()} if norm else {})
-    return vectors
+    return TfIdf(documents).vectors()
 
 
 def similarity_graph(vectors: Sequence[Mapping[str, float]]) -> list[dict[int, float]]:

@@ -6,17 +6,32 @@ dates (``datetime.date``) are already in the edition's time zone.
 
 ::
 
-    Source --ingest--> FeedResult(Entry...) --extract--> Article --cluster--> Story
-    Story --condense--> Briefing --assemble--> Issue --render--> Rendered
+    Source --ingest--> FeedResult(Entry...) --extract.preview--> Preview --cluster--> Candidate
+    --assemble.rank--> Candidate... --extract.story--> Story --condense--> Briefing | BrieflyItem
+    --assemble--> Issue --render--> Rendered
+
+A stage that has much to do is also handed a ``Map``: builtins.map's signature, which the
+pipeline's caller may run on several processes (digest/workers.py). What a stage maps must be
+a module-level function of picklable values, and it must not rely on running in this process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 FeedStatusName = Literal["ok", "failed", "not-modified"]
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+class Map(Protocol):
+    """``function`` of each item, in order, as builtins.map (which is one) gives them."""
+
+    def __call__(self, function: Callable[[_In], _Out], items: Iterable[_In], /) -> Iterator[_Out]: ...
 
 
 @dataclass(frozen=True)

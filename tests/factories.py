@@ -7,6 +7,7 @@ overridden by keyword.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -22,6 +23,7 @@ from digest.types import (
     Section,
     SourceRef,
 )
+from digest.workers import PdfRenderer
 
 #: The edition the rendering tests render for, and where it is published.
 BASE_URL = "https://briefing.example.org/morning/"
@@ -163,3 +165,9 @@ def make_long_briefing(n: int) -> Briefing:
 def make_long_issue(count: int = 40) -> Issue:
     """An issue of ``count`` full-length briefings: too long for one e-mail."""
     return make_issue(stories=tuple(make_long_briefing(n) for n in range(1, count + 1)))
+
+
+@functools.cache
+def pdf_renderer() -> PdfRenderer:
+    """One PDF renderer for the test run: its process dies with the run."""
+    return PdfRenderer().__enter__()

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from factories import make_issue
+from factories import make_issue, pdf_renderer
 from smtpserver import LoopbackSmtp, free_port
 
 import digest.deliver.lease
@@ -65,7 +65,9 @@ def built_issue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     issue = make_issue()
     links = pipeline.assemble.links_for(BASE_URL, issue.issue_id)
-    rendered = render_issue(issue, edition, links, environment(None), sender="Morning <briefing@example.org>")
+    rendered = render_issue(
+        issue, edition, links, environment(None), pdf_renderer(), sender="Morning <briefing@example.org>"
+    )
     return write_issue(tmp_path_factory.mktemp("built") / "morning", issue.issue_id, rendered)
 
 

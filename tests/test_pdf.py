@@ -15,23 +15,29 @@ import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import needs
 import pytest
-from factories import EDITION, make_briefing, make_issue, make_links
+from factories import EDITION, make_briefing, make_issue, make_links, pdf_renderer
 from httpserver import LoopbackServer
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import Destination
 
 from digest.errors import RenderError
-from digest.render import environment, render_issue
-from digest.render.pdf import PDF_VARIANT, PdfInfo, SafeFetcher, render_pdf
+from digest.render import environment, pdf, render_issue
+from digest.render.pdf import PDF_VARIANT, PdfInfo, SafeFetcher
 from digest.render.templates import DEFAULT_TEMPLATES
 from digest.types import Rendered
+from digest.workers import PdfRenderer
 
 INFO = PdfInfo(title="Test", author="Tests", created=datetime(2026, 3, 14, 7, 0, tzinfo=UTC))
+
+
+def render_pdf(html: str, base_dir: Path, info: PdfInfo, **options: Any) -> bytes:
+    return pdf_renderer().render(pdf.job(html, base_dir, info, **options))
 
 
 def poppler(tool: str, pdf: bytes, tmp_path: Path, *options: str, out: tuple[str, ...] = ()) -> str:
@@ -70,7 +76,7 @@ def env() -> jinja2.Environment:
 
 @pytest.fixture(scope="module")
 def rendered(env: jinja2.Environment) -> Rendered:
-    return render_issue(make_issue(), EDITION, make_links(), env)
+    return render_issue(make_issue(), EDITION, make_links(), env, pdf_renderer())
 
 
 # -- the document ------------------------------------------------------------------
@@ -114,7 +120,9 @@ def test_a_contents_longer_than_the_first_page_is_followed_by_the_first_story(
         )
         for i in range(16)
     )
-    pdf = render_issue(dataclasses.replace(base, stories=stories), EDITION, make_links(), env).briefing_pdf
+    pdf = render_issue(
+        dataclasses.replace(base, stories=stories), EDITION, make_links(), env, pdf_renderer()
+    ).briefing_pdf
     pages = page_texts(pdf)
     # The contents run onto page 2; the first story starts right after them, not on page 3.
     assert "Story number 16 of the long issue" in pages[1]
@@ -204,7 +212,7 @@ def test_all_fonts_are_embedded(rendered: Rendered, tmp_path: Path) -> None:
 
 
 def test_same_issue_gives_the_same_bytes(rendered: Rendered, env: jinja2.Environment) -> None:
-    again = render_issue(make_issue(), EDITION, make_links(), env)
+    again = render_issue(make_issue(), EDITION, make_links(), env, pdf_renderer())
     assert again.briefing_pdf == rendered.briefing_pdf
 
 
@@ -235,7 +243,9 @@ def test_many_scripts_get_embedded_fonts_with_their_glyphs(env: jinja2.Environme
     # nothing here can be checked without all of them.
     needs.fonts(FONT_PACKAGES)
     stories = tuple(make_briefing(1, headline=headline) for headline in SCRIPTS)
-    pdf = render_issue(make_issue(stories=stories, briefly=()), EDITION, make_links(), env).briefing_pdf
+    pdf = render_issue(
+        make_issue(stories=stories, briefly=()), EDITION, make_links(), env, pdf_renderer()
+    ).briefing_pdf
     rows = poppler("pdffonts", pdf, tmp_path).splitlines()[2:]
     names = " ".join(row.split()[0] for row in rows)
     assert all(row.split()[-5] == "yes" for row in rows)
@@ -262,7 +272,7 @@ def test_theme_overrides_files_one_by_one_in_the_pdf(tmp_path: Path) -> None:
         page.replace('<header class="cover">', '<header class="cover"><img src="logo.png" alt="Logo">'),
         "utf-8",
     )
-    result = render_issue(make_issue(), EDITION, make_links(), environment(theme))
+    result = render_issue(make_issue(), EDITION, make_links(), environment(theme), pdf_renderer())
     # The theme's page (with its image), the default stylesheet (running footer) behind it.
     assert b'<img src="logo.png" alt="Logo">' in result.briefing_html
     reader = PdfReader(io.BytesIO(result.briefing_pdf))
@@ -336,7 +346,9 @@ def test_forbidden_resources_and_attachments_are_left_out(tmp_path: Path) -> Non
 
 def test_a_render_over_its_time_limit_is_stopped(tmp_path: Path) -> None:
     long_html = "<html><body>" + "<table>" + "<tr><td>cell</td></tr>" * 20000 + "</table></body></html>"
-    with pytest.raises(RenderError, match=r"briefing\.pdf: Test: took longer than 0\.2 s"):
-        render_pdf(long_html, tmp_path, INFO, time_limit=0.2)
-    # The next render gets a fresh renderer.
-    assert "Fine again" in page_texts(render_pdf("<p>Fine again</p>", tmp_path, INFO))[0]
+    with PdfRenderer() as renderer:
+        with pytest.raises(RenderError, match=r"briefing\.pdf: Test: took longer than 0\.2 s"):
+            renderer.render(pdf.job(long_html, tmp_path, INFO, time_limit=0.2))
+        # The renderer goes on with the next PDF.
+        fine = renderer.render(pdf.job("<p>Fine again</p>", tmp_path, INFO))
+    assert "Fine again" in page_texts(fine)[0]

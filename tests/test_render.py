@@ -19,7 +19,7 @@ import jinja2
 import lxml.html  # type: ignore[import-untyped]
 import needs
 import pytest
-from factories import BASE_URL, EDITION, make_briefing, make_issue, make_links, make_long_issue
+from factories import BASE_URL, EDITION, make_briefing, make_issue, make_links, make_long_issue, pdf_renderer
 
 import digest.render.issue
 from digest.errors import RenderError
@@ -48,7 +48,7 @@ def env() -> jinja2.Environment:
 
 @pytest.fixture(scope="module")
 def rendered(env: jinja2.Environment) -> Rendered:
-    return render_issue(make_issue(), EDITION, make_links(), env)
+    return render_issue(make_issue(), EDITION, make_links(), env, pdf_renderer())
 
 
 # -- issue.txt ---------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_email_shows_every_story_and_briefly(rendered: Rendered) -> None:
 
 def test_markup_in_feed_text_is_shown_not_run(env: jinja2.Environment) -> None:
     issue = make_issue(stories=(make_briefing(1, headline=HOSTILE),))
-    result = render_issue(issue, EDITION, make_links(), env)
+    result = render_issue(issue, EDITION, make_links(), env, pdf_renderer())
     for html in (result.email_html.decode(), result.briefing_html.decode()):
         assert "<script>" not in html
         assert "&lt;script&gt;x&lt;/script&gt; {{ 7*7 }} &amp; Co" in html
@@ -244,7 +244,7 @@ def test_eml_is_multipart_alternative_text_then_html(rendered: Rendered) -> None
 def test_eml_lines_stay_under_998_bytes(env: jinja2.Environment) -> None:
     huge = "A paragraph that never ends, " * 400
     issue = make_issue(stories=(make_briefing(1, lede=(huge, "Short."), headline="Ünïcode headline"),))
-    raw = render_issue(issue, EDITION, make_links(), env).issue_eml
+    raw = render_issue(issue, EDITION, make_links(), env, pdf_renderer()).issue_eml
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert huge.strip() in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -466,7 +466,7 @@ def test_stories_too_long_even_cut_short_are_left_out_with_a_link(env: jinja2.En
 
 def test_what_the_email_left_out_is_in_the_run_report_once(env: jinja2.Environment) -> None:
     issue = replace(make_long_issue(14), briefly=_many_briefly(30), report=("a note of the build",))
-    rendered = render_issue(issue, EDITION, make_links(), env)
+    rendered = render_issue(issue, EDITION, make_links(), env, pdf_renderer())
     assert len(rendered.email_html) < EMAIL_HTML_BUDGET
     report = json.loads(rendered.issue_json)["report"]
     assert report == list(rendered.report) and report[0] == "a note of the build"
@@ -478,7 +478,7 @@ def test_what_the_email_left_out_is_in_the_run_report_once(env: jinja2.Environme
     assert len(json.loads(rendered.issue_json)["briefly"]) == 30
     assert "Archive notice 30:" in rendered.issue_txt.decode("utf-8")
     # Rendered again from its issue.json, the report says it once, not twice.
-    again = render_issue(replace(issue, report=rendered.report), EDITION, make_links(), env)
+    again = render_issue(replace(issue, report=rendered.report), EDITION, make_links(), env, pdf_renderer())
     assert again.report == rendered.report
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from factories import EDITION, make_issue, make_links
+from factories import EDITION, make_issue, make_links, pdf_renderer
 from test_golden import check_golden
 
 from digest.render import environment, render_issue
@@ -34,7 +34,7 @@ def normalise(text: str) -> str:
 @pytest.fixture(scope="module")
 def rendered() -> Rendered:
     links = make_links(unsubscribe="https://briefing.example.org/unsubscribe/TOKEN")
-    return render_issue(make_issue(), EDITION, links, environment())
+    return render_issue(make_issue(), EDITION, links, environment(), pdf_renderer())
 
 
 @pytest.mark.parametrize("name", ["email.html", "issue.txt", "briefing.html"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import feedparser
 import lxml.html  # type: ignore[import-untyped]
 from click.testing import CliRunner
-from factories import make_issue, make_links
+from factories import make_issue, make_links, pdf_renderer
 from pypdf import PdfReader
 
 from digest.cli import main
@@ -46,7 +46,7 @@ def _issue_folder(tmp_path: Path) -> Path:
     edition = EditionConfig(
         name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="feed.xml"),)
     )
-    rendered = render_issue(make_issue(), edition, make_links(), environment())
+    rendered = render_issue(make_issue(), edition, make_links(), environment(), pdf_renderer())
     return write_issue(tmp_path / "out" / "morning", "2026-03-14", rendered)
 
 

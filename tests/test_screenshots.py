@@ -16,7 +16,7 @@ from pathlib import Path
 
 import needs
 import pytest
-from factories import EDITION, make_issue, make_links
+from factories import EDITION, make_issue, make_links, pdf_renderer
 from PIL import Image, ImageStat
 
 from digest.render import environment, render_issue
@@ -28,7 +28,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 @pytest.fixture(scope="module")
 def rendered() -> Rendered:
-    return render_issue(make_issue(), EDITION, make_links(), environment())
+    return render_issue(make_issue(), EDITION, make_links(), environment(), pdf_renderer())
 
 
 @pytest.fixture(scope="module")

@@ -22,35 +22,32 @@ from good import GOOD_HEADLINES, good_rss, unicode_atom
 from digest import cluster, condense, extract, ingest
 from digest.cli import main
 from digest.condense import register
-from digest.condense.extractive import ExtractiveCondenser
+from digest.condense.fake import FakeCondenser, plain_briefing
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.types import Briefing, BrieflyItem, Candidate, Skipped, Source, Story
+from digest.workers import Workers
 
 NOW = "2026-11-23T07:00:00+00:00"
 REFUSED = GOOD_HEADLINES[0]  # the harbour story: a CondenseError
 BROKEN = GOOD_HEADLINES[1]  # the orchards story: a bug in the backend
 
 
+def flaky(story: Story, tz: tzinfo) -> Briefing | None:
+    """A plain briefing, except for two stories."""
+    if story.headline == REFUSED:
+        raise CondenseError("the model refused this story")
+    if story.headline == BROKEN:
+        raise KeyError("sections")
+    return plain_briefing(story, tz)
+
+
 @register("flaky")
-class FlakyCondenser(ExtractiveCondenser):
-    """The extractive condenser, failing on two stories."""
+class FlakyCondenser(FakeCondenser):
+    """The fake condenser, failing on two stories, as a backend a config can name."""
 
-    only_computes = False
-
-    def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
-        if story.headline == REFUSED:
-            raise CondenseError("the model refused this story")
-        if story.headline == BROKEN:
-            raise KeyError("sections")
-        return super().condense(story, tz)
-
-
-@register("flaky-computing")
-class FlakyComputingCondenser(FlakyCondenser):
-    """The same, allowed to share the stories with a forked helper."""
-
-    only_computes = True
+    def __init__(self, config: CondenseConfig, cache_dir: Path | None = None) -> None:
+        super().__init__(flaky)
 
 
 def test_a_build_skips_the_stories_that_fail_and_names_them(tmp_path: Path) -> None:
@@ -89,13 +86,15 @@ def _candidates() -> list[Candidate]:
     return list(cluster.cluster(extract.preview_all([*entries, *more])))
 
 
-@pytest.mark.parametrize("backend", ["flaky", "flaky-computing"])
-def test_condensing_goes_on_past_a_failing_story_here_and_in_a_helper(backend: str) -> None:
+@pytest.mark.parametrize("processes", [0, 1])
+def test_condensing_goes_on_past_a_failing_story_here_and_with_workers(processes: int) -> None:
     candidates = _candidates()
-    assert len(candidates) >= condense.PARALLEL_MIN_STORIES
-    condenser = condense.get_condenser(CondenseConfig(backend=backend))
-    outcomes = condense.condense_candidates(candidates, condenser, UTC)
+    condenser = FakeCondenser(flaky)
+    with Workers(processes) as workers:
+        outcomes = condense.condense_candidates(candidates, condenser, UTC, workers.map)
     assert [o.headline for o in outcomes] == [c.headline for c in candidates]
     skipped = {o.headline: o.reason for o in outcomes if isinstance(o, Skipped)}
     assert skipped == {REFUSED: "the model refused this story", BROKEN: "KeyError: 'sections'"}
     assert all(isinstance(o, Briefing | BrieflyItem) for o in outcomes if o.headline not in skipped)
+    # Every story was asked about once, in order: none was lost on the way to a worker and back.
+    assert [story.headline for story in condenser.stories] == [c.headline for c in candidates]

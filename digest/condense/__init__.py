@@ -15,16 +15,16 @@ a ``Skipped`` (named with its error), and the others go on.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from digest import parallel
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.text import cut_words, split_sentences
-from digest.types import Briefing, BrieflyItem, Candidate, Skipped, SourceRef, Story
+from digest.types import Briefing, BrieflyItem, Candidate, Map, Skipped, SourceRef, Story
 
 #: What extracting and condensing one candidate gives.
 Outcome = Briefing | BrieflyItem | Skipped
@@ -35,10 +35,6 @@ BRIEFLY_MAX_WORDS = 40
 
 class Condenser(Protocol):
     """Condenses one story into the Q&A briefing format of FORMAT.md."""
-
-    #: Whether ``condense`` only computes: no connection, no file, nothing kept from one story to
-    #: the next. A forked helper process may then condense some of an issue's stories.
-    only_computes: bool
 
     def condense(self, story: Story, tz: tzinfo) -> Briefing | None:
         """The story as a briefing, or None when its text is too short for one section (it goes to "Briefly").
@@ -87,50 +83,46 @@ def get_condenser(config: CondenseConfig, cache_dir: Path | None = None) -> Cond
     return factory(config, cache_dir)
 
 
-#: From this many stories on, a backend that only computes shares them with a forked helper.
-PARALLEL_MIN_STORIES = 4
-
-
-def condense_candidates(candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo) -> list[Outcome]:
+def condense_candidates(
+    candidates: Sequence[Candidate], condenser: Condenser, tz: tzinfo, map: Map = builtins.map
+) -> list[Outcome]:
     """Each candidate extracted and condensed, in order: its briefing, or its "Briefly" item when
     its text is too short for one, or ``Skipped`` when extracting or condensing it failed.
 
-    From PARALLEL_MIN_STORIES on, with a backend that only computes, a forked helper (digest/
-    parallel.py) condenses every other candidate, which it inherits; if it dies, they are
-    condensed here.
+    The candidates are extracted through ``map`` (which may run in other processes); the
+    condenser works here, since a backend may hold a connection or keep notes.
     """
-    if len(candidates) < PARALLEL_MIN_STORIES or not condenser.only_computes or not parallel.available():
-        return [_condensed(candidate, condenser, tz) for candidate in candidates]
-    ours, theirs = parallel.shared(
-        lambda: [_condensed(candidate, condenser, tz) for candidate in candidates[0::2]],
-        _condense_inherited,
-        (),
-        again=lambda: [_condensed(candidate, condenser, tz) for candidate in candidates[1::2]],
-        inherit=(candidates[1::2], condenser, tz),
-    )
-    return [ours[i // 2] if i % 2 == 0 else theirs[i // 2] for i in range(len(candidates))]
+    return [
+        extracted if isinstance(extracted, Skipped) else _condensed(candidate, extracted, condenser, tz)
+        for candidate, extracted in zip(candidates, map(_extracted, candidates), strict=True)
+    ]
 
 
-def _condensed(candidate: Candidate, condenser: Condenser, tz: tzinfo) -> Outcome:
+def _extracted(candidate: Candidate) -> Story | Skipped:
     from digest import extract
 
     try:
-        story = extract.story(candidate)
+        return extract.story(candidate)
+    except Exception as err:  # one story's failure, whatever it is, is that story's alone
+        return _skipped(candidate, err)
+
+
+def _condensed(candidate: Candidate, story: Story, condenser: Condenser, tz: tzinfo) -> Outcome:
+    try:
         briefing = condenser.condense(story, tz)
         return briefly_item(story) if briefing is None else briefing
     except Exception as err:  # one story's failure, whatever it is, is that story's alone
-        reason = str(err) if isinstance(err, CondenseError) else f"{type(err).__name__}: {err}"
-        return Skipped(
-            headline=candidate.headline,
-            story_id=candidate.id,
-            url=candidate.lead.link,
-            reason=" ".join(reason.split())[:300] or type(err).__name__,
-        )
+        return _skipped(candidate, err)
 
 
-def _condense_inherited() -> list[Outcome]:
-    candidates, condenser, tz = parallel.inherited()
-    return [_condensed(candidate, condenser, tz) for candidate in candidates]
+def _skipped(candidate: Candidate, err: Exception) -> Skipped:
+    reason = str(err) if isinstance(err, CondenseError) else f"{type(err).__name__}: {err}"
+    return Skipped(
+        headline=candidate.headline,
+        story_id=candidate.id,
+        url=candidate.lead.link,
+        reason=" ".join(reason.split())[:300] or type(err).__name__,
+    )
 
 
 def source_refs(story: Story) -> tuple[SourceRef, ...]:

@@ -168,9 +168,6 @@ class Rejected(Exception):
 class OpenAICondenser:
     """Condenses with a chat-completions model; falls back to the extractive backend."""
 
-    #: It holds a connection and keeps the report of rejected answers.
-    only_computes = False
-
     def __init__(self, config: CondenseConfig, cache_dir: Path | None = None) -> None:
         self.config = config
         self.max_tokens = config.max_tokens

@@ -1,11 +1,11 @@
 """The render stage: Issue -> Rendered, every file of an issue folder (issue.py), and the
-PDF renderer's child process (pdf.py, pdfworker.py, pdfwrite.py), and the pages
-``digest serve`` answers with (pages.py).
+PDF's job and WeasyPrint's side of it (pdf.py, pdfwrite.py; the process that renders PDFs is
+digest/workers.py's), and the pages ``digest serve`` answers with (pages.py).
 
-Importing the package itself costs nothing: a build starts the PDF renderer's child (pdf.py)
-while it is still fetching, the child imports pdf.py too, and Python imports a package before
-any of its modules. Jinja2, lxml and the rest come with issue.py, which the names below are
-read from on first use: when a build has something to render.
+Importing the package itself costs little: the PDF renderer's process imports pdf.py, and
+Python imports a package before any of its modules. Jinja2, lxml and the rest come with
+issue.py, which the names below are read from on first use: when a build has something to
+render.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ Template errors (a broken theme, a misspelt variable) raise RenderError
 naming the template, before anything is written.
 
 The PDF takes seconds where the rest takes a fraction of one, so
-``render_issue`` hands briefing.html to the PDF renderer's child first and
-renders the other files while the child works (``pdf.pdf_in_background``).
+``render_issue`` hands briefing.html to the renderer it is given first and
+renders the other files while the PDF is made.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ from digest import issuejson
 from digest.config import EditionConfig
 from digest.errors import RenderError
 from digest.output import newest_first
+from digest.render import pdf
 from digest.render.fit import Fit, fit_email
 from digest.render.inline import inline_css
 from digest.render.mime import build_message
-from digest.render.pdf import PdfInfo, pdf_in_background
+from digest.render.pdf import PdfInfo, Renderer
 from digest.render.templates import oneline, template_folders
 from digest.types import Briefing, Issue, Links, Rendered
 
@@ -122,17 +123,20 @@ def render_issue(
     edition: EditionConfig,
     links: Links,
     env: jinja2.Environment,
+    renderer: Renderer,
     *,
     sender: str | None = None,
 ) -> Rendered:
-    """Every file of the issue's folder. ``sender`` defaults to the edition's delivery address."""
+    """Every file of the issue's folder, the PDF by ``renderer``. ``sender`` defaults to the
+    edition's delivery address."""
     title = _title(issue, env)
     briefing_html = _render(env, "briefing.html", issue=issue, links=links, title=title)
     folders = template_folders(env)
     info = PdfInfo(title=title, author=oneline(issue.title), created=issue.built_at)
-    # The PDF is the slowest file by far (seconds, in the renderer's child process): it is
-    # started first, and everything else is rendered here meanwhile (issue 8).
-    with pdf_in_background(briefing_html, folders[0], info, roots=folders[1:], images=edition.images) as pdf:
+    # The PDF is the slowest file by far (seconds): it is started first, and everything else is
+    # rendered meanwhile.
+    job = pdf.job(briefing_html, folders[0], info, roots=folders[1:], images=edition.images)
+    with renderer.rendering(job) as pending:
         text = render_text(issue, links, env)
         email_html, fit = _email_html(issue, links, env, edition.base_url)
         # What the e-mail left out goes into the run report; a render again replaces the old line.
@@ -140,7 +144,7 @@ def render_issue(
         issue = dataclasses.replace(issue, report=earlier + fit_report(fit))
         message = _preview_message(issue, edition, env, title, text, email_html, sender)
         issue_json = issuejson.dumps(issue)
-        briefing_pdf = pdf.result()
+        briefing_pdf = pending.result()
     return Rendered(
         issue_json=issue_json,
         issue_txt=text.encode("utf-8"),

@@ -28,49 +28,31 @@ resource. Attachments (``<link rel=attachment>``, ``<a rel=attachment>``)
 are dropped before the PDF is written, so nothing but the briefing is inside.
 
 Time-limited. WeasyPrint has no time limit of its own and cannot be
-interrupted from another thread, so renders run in a child process that is
-killed when ``time_limit`` runs out. The child (``python -m
-digest.render.pdfworker``) lives on between renders, so WeasyPrint is imported and
-its fonts found once per run, not once per PDF: jobs and results travel
-pickled over its stdin and stdout, each preceded by its length. It is
-started with fork and exec (subprocess), never a bare fork, so it holds no
-lock of the caller's other threads (the scheduler's), and it imports only
-this module, never the caller's main script. After a timeout or a crash the
-child is killed and the next render starts a new one; renders from several
-threads take turns. WeasyPrint's warnings in the child (a refused resource)
-come back with the result and are logged here; a character that no installed
-font has (WeasyPrint warns once per glyph drawn, and prints an empty box) is
-told once per process and font package, naming the Debian package to install.
+interrupted from another thread, so PDFs are rendered in a process of their own
+(digest/workers.py's ``PdfRenderer``), which stops a render that runs out of
+time. This module holds what both sides share: the ``Job`` sent to that process,
+and ``finished``, which turns its answer into the PDF or a RenderError here.
+WeasyPrint's warnings there (a refused resource) come back with the answer and
+are logged here; a character that no installed font has (WeasyPrint warns once
+per glyph drawn, and prints an empty box) is told once per process and font
+package, naming the Debian package to install.
 
-Only the child imports WeasyPrint (pdfwrite.py holds the fetcher and the
-writing), so a process that renders no PDF never pays for the import, and a
-build can start the child early (``start_worker``) so that its start overlaps
-the work before the first render, and hand it a job and go on working until it
-needs the PDF (``pdf_in_background``). A build starts it as it starts fetching when
-a web source has no validators yet (its whole feed will come, with news most
-likely), else when a web source sends entries (pipeline.py).
+Only the renderer's process imports WeasyPrint (pdfwrite.py holds the fetcher
+and the writing), so a process that renders no PDF never pays for the import.
+The render stage receives a ``Renderer`` and hands it the job first, then renders
+the other files while the PDF is made.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
-import os
-import pickle
 import re
-import select
-import struct
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from digest.errors import RenderError
 
@@ -101,7 +83,7 @@ class PdfInfo:
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a child needs to render one PDF (sent to it pickled)."""
+    """Everything the renderer's process needs to render one PDF (sent to it pickled)."""
 
     html: str
     roots: tuple[Path, ...]
@@ -120,7 +102,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-FRAME = struct.Struct(">Q")
+#: The renderer's answer to a job: ("ok", pdf, warnings), ("error", reason, warnings) or
+#: ("timeout", "", warnings).
+Answer = tuple[str, bytes | str, list[str]]
 
 #: WeasyPrint's warning for each glyph no installed font has.
 _NOTDEF = re.compile(
@@ -173,182 +157,48 @@ def log_warnings(messages: Sequence[str]) -> None:
         )
 
 
-def _read_exactly(descriptor: int, count: int, deadline: float) -> bytes:
-    """``count`` bytes from a pipe; TimeoutError after ``deadline``, EOFError when it closes."""
-    data = bytearray()
-    while len(data) < count:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([descriptor], [], [], left)[0]:
-            raise TimeoutError
-        chunk = os.read(descriptor, min(count - len(data), 1 << 20))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return bytes(data)
-
-
-class _Worker:
-    """The child process that renders PDFs, one job at a time."""
-
-    def __init__(self) -> None:
-        # The child must import digest from wherever this process did (an editable install, a test run).
-        path = os.pathsep.join(p for p in sys.path if p)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "digest.render.pdfworker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path},
+def finished(job: Job, answer: Answer, seconds: float) -> bytes:
+    """The PDF the renderer's answer holds; RenderError naming the issue when it holds none."""
+    outcome, payload, warnings = answer
+    log_warnings(warnings)
+    if outcome == "timeout":
+        raise RenderError(
+            f"briefing.pdf: {job.info.title}: took longer than {job.deadline_after:g} s; stopped"
         )
-
-    def send(self, job: Job) -> None:
-        """Hand ``job`` to the child, which starts on it at once; EOFError when the child died."""
-        assert self.process.stdin is not None
-        message = pickle.dumps(job)
-        try:
-            self.process.stdin.write(FRAME.pack(len(message)) + message)
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            raise EOFError from None
-
-    def receive(self, deadline: float) -> tuple[str, bytes | str, list[str]]:
-        """The child's answer to the job sent; TimeoutError or EOFError (the child died) otherwise."""
-        assert self.process.stdout is not None
-        descriptor = self.process.stdout.fileno()
-        (length,) = FRAME.unpack(_read_exactly(descriptor, FRAME.size, deadline))
-        answer: tuple[str, bytes | str, list[str]] = pickle.loads(_read_exactly(descriptor, length, deadline))
-        return answer
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                stream.close()
+    if outcome != "ok" or not isinstance(payload, bytes):
+        raise RenderError(f"briefing.pdf: {job.info.title}: {payload!s}")
+    logger.debug("briefing.pdf: %s rendered in %.2f s", job.info.title, seconds)
+    return payload
 
 
-_worker: _Worker | None = None
-_worker_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_worker() -> None:
-    global _worker
-    with _worker_lock:
-        if _worker is not None:
-            _worker.stop()
-            _worker = None
-
-
-def start_worker() -> None:
-    """Start the renderer's child now, if it is not running, without waiting for it.
-
-    Its start (Python, WeasyPrint, fonts: about a second) then overlaps whatever the caller
-    does before its first ``render_pdf``, on another core.
-    """
-    global _worker
-    with _worker_lock:
-        if _worker is None:
-            # A child that cannot start now is reported, naming the PDF, when one is rendered.
-            with contextlib.suppress(OSError):
-                _worker = _Worker()
-
-
-def render_pdf(
-    html: str,
-    base_dir: Path,
-    info: PdfInfo,
-    *,
-    roots: Sequence[Path] = (),
-    images: bool = False,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-) -> bytes:
-    """The PDF of ``html``, whose relative URLs resolve against ``base_dir``.
-
-    ``roots`` are further folders whose files may be fetched (the default
-    theme behind a user theme); ``images`` lets http(s) images in. Raises
-    RenderError when WeasyPrint fails or the render takes over ``time_limit``
-    seconds.
-    """
-    with pdf_in_background(html, base_dir, info, roots=roots, images=images, time_limit=time_limit) as pdf:
-        return pdf.result()
-
-
-@contextmanager
-def pdf_in_background(
-    html: str,
-    base_dir: Path,
-    info: PdfInfo,
-    *,
-    roots: Sequence[Path] = (),
-    images: bool = False,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-) -> Iterator[PendingPdf]:
-    """Start rendering the PDF (as ``render_pdf``) and let the caller work while the child does.
-
-    Inside the block, ``.result()`` waits for the PDF (raising as ``render_pdf`` does). Other
-    threads' renders wait until the block ends; leaving it without the result stops the child.
-    """
-    job = Job(html, (base_dir.resolve(), *(r.resolve() for r in roots)), info, images, time_limit)
-    with _worker_lock:
-        pending = PendingPdf(job)
-        try:
-            yield pending
-        finally:
-            if not pending.done:
-                _drop_worker()
-
-
-class PendingPdf:
-    """A PDF the child is rendering; made by ``pdf_in_background`` under the worker lock."""
-
-    def __init__(self, job: Job) -> None:
-        global _worker
-        self._job = job
-        self._started = time.monotonic()
-        self._failure: BaseException | None = None
-        self.done = False
-        try:
-            if _worker is None:
-                _worker = _Worker()
-            _worker.send(job)
-        except EOFError as err:
-            self._failure = err
-        except OSError as err:  # no child at all (no Python to run, no process left to make)
-            self._failure = RenderError(
-                f"briefing.pdf: {job.info.title}: the PDF renderer could not start ({err})"
-            )
+class PendingPdf(Protocol):
+    """A PDF being rendered."""
 
     def result(self) -> bytes:
-        assert not self.done
-        if isinstance(self._failure, RenderError):
-            self.done = True
-            raise self._failure
-        assert _worker is not None
-        info, time_limit = self._job.info, self._job.deadline_after
-        try:
-            if self._failure is not None:
-                raise self._failure
-            outcome, payload, warnings = _worker.receive(self._started + time_limit)
-        except (TimeoutError, EOFError) as err:
-            code = _worker.process.poll()
-            _drop_worker()
-            if isinstance(err, TimeoutError):
-                reason = f"took longer than {time_limit:g} s; stopped"
-            else:
-                reason = f"the PDF renderer died (exit status {code})"
-            raise RenderError(f"briefing.pdf: {info.title}: {reason}") from None
-        finally:
-            self.done = True
-        log_warnings(warnings)
-        if outcome != "ok" or not isinstance(payload, bytes):
-            raise RenderError(f"briefing.pdf: {info.title}: {payload!s}")
-        logger.debug("briefing.pdf: %s rendered in %.2f s", info.title, time.monotonic() - self._started)
-        return payload
+        """The PDF; RenderError when it failed or ran out of time."""
+        ...
 
 
-def _drop_worker() -> None:
-    """Stop the child (its answer is lost or late); the next render starts another. Lock held."""
-    global _worker
-    if _worker is not None:
-        _worker.stop()
-        _worker = None
+class Renderer(Protocol):
+    """Renders PDFs (digest/workers.py's ``PdfRenderer``)."""
+
+    def rendering(self, job: Job) -> AbstractContextManager[PendingPdf]:
+        """Start rendering ``job``; inside the block, ``.result()`` waits for the PDF."""
+        ...
+
+
+def job(
+    html: str,
+    base_dir: Path,
+    info: PdfInfo,
+    *,
+    roots: Sequence[Path] = (),
+    images: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+) -> Job:
+    """The job of rendering ``html``, whose relative URLs resolve against ``base_dir``.
+
+    ``roots`` are further folders whose files may be fetched (the default theme behind a user
+    theme); ``images`` lets http(s) images in; the render may take ``time_limit`` seconds.
+    """
+    return Job(html, (base_dir.resolve(), *(r.resolve() for r in roots)), info, images, time_limit)

@@ -1,10 +1,9 @@
-"""The WeasyPrint side of briefing.pdf: what runs in the PDF renderer's child process.
+"""The WeasyPrint side of briefing.pdf: what runs in the PDF renderer's process.
 
-pdf.py (the parent side) explains the method: the safe URL fetcher, the archival
-variant, the time limit. This module holds the parts that need WeasyPrint, so that
-only the child (``python -m digest.render.pdfworker``) imports it: importing
-WeasyPrint costs about 0.6 s, which a build with nothing new, or a command that
-never renders a PDF, should not pay.
+pdf.py explains the method: the safe URL fetcher, the archival variant, the time
+limit. This module holds the parts that need WeasyPrint, so that only the renderer's
+process (digest/workers.py) imports it: importing WeasyPrint costs about 0.6 s, which
+a build with nothing new, or a command that never renders a PDF, should not pay.
 """
 
 from __future__ import annotations
@@ -12,36 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import time
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import httpx
-import pydyf
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from digest.render.pdf import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES, MAX_IMAGE_REDIRECTS, PDF_VARIANT, Job
-
-#: zlib's level for the PDF's streams. pydyf uses 9, which took a fifth of writing a 38-page
-#: briefing; 6 (zlib's default) takes a third of that time for a file 3% larger (issue 8).
-STREAM_COMPRESSION = 6
-
-
-class _StreamZlib:
-    """zlib as pydyf sees it: the same module, but streams compressed at STREAM_COMPRESSION."""
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(zlib, name)
-
-    @staticmethod
-    def compressobj(level: int = STREAM_COMPRESSION) -> zlib._Compress:
-        return zlib.compressobj(STREAM_COMPRESSION)
-
-
-# pydyf offers no setting for the level; it names zlib once, so this is the one place to change.
-pydyf.zlib = _StreamZlib()
 
 
 class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
@@ -115,7 +93,7 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
 
 
 class _Collect(logging.Handler):
-    """Keeps WeasyPrint's warnings in the child, to be logged again by the parent."""
+    """Keeps WeasyPrint's warnings in the renderer's process, to be logged again by the build."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -126,7 +104,7 @@ class _Collect(logging.Handler):
 
 
 def write(job: Job) -> bytes:
-    """The PDF itself; runs in the child (or in-process in tests of the fetcher)."""
+    """The PDF itself; runs in the renderer's process (or in-process in tests of the fetcher)."""
     fetcher = SafeFetcher(job.roots, images=job.images, deadline=time.monotonic() + job.deadline_after)
     base_url = job.roots[0].as_uri() + "/"
     document = HTML(string=job.html, base_url=base_url, url_fetcher=fetcher).render()
@@ -145,7 +123,7 @@ def write(job: Job) -> bytes:
 
 
 def attempt(job: Job) -> tuple[str, bytes | str, list[str]]:
-    """("ok", pdf, warnings) or ("error", reason, warnings); runs in the child."""
+    """("ok", pdf, warnings) or ("error", reason, warnings); runs in the renderer's process."""
     collect = _Collect()
     logging.getLogger("weasyprint").addHandler(collect)
     try:

@@ -63,8 +63,6 @@ HEADLINE_WORDS = 12
 class ExtractiveCondenser:
     """Builds briefings from the sources' own sentences; needs no network and no model."""
 
-    only_computes = True
-
     def __init__(self, config: CondenseConfig, cache_dir: Path | None = None) -> None:
         # Nothing here is costly enough to cache; cache_dir is part of every backend's signature.
         self.config = config
