@@ -70,6 +70,7 @@ def to_dict(issue: Issue) -> dict[str, Any]:
         "edition": issue.edition,
         "issue_id": issue.issue_id,
         "title": issue.title,
+        "subject": issue.subject,
         "date": issue.date.isoformat(),
         "built_at": issue.built_at.isoformat(),
         "stories": [briefing_to_dict(b) for b in issue.stories],
@@ -221,6 +222,7 @@ def from_dict(data: Mapping[str, Any], origin: str) -> Issue:
         feeds=r.items(data, "feeds", "", feed) if "feeds" in data else (),
         report=r.texts(data, "report", "") if "report" in data else (),
         config=r.value(data, "config", "", str, default=""),
+        subject=r.value(data, "subject", "", str, default=""),
     )
 
 

@@ -2,7 +2,8 @@
 
 - ``send_leases(edition PK, holder, since, renewed_at)``: who is sending the edition's issues
   now (deliver/lease.py), so that two senders never read the ledger at once and mail the same
-  subscribers. A holder renews its lease while it sends and deletes it when done.
+  subscribers. The holder is a random token; its heartbeat renews the lease, and a lease not
+  renewed for the edition's ``lease_timeout`` is taken over. The holder deletes it when done.
 - ``secrets(name PK, value, created_at)``: secrets Digest made itself (the unsubscribe HMAC key
   when no environment variable gives one), made by the first process that needs one and kept.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -60,11 +61,9 @@ class Leases:
         """The edition's send lease, if anyone holds it."""
         return self._db.run(lambda conn: _lease(conn, edition))
 
-    def take_send_lease(
-        self, edition: str, holder: str, now: datetime, *, expired: Callable[[SendLease], bool]
-    ) -> SendLease:
-        """The edition's send lease for ``holder``, unless someone else holds it and it has not
-        ``expired``: the lease in force afterwards either way (compare its holder).
+    def take_send_lease(self, edition: str, holder: str, now: datetime, *, timeout: timedelta) -> SendLease:
+        """The edition's send lease for ``holder``, unless another holder renewed it less than
+        ``timeout`` before ``now``: the lease in force afterwards either way (compare its holder).
 
         Two processes taking it at once cannot both succeed: the row is inserted (its primary
         key admits one) or taken over only where it still is what this process read.
@@ -78,7 +77,7 @@ class Leases:
                     insert(send_leases),
                     [{"edition": edition, "holder": holder, "since": when, "renewed_at": when}],
                 )
-            elif current.holder == holder or expired(current):
+            elif current.holder == holder or now - current.renewed_at >= timeout:
                 taken = conn.execute(
                     update(send_leases)
                     .where(
@@ -107,13 +106,8 @@ class Leases:
         return lease
 
     def renew_send_lease(self, edition: str, holder: str, now: datetime) -> bool:
-        """Say that ``holder`` is still sending; False when the lease is no longer theirs."""
-        query = (
-            update(send_leases)
-            .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
-            .values(renewed_at=stamp(now))
-        )
-        return bool(self._db.run(lambda conn: conn.execute(query).rowcount == 1))
+        """The holder's heartbeat; False when the lease is no longer theirs."""
+        return self._db.run(lambda conn: renew(conn, edition, holder, now))
 
     def release_send_lease(self, edition: str, holder: str) -> None:
         """Give the lease up, if ``holder`` still has it."""
@@ -139,6 +133,16 @@ class Secrets:
             return value, True
 
         return self._db.run(read_or_make)
+
+
+def renew(conn: Connection, edition: str, holder: str, now: datetime) -> bool:
+    """Say that ``holder`` is still sending, in the caller's transaction; False when it no longer holds it."""
+    renewed = conn.execute(
+        update(send_leases)
+        .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+        .values(renewed_at=stamp(now))
+    )
+    return bool(renewed.rowcount == 1)
 
 
 def _lease(conn: Connection, edition: str) -> SendLease | None:
