@@ -70,7 +70,6 @@ def to_dict(issue: Issue) -> dict[str, Any]:
         "edition": issue.edition,
         "issue_id": issue.issue_id,
         "title": issue.title,
-        "subject": issue.subject,
         "date": issue.date.isoformat(),
         "built_at": issue.built_at.isoformat(),
         "stories": [briefing_to_dict(b) for b in issue.stories],
@@ -84,6 +83,8 @@ def to_dict(issue: Issue) -> dict[str, Any]:
         ],
         "report": list(issue.report),
         "config": issue.config,
+        # Not the contract's either: the e-mail's Subject as the build rendered it, for `digest send`.
+        "subject": issue.subject,
     }
 
 
