@@ -27,7 +27,7 @@ from smtpserver import LoopbackSmtp
 
 from digest import pipeline
 from digest.config import Config, load_config
-from digest.deliver import FakeDeliverer, Outcome
+from digest.deliver import FakeDeliverer, Outcome, OutcomeStatus
 from digest.deliver.send import SendReport, send_issue
 from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
 from digest.output import write_issue
@@ -172,10 +172,10 @@ def test_the_subject_is_issue_json_s_and_an_older_issue_json_falls_back_to_the_t
 
 
 def test_a_fake_deliverer_s_refusals_are_recorded_and_reported(project: Project) -> None:
-    def refuse_one(to: str, message: bytes) -> Outcome | str:
+    def refuse_one(to: str, message: bytes) -> Outcome | OutcomeStatus:
         return Outcome(to, "failed", "550 no such user") if to == address(2) else "sent"
 
-    report = project.send(FakeDeliverer(refuse_one))  # type: ignore[arg-type]
+    report = project.send(FakeDeliverer(refuse_one))
     assert (report.sent, [o.address for o in report.failed]) == (4, [address(2)])
     assert project.ledger()[address(2)] == "failed"
 
@@ -248,6 +248,30 @@ def test_a_reply_lost_after_the_data_is_retried_or_not_as_configured(
         assert project.ledger()[address(2)] == "unknown"
     else:
         assert report.sent == 5 and project.ledger()[address(2)] == "sent"
+
+
+# --- the lease ---
+
+
+def test_a_send_stalled_on_one_message_keeps_its_lease_by_its_heartbeat(project: Project) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    project.configure(3, extra="      lease_timeout: 1\n")
+    holders: list[str] = []
+
+    def stall_then_try_a_takeover(to: str, message: bytes) -> OutcomeStatus:
+        if not holders:
+            time.sleep(2.5)  # far past the timeout, inside one message: only the heartbeat renews
+            with State(state_url(project.config())) as state:
+                lease = state.take_send_lease(
+                    EDITION, "intruder", datetime.now(UTC), timeout=timedelta(seconds=1)
+                )
+            holders.append(lease.holder)
+        return "sent"
+
+    report = project.send(FakeDeliverer(stall_then_try_a_takeover))
+    assert holders and holders[0] != "intruder"
+    assert report.sent == 3
 
 
 # --- greylisting ---
@@ -365,7 +389,4 @@ def test_two_sends_in_two_pid_namespaces_never_both_send(project: Project) -> No
     assert first.returncode == 0, first_err
     assert second.returncode == 1, second.stderr
     assert "another send is in progress" in second.stderr and "nothing was sent" in second.stderr
-    counts = defaultdict(int)
-    for to, _ in project.smtp.received:
-        counts[to] += 1
-    assert counts == {address(n): 1 for n in range(subscribers)}
+    assert project.smtp.copies() == {address(n): 1 for n in range(subscribers)}
