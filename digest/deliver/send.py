@@ -177,6 +177,8 @@ class _Send:
         self.pending: list[Outcome] = []
         self.unknown: list[Outcome] = []
         self._reported: set[str] = set()
+        #: Addresses whose ``sending`` mark this send wrote.
+        self._marked: set[str] = set()
 
     def _report_interrupted(self) -> None:
         if not self.interrupted:
@@ -265,13 +267,16 @@ class _Send:
         """The ``sending`` mark, committed before the message's data goes out."""
         if self.lease is None:
             return True
-        return self.lease.mark_sending(self.issue.issue_id, address)
+        if not self.lease.mark_sending(self.issue.issue_id, address):
+            return False
+        self._marked.add(address)
+        return True
 
     def _record(self, outcome: Outcome) -> None:
         self._reported.add(outcome.address)
         if outcome.status == "pending":
             self.pending.append(outcome)
-            if not self.dry_run and outcome.detail != LEASE_LOST:
+            if outcome.address in self._marked:
                 # Certainly not delivered: the next send sends it as if it had never been tried.
                 self.state.ledger.forget_sending(self.edition.name, self.issue.issue_id, outcome.address)
         else:
