@@ -544,9 +544,7 @@ def smtp_deliverer(project: Project) -> SmtpDeliverer:
 def send_with(project: Project, deliverer: Deliverer) -> SendReport:
     config = project.config()
     with State(state_url(config)) as state:
-        return send_issue(
-            config, config.editions["morning"], state, project.issue_dir, deliverer=deliverer
-        )
+        return send_issue(config, config.editions["morning"], state, project.issue_dir, deliverer=deliverer)
 
 
 def test_two_sends_at_once_give_each_subscriber_one_copy(project: Project) -> None:
