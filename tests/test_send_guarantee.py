@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from factories import make_issue
 from needs import program
+from pgcluster import PostgresCluster
 from smtpserver import LoopbackSmtp
 
 from digest import pipeline
@@ -98,7 +99,7 @@ editions:
 
     def ledger(self) -> dict[str, str]:
         with State(state_url(self.config())) as state:
-            return state.deliveries(EDITION, ISSUE_ID)
+            return state.ledger.deliveries(EDITION, ISSUE_ID)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "digest", "send", "--config", str(self.config_path)]
@@ -189,10 +190,10 @@ def leave_sending_marks(project: Project, addresses: list[str]) -> None:
 
     with State(state_url(project.config())) as state:
         now = datetime.now(UTC)
-        state.take_send_lease(EDITION, "killed", now, timeout=timedelta(days=1))
+        state.leases.take_send_lease(EDITION, "killed", now, timeout=timedelta(days=1))
         for each in addresses:
             assert state.mark_sending(EDITION, ISSUE_ID, each, "killed", now)
-        state.release_send_lease(EDITION, "killed")
+        state.leases.release_send_lease(EDITION, "killed")
 
 
 def test_resend_sends_a_message_of_unknown_fate_again_and_reports_it(
@@ -263,7 +264,7 @@ def test_a_send_stalled_on_one_message_keeps_its_lease_by_its_heartbeat(project:
         if not holders:
             time.sleep(2.5)  # far past the timeout, inside one message: only the heartbeat renews
             with State(state_url(project.config())) as state:
-                lease = state.take_send_lease(
+                lease = state.leases.take_send_lease(
                     EDITION, "intruder", datetime.now(UTC), timeout=timedelta(seconds=1)
                 )
             holders.append(lease.holder)
@@ -390,3 +391,31 @@ def test_two_sends_in_two_pid_namespaces_never_both_send(project: Project) -> No
     assert second.returncode == 1, second.stderr
     assert "another send is in progress" in second.stderr and "nothing was sent" in second.stderr
     assert project.smtp.copies() == {address(n): 1 for n in range(subscribers)}
+
+
+@pytest.mark.slow
+def test_on_postgresql_a_killed_send_is_taken_over_at_once_and_a_live_one_never(
+    project: Project, postgres_cluster: PostgresCluster
+) -> None:
+    url = postgres_cluster.database()
+    try:
+        subscribers = 12
+        # A lease timeout of ten minutes: only the advisory lock can free the edition sooner.
+        project.configure(subscribers, extra="      lease_timeout: 600\n")
+        text = project.config_path.read_text("utf-8")
+        project.config_path.write_text(f"database_url: {url}\n" + text, "utf-8")
+        project.smtp.handler.hold = address(5)
+        with subprocess.Popen(project.command(), stderr=subprocess.PIPE, text=True) as first:
+            deadline = time.monotonic() + 60
+            while len(project.smtp.received) < 5 and first.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            live = subprocess.run(project.command(), capture_output=True, text=True, timeout=120)
+            first.send_signal(signal.SIGKILL)
+            first.communicate(timeout=30)
+        project.smtp.handler.release.set()
+        assert live.returncode == 1 and "another send is in progress" in live.stderr, live.stderr
+        resumed = subprocess.run(project.command(), capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        assert project.smtp.copies() == {address(n): 1 for n in range(subscribers)}
+    finally:
+        postgres_cluster.drop(url)

@@ -12,6 +12,9 @@ the same ledger and mail the same subscribers twice. So a send first takes the e
 - A heartbeat thread renews the lease every ``timeout / 4``. A lease not renewed for
   ``timeout`` (``delivery.lease_timeout``) belongs to a send that died or froze, and the next
   send takes it over; so a crashed send delays the next one by ``timeout`` at most.
+- On PostgreSQL a send also holds a session advisory lock for the edition, which the server
+  releases when the sender's connection drops: a send that died is taken over at once, and a
+  second send is refused while the first one's session lives, however long it stalls.
 - Each message's ``sending`` mark is written only in a transaction that finds the lease still
   this sender's (``State.mark_sending``). A sender whose lease was taken over therefore stops
   before its next message; and a message it had marked just before (frozen between the mark
@@ -25,9 +28,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from digest.errors import DeliveryError, StateError
-from digest.state import State
+from digest.state import SendLease, State
 
 Clock = Callable[[], datetime]
 
@@ -84,18 +88,29 @@ class Lease:
 def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = _now) -> Iterator[Lease]:
     """The edition's send lease for the block; DeliveryError when another send holds it."""
     holder = uuid.uuid4().hex
-    lease = state.leases.take_send_lease(edition, holder, clock(), timeout=timeout)
-    if lease.holder != holder:
-        free_at = lease.renewed_at + timeout
-        raise DeliveryError(
-            f"edition {edition}: another send is in progress (since {lease.since:%Y-%m-%d %H:%M:%S} UTC); "
-            f"nothing was sent. Run it again when that one is done (a send that crashed leaves its "
-            f"lease until {free_at:%H:%M:%S} UTC at the latest)."
-        )
-    held = Lease(state, edition, holder, timeout, clock)
-    held.start()
-    try:
-        yield held
-    finally:
-        held.stop()
-        state.leases.release_send_lease(edition, holder)
+    with state.leases.session_lock(f"digest send {edition}") as locked:
+        # On PostgreSQL the advisory lock says whether another sender is alive; holding it, a
+        # lease row left behind belongs to a dead one and is taken over at once.
+        if locked is False:
+            _refuse(edition, state.leases.send_lease(edition), timeout)
+        wait = timedelta(0) if locked else timeout
+        lease = state.leases.take_send_lease(edition, holder, clock(), timeout=wait)
+        if lease.holder != holder:
+            _refuse(edition, lease, timeout)
+        held = Lease(state, edition, holder, timeout, clock)
+        held.start()
+        try:
+            yield held
+        finally:
+            held.stop()
+            state.leases.release_send_lease(edition, holder)
+
+
+def _refuse(edition: str, lease: SendLease | None, timeout: timedelta) -> NoReturn:
+    since = f" (since {lease.since:%Y-%m-%d %H:%M:%S} UTC)" if lease else ""
+    free_at = f"{lease.renewed_at + timeout:%H:%M:%S} UTC" if lease else ""
+    crashed = f" (a send that crashed leaves its lease until {free_at} at the latest)" if lease else ""
+    raise DeliveryError(
+        f"edition {edition}: another send is in progress{since}; nothing was sent. "
+        f"Run it again when that one is done{crashed}."
+    )

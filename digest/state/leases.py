@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from digest.errors import StateError
 from digest.state.db import Database, instant, masked, metadata, now_stamp, stamp
@@ -104,6 +106,29 @@ class Leases:
         if lease is None:
             raise StateError(f"{masked(self._db.url)}: the send lease of {edition} keeps changing hands")
         return lease
+
+    @contextmanager
+    def session_lock(self, name: str) -> Iterator[bool | None]:
+        """On PostgreSQL, the session advisory lock ``name`` for the block: True when this process
+        holds it, False when another session does. The server releases it when the block ends or
+        when the holder's connection drops (a process killed, a machine gone), so a lock, unlike a
+        lease row, never outlives its holder. None on databases without such locks (SQLite)."""
+        if self._db.engine.dialect.name != "postgresql":
+            yield None
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        try:
+            with self._db.engine.connect() as conn:
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+                conn.commit()  # the lock is the session's: no transaction stays open meanwhile
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                        conn.commit()
+        except SQLAlchemyError as err:
+            raise self._db.error(err) from err
 
     def renew_send_lease(self, edition: str, holder: str, now: datetime) -> bool:
         """The holder's heartbeat; False when the lease is no longer theirs."""
