@@ -575,9 +575,11 @@ def test_a_lease_holds_until_it_goes_unrenewed_for_lease_timeout(
     project: Project, seconds_ago: int, taken_over: bool
 ) -> None:
     # Only the heartbeat counts: the holder is a token, and nothing is judged by host or process.
+    # (On PostgreSQL a live sender also holds an advisory lock, which a bare row lacks: there the
+    # row of a sender without one, as here, is taken over at once.)
     project.write_config(extra="      lease_timeout: 30\n")
     take_lease(project, "a-crashed-or-live-sender", datetime.now(UTC) - timedelta(seconds=seconds_ago))
-    if taken_over:
+    if taken_over or project.database_url.startswith("postgresql"):
         assert project.send().sent == 5
         assert current_lease(project) is None
     else:
