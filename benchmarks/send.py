@@ -9,12 +9,19 @@ Then it times, each from a fresh ledger:
   bytes prepared once, one SMTP transaction each, a ledger commit after each
   250), with 1 and with 2 connections;
 * plain smtplib: one connection, ``sendmail`` of the very same bytes (taken
-  from a dry run's outbox), no ledger: the ceiling for one connection.
+  from a dry run's outbox), no ledger: the ceiling for one connection;
+* greylisting: ``digest send`` to 500 subscribers (``--greylist-subscribers``)
+  of whom 15 (``--greylisted``, spread through the list) get ``451`` to their
+  first RCPT, as a greylisting server answers, one connection, the default
+  retry policy.
 
 Usage::
 
     .venv/bin/pip install -e '.[test]'
-    .venv/bin/python benchmarks/send.py [--subscribers 2000]
+    .venv/bin/python benchmarks/send.py [--subscribers 2000] [--only greylisting]
+
+``--only greylisting`` runs that row alone; with ``PYTHONPATH`` set to another
+checkout it measures that checkout's code (the row uses only ``pipeline.send_issue``).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from aiosmtpd.controller import Controller
 
 from digest import pipeline
 from digest.assemble import links_for
-from digest.config import load_config
+from digest.config import EditionConfig, load_config
 from digest.output import write_issue
 from digest.render import render_issue
 from digest.render.templates import environment
@@ -78,6 +85,24 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.count += 1
+        return "250 OK"
+
+
+class Greylisting(Sink):
+    """A Sink that answers 451 to the first RCPT of each greylisted address."""
+
+    def __init__(self, greylisted: set[str]) -> None:
+        super().__init__()
+        self.waiting = set(greylisted)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        with self.lock:
+            if address in self.waiting:
+                self.waiting.discard(address)
+                return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
@@ -131,11 +156,63 @@ def free_port() -> int:
         return port
 
 
+def configure(folder: Path, port: int, connections: int, run: str) -> None:
+    """feeds.yaml of one edition mailing subscribers.csv through the loopback server, its own state."""
+    (folder / "feeds.yaml").write_text(
+        f"state_dir: state-{run}\n"
+        "editions:\n  bench:\n    title: Benchmark Briefing\n    sources: [{url: feed.xml}]\n"
+        "    delivery:\n      from: Benchmark <bench@example.org>\n"
+        "      subscribers: subscribers.csv\n"
+        f"      smtp: {{host: 127.0.0.1, port: {port}, security: none, connections: {connections}}}\n"
+    )
+
+
+def write_invented_issue(folder: Path, edition: EditionConfig) -> Path:
+    issue = invented_issue()
+    with PdfRenderer() as renderer:
+        links = links_for(edition.base_url, issue.issue_id)
+        rendered = render_issue(issue, edition, links, environment(None), renderer)
+    return write_issue(folder / "out" / "bench", issue.issue_id, rendered)
+
+
+def greylisting_row(subscribers: int, greylisted: int) -> tuple[str, int, float]:
+    """``digest send`` to ``subscribers`` addresses, ``greylisted`` of them answered 451 once."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        port = free_port()
+        addresses = [f"reader{i}@example.org" for i in range(subscribers)]
+        (folder / "subscribers.csv").write_text("email,name\n" + "".join(f"{a},Reader\n" for a in addresses))
+        configure(folder, port, 1, "greylisting")
+        config = load_config(folder / "feeds.yaml")
+        edition = config.editions["bench"]
+        issue_dir = write_invented_issue(folder, edition)
+        step = subscribers // greylisted if greylisted else 1
+        sink = Greylisting({addresses[i * step + step // 2] for i in range(greylisted)})
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            started = time.perf_counter()
+            with State(state_url(config)) as state:
+                report = pipeline.send_issue(config, edition, state, issue_dir)
+            elapsed = time.perf_counter() - started
+        finally:
+            controller.stop()
+        assert report.sent == subscribers == sink.count, report.summary()
+        return f"digest send, {greylisted} greylisted (451 once)", report.sent, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--greylist-subscribers", type=int, default=500)
+    parser.add_argument("--greylisted", type=int, default=15)
+    parser.add_argument("--only", choices=["greylisting"], default=None)
     args = parser.parse_args()
     os.environ.setdefault("DIGEST_SECRET", "benchmark-secret")
+    if args.only == "greylisting":
+        name, count, seconds = greylisting_row(args.greylist_subscribers, args.greylisted)
+        print(f"{name}: {count} messages in {seconds:.2f} s")
+        return
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -144,23 +221,10 @@ def main() -> None:
             "email,name\n" + "".join(f"reader{i}@example.org,Reader {i}\n" for i in range(args.subscribers))
         )
 
-        def configure(connections: int, run: str) -> None:
-            (folder / "feeds.yaml").write_text(
-                f"state_dir: state-{run}\n"
-                "editions:\n  bench:\n    title: Benchmark Briefing\n    sources: [{url: feed.xml}]\n"
-                "    delivery:\n      from: Benchmark <bench@example.org>\n"
-                "      subscribers: subscribers.csv\n"
-                f"      smtp: {{host: 127.0.0.1, port: {port}, security: none, connections: {connections}}}\n"
-            )
-
-        configure(1, "dry")
+        configure(folder, port, 1, "dry")
         config = load_config(folder / "feeds.yaml")
         edition = config.editions["bench"]
-        issue = invented_issue()
-        with PdfRenderer() as renderer:
-            links = links_for(edition.base_url, issue.issue_id)
-            rendered = render_issue(issue, edition, links, environment(None), renderer)
-        issue_dir = write_issue(folder / "out" / "bench", issue.issue_id, rendered)
+        issue_dir = write_invented_issue(folder, edition)
 
         sink = Sink()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -176,7 +240,7 @@ def main() -> None:
             messages = [p.read_bytes() for p in sorted((issue_dir / "outbox").glob("*.eml"))]
 
             for connections in (1, 2):
-                configure(connections, f"c{connections}")
+                configure(folder, port, connections, f"c{connections}")
                 config = load_config(folder / "feeds.yaml")
                 before = sink.count
                 started = time.perf_counter()
@@ -215,6 +279,8 @@ def main() -> None:
     baseline = rows[-1][1] / rows[-1][2]
     best = max(count / seconds for name, count, seconds in rows[1:-1])
     print(f"\ndigest send's best rate is {best / baseline:.0%} of plain smtplib's (target: at least 50%)")
+    name, count, seconds = greylisting_row(args.greylist_subscribers, args.greylisted)
+    print(f"\n{name:<44} {count:>8} {seconds:>8.2f} {count / seconds:>8.0f}")
 
 
 if __name__ == "__main__":

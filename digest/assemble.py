@@ -78,11 +78,12 @@ def assemble(
     )
 
 
-def links_for(base_url: str, issue_id: str) -> Links:
+def links_for(base_url: str, issue_id: str, *, unsubscribe: str = "") -> Links:
     """Absolute links to an issue's web copy, PDF and the archive under the edition's base_url."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     return Links(
         web=f"{base}{issue_id}/briefing.html",
         pdf=f"{base}{issue_id}/briefing.pdf",
         archive=f"{base}index.html",
+        unsubscribe=unsubscribe,
     )

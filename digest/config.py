@@ -197,6 +197,11 @@ class DeliveryConfig(Model):
     unsubscribe: UnsubscribeConfig = UnsubscribeConfig()
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig | None = None
+    #: A message whose send was interrupted after its data went out: sent again (at least once,
+    #: the same Message-ID) or not (at most once).
+    unknown_outcome: Literal["resend", "skip"] = "resend"
+    #: Seconds a send's lease holds without a heartbeat: how long a crashed send blocks the next.
+    lease_timeout: float = Field(default=60, gt=0)
 
     @field_validator("subscribers")
     @classmethod

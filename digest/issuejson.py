@@ -86,6 +86,8 @@ def to_dict(issue: Issue) -> dict[str, Any]:
         ],
         "report": list(issue.report),
         "config": issue.config,
+        # Not the contract's either: the e-mail's Subject as the build rendered it, for `digest send`.
+        "subject": issue.subject,
     }
 
 
@@ -210,6 +212,7 @@ class _Issue(_Document):
     feeds: list[_FeedStatus] = []
     report: list[str] = []
     config: str = ""
+    subject: str = ""
 
     def issue(self) -> Issue:
         return Issue(
@@ -231,6 +234,7 @@ class _Issue(_Document):
             ),
             report=tuple(self.report),
             config=self.config,
+            subject=self.subject,
         )
 
 

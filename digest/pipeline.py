@@ -6,8 +6,8 @@ Read it as a table of contents::
                     -> rank -> extract + condense -> assemble -> render -> write -> commit -> archive
     render_again    issue.json -> render -> write (an editor's changes)
     condense_inputs files or URLs -> entries -> preview -> cluster -> extract + condense
-    send_issue      issue folder -> subscribers - suppressed - ledger -> render once
-                    -> per subscriber: personalise -> deliver -> ledger
+    send_issue      issue folder -> subscribers - suppressed - ledger -> per subscriber: the build's
+                    bodies personalised -> mark sending -> deliver -> ledger (deliver/send.py)
 
 Everything is gathered in memory first; only a finished issue is written
 (atomically), and only then does the state store learn anything: the feeds'
@@ -24,21 +24,18 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import functools
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from email.utils import parseaddr
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, resolve_path
-from digest.errors import BuildStopped, EveryFeedFailed, OutputError, UsageError
+from digest.errors import BuildStopped, EveryFeedFailed, UsageError
 from digest.progress import Progress, ProgressEvent, counting_sources, ignore
 from digest.state import BuildRecord, IssueRecord, State
 from digest.text import counted
@@ -60,11 +57,9 @@ from digest.types import (
 # importing them all would take half of its one-second budget (issue 8).
 if TYPE_CHECKING:
     from digest.condense import Condenser
-    from digest.deliver import Deliverer, Outcome
-    from digest.deliver.lease import Lease
-    from digest.deliver.message import MessageMaker
+    from digest.deliver import Deliverer
+    from digest.deliver.send import SendReport
     from digest.render.pdf import Renderer
-    from digest.subscribers import Subscriber
 
 log = logging.getLogger("digest")
 
@@ -360,9 +355,13 @@ def render(config: Config, edition: EditionConfig, issue: Issue, renderer: Rende
     """Every output of the issue, in memory, with the edition's theme, links and sender."""
     from digest.render import render_issue
     from digest.render.templates import environment
+    from digest.unsubscribe import endpoint_url
 
     env = environment(theme_dir(config, edition))
-    links = assemble.links_for(edition.base_url, issue.issue_id)
+    # With delivery, the bodies carry the bare unsubscribe endpoint: they are what each subscriber's
+    # message is made from, with the subscriber's own link put in its place (deliver/message.py).
+    endpoint = endpoint_url(edition.base_url) if edition.delivery else ""
+    links = assemble.links_for(edition.base_url, issue.issue_id, unsubscribe=endpoint)
     sender = edition.delivery.from_ if edition.delivery else None
     rendered = render_issue(issue, edition, links, env, renderer, sender=sender)
     # What rendering adds to the run report (what the e-mail left out to fit) is said on stderr too.
@@ -429,45 +428,6 @@ def condense_inputs(
 # --- delivery ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SendReport:
-    """What one ``digest send`` of one issue did."""
-
-    edition: str
-    issue_id: str
-    #: Where the messages went: "SMTP server HOST:PORT" or "outbox PATH".
-    where: str
-    dry_run: bool
-    sent: int
-    #: Refused permanently (5xx), each with the server's reply.
-    failed: tuple[Outcome, ...]
-    #: Still to deliver after the retries; a later run sends them.
-    pending: tuple[Outcome, ...]
-    #: Subscribers the ledger already had (sent or refused) before this run.
-    done_before: int
-    #: Subscribers skipped because they unsubscribed.
-    suppressed: int
-    #: Rows of the subscribers file skipped or merged, each "FILE:LINE: reason".
-    problems: tuple[str, ...]
-
-    def summary(self) -> str:
-        verb = "written" if self.dry_run else "sent"
-        return (
-            f"{self.edition} {self.issue_id}: {self.sent} {verb}, {len(self.failed)} refused, "
-            f"{len(self.pending)} pending, {self.done_before} done before, {self.suppressed} unsubscribed"
-        )
-
-    def pending_error(self) -> str | None:
-        """The one-line reason to exit 1, or None when nothing is pending."""
-        if not self.pending:
-            return None
-        return (
-            f"{self.where}: {counted(len(self.pending), 'message')} of "
-            f"{self.edition} {self.issue_id} still pending ({self.pending[0].detail}); "
-            "run digest send again to resume"
-        )
-
-
 def latest_issue_dir(edition: EditionConfig, state: State, out_dir: Path) -> Path:
     """The edition's most recently built issue folder: the state store's record, else the newest on disk."""
     record = state.issues.last_issue(edition.name)
@@ -486,194 +446,10 @@ def send_issue(
     issue_dir: Path,
     *,
     dry_run: bool = False,
-    now: datetime | None = None,
     deliverer: Deliverer | None = None,
     progress: Progress = ignore,
 ) -> SendReport:
-    """Send the issue in ``issue_dir`` to every active subscriber the ledger has no outcome for.
+    """Mail the issue in ``issue_dir`` to its edition's subscribers, each once (deliver/send.py)."""
+    from digest.deliver.send import send_issue as send
 
-    Each outcome is written to the ledger as soon as the deliverer reports it (not in a dry run,
-    which writes the messages to ``issue_dir/outbox/`` instead). One send of an edition at a
-    time (deliver/lease.py): while another is in progress this one stops with a DeliveryError
-    before it reads the ledger. ``deliverer`` replaces the configured backend (tests use it to
-    shorten the retry delays).
-    """
-    from digest.deliver.lease import send_lease
-
-    # A dry run writes files and records nothing: it needs no lease.
-    held: AbstractContextManager[Lease | None] = nullcontext() if dry_run else send_lease(state, edition.name)
-    with held as lease:
-        return _send_issue(
-            config,
-            edition,
-            state,
-            issue_dir,
-            lease,
-            dry_run=dry_run,
-            now=now,
-            deliverer=deliverer,
-            progress=progress,
-        )
-
-
-def _send_issue(
-    config: Config,
-    edition: EditionConfig,
-    state: State,
-    issue_dir: Path,
-    lease: Lease | None,
-    *,
-    dry_run: bool,
-    now: datetime | None,
-    deliverer: Deliverer | None,
-    progress: Progress,
-) -> SendReport:
-    from digest import issuejson, unsubscribe
-    from digest import subscribers as subscriber_file
-    from digest.deliver import Outcome, Outgoing, get_deliverer
-    from digest.deliver.message import Personal
-
-    delivery = edition.delivery
-    if delivery is None:
-        raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
-    issue = issuejson.load(issue_dir / "issue.json")
-    roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
-    for line in subscriber_file.summarised(roster.problems):
-        log.warning("%s", line)
-    signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
-    done = state.ledger.deliveries(edition.name, issue.issue_id)
-    suppressed = state.ledger.suppressed(edition.name)
-    active = [s for s in roster.subscribers if s.address not in suppressed]
-    todo = [s for s in active if s.address not in done]
-
-    def wants_pdf(subscriber: Subscriber) -> bool:
-        return delivery.attach_pdf if subscriber.pdf is None else subscriber.pdf
-
-    maker = message_maker(
-        config, edition, issue, issue_dir, now or datetime.now(UTC), pdf=any(wants_pdf(s) for s in todo)
-    )
-
-    def outgoing(subscriber: Subscriber) -> Outgoing:
-        token = signer.token(edition.name, subscriber.address)
-        mailto = delivery.unsubscribe.mailto
-        personal = Personal(
-            address=subscriber.address,
-            name=subscriber.name,
-            unsubscribe_url=unsubscribe.link(edition.base_url, token),
-            unsubscribe_mailto=unsubscribe.mailto(mailto, token) if mailto else "",
-            attach_pdf=wants_pdf(subscriber),
-        )
-        return Outgoing(subscriber.address, functools.partial(maker.make, personal))
-
-    sent, failed, pending = 0, [], []
-    reported: set[str] = set()
-
-    def record(outcome: Outcome) -> None:
-        nonlocal sent
-        reported.add(outcome.address)
-        progress(
-            ProgressEvent(
-                "delivered",
-                edition.name,
-                len(reported),
-                len(todo),
-                detail=f"{outcome.address} {outcome.status}",
-            )
-        )
-        if outcome.status == "pending":
-            pending.append(outcome)
-            return
-        if not dry_run:
-            state.ledger.record_delivery(
-                edition.name, issue.issue_id, outcome.address, outcome.status, outcome.detail
-            )
-        if outcome.status == "sent":
-            sent += 1
-        else:
-            failed.append(outcome)
-            log.warning("%s: refused permanently: %s", outcome.address, outcome.detail)
-
-    def messages() -> Iterator[Outgoing]:
-        for subscriber in todo:
-            # A send that stalled past its lease's expiry hands nothing more out: the send that
-            # took the lease over read the ledger afresh and mails the rest.
-            if lease is not None and not lease.keep():
-                return
-            yield outgoing(subscriber)
-
-    def waiting(seconds: float, why: str) -> None:
-        progress(ProgressEvent("retry-wait", edition.name, seconds=seconds, detail=why))
-
-    backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir, waiting)
-    progress(ProgressEvent("sending", edition.name, 0, len(todo)))
-    backend.deliver(messages(), record)
-    if lease is not None and not lease.held:
-        log.error("edition %s: this send's lease was taken over by another send", edition.name)
-        for subscriber in todo:
-            if subscriber.address not in reported:
-                pending.append(
-                    Outcome(subscriber.address, "pending", "left to the send that took the lease over")
-                )
-    return SendReport(
-        edition=edition.name,
-        issue_id=issue.issue_id,
-        where=backend.name,
-        dry_run=dry_run,
-        sent=sent,
-        failed=tuple(failed),
-        pending=tuple(pending),
-        done_before=len(active) - len(todo),
-        suppressed=len(roster.subscribers) - len(active),
-        problems=tuple(str(problem) for problem in roster.problems),
-    )
-
-
-def message_maker(
-    config: Config, edition: EditionConfig, issue: Issue, issue_dir: Path, now: datetime, *, pdf: bool
-) -> MessageMaker:
-    """Render and inline the issue's bodies once, with the bare unsubscribe endpoint in place of each link."""
-    from digest import unsubscribe
-    from digest.deliver.message import MessageMaker, load_dkim
-    from digest.render import render_email_html, render_text
-    from digest.render.templates import environment
-
-    assert edition.delivery is not None
-    delivery = edition.delivery
-    env = environment(theme_dir(config, edition))
-    endpoint = unsubscribe.endpoint_url(edition.base_url)
-    links = dataclasses.replace(assemble.links_for(edition.base_url, issue.issue_id), unsubscribe=endpoint)
-    domain = parseaddr(delivery.from_)[1].rpartition("@")[2] or "localhost"
-    return MessageMaker(
-        subject=issue_subject(issue_dir, issue),
-        sender=delivery.from_,
-        reply_to=delivery.reply_to,
-        list_id=f"{edition.title} <{edition.name}.{domain}>",
-        text=render_text(issue, links, env),
-        html=render_email_html(issue, links, env, edition.base_url),
-        endpoint=endpoint,
-        date=now,
-        id_prefix=f"{edition.name}.{issue.issue_id}",
-        pdf=read_issue_file(issue_dir / "briefing.pdf") if pdf else None,
-        pdf_name=f"{edition.name}-{issue.issue_id}.pdf",
-        dkim_signer=load_dkim(delivery.dkim, config.folder) if delivery.dkim else None,
-    )
-
-
-def issue_subject(issue_dir: Path, issue: Issue) -> str:
-    """The Subject the build gave the issue (in its issue.eml), else the issue's title."""
-    from email.parser import BytesHeaderParser
-    from email.policy import default as default_policy
-
-    try:
-        with (issue_dir / "issue.eml").open("rb") as file:
-            subject = BytesHeaderParser(policy=default_policy).parse(file)["Subject"]
-    except OSError:
-        subject = None
-    return str(subject) if subject else issue.title
-
-
-def read_issue_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise OutputError(f"{path}: cannot read ({err.strerror or err})") from err
+    return send(config, edition, state, issue_dir, dry_run=dry_run, deliverer=deliverer, progress=progress)

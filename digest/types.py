@@ -282,6 +282,13 @@ class Issue:
     #: folder when it can be ("../../feeds.yaml"), so ``digest render`` finds it from anywhere;
     #: "" when unknown.
     config: str = ""
+    #: The e-mail's Subject, as the build's render gave it (subject.txt); "" in an issue.json
+    #: written before issues kept it, where the title stands in (``mail_subject``).
+    subject: str = ""
+
+    @property
+    def mail_subject(self) -> str:
+        return self.subject or self.title
 
     @property
     def entry_ids(self) -> tuple[str, ...]:
@@ -301,7 +308,9 @@ class Links:
     pdf: str
     #: The archive: ``<base_url>index.html``.
     archive: str
-    #: Where a reader unsubscribes; "" until delivery gives one per subscriber.
+    #: Where a reader unsubscribes: for an edition with delivery, the bare endpoint
+    #: ``<base_url>unsubscribe``, which each subscriber's message turns into their own link;
+    #: "" for an edition without.
     unsubscribe: str = ""
 
 

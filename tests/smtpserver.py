@@ -9,13 +9,20 @@ told, between or during runs, to misbehave the ways real servers do:
   connection at MAIL without a reply (as a crashed or cut link does);
 - ``replies``: per recipient, a list of replies to its next RCPT commands
   (``"451 4.7.1 try later"``, ``"550 5.1.1 no such user"``), consumed one per
-  attempt; when the list is empty RCPT gets 250.
+  attempt; when the list is empty RCPT gets 250;
+- ``vanish_after_data``: recipients whose next message is kept, and then the
+  connection dropped instead of the 250 (the server has the message, the
+  sender never learns it); one message each;
+- ``hold``: a recipient whose RCPT gets no answer until ``release`` is set
+  (at most a minute): a sender caught in the middle of its send.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
+import time
 from collections import Counter
 from types import TracebackType
 from typing import Any
@@ -37,6 +44,9 @@ class ScriptedHandler:
         self.busy = 0
         self.drop_after: int | None = None
         self.replies: dict[str, list[str]] = {}
+        self.vanish_after_data: set[str] = set()
+        self.hold: str | None = None
+        self.release = threading.Event()
         self.mail_commands = 0
 
     async def handle_MAIL(
@@ -57,6 +67,10 @@ class ScriptedHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        if address.lower() == self.hold:
+            until = time.monotonic() + 60
+            while not self.release.is_set() and time.monotonic() < until:
+                await asyncio.sleep(0.01)
         with self.lock:
             queued = self.replies.get(address.lower())
             if queued:
@@ -66,8 +80,14 @@ class ScriptedHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
+            vanish = False
             for recipient in envelope.rcpt_tos:
                 self.received.append((recipient.lower(), bytes(envelope.original_content)))
+                if recipient.lower() in self.vanish_after_data:
+                    self.vanish_after_data.discard(recipient.lower())
+                    vanish = True
+        if vanish:
+            server.transport.abort()
         return "250 2.0.0 queued"
 
 

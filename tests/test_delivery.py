@@ -11,7 +11,6 @@ import email.policy
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,12 +29,20 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from factories import make_issue, pdf_renderer
 from smtpserver import LoopbackSmtp, free_port
 
-import digest.deliver.lease
 import digest.deliver.smtp
-from digest import pipeline
+from digest import assemble
 from digest.cli import main
 from digest.config import Config, EditionConfig, SourceConfig, load_config
-from digest.deliver import Deliverer, Outcome, OutcomeCallback, Outgoing
+from digest.deliver import (
+    Deliverer,
+    FakeDeliverer,
+    Outcome,
+    OutcomeCallback,
+    OutcomeStatus,
+    Outgoing,
+    WaitCallback,
+)
+from digest.deliver.send import SendReport, send_issue
 from digest.deliver.smtp import RetryPolicy, SmtpDeliverer
 from digest.errors import DeliveryError
 from digest.output import write_issue
@@ -64,7 +71,7 @@ def built_issue(tmp_path_factory: pytest.TempPathFactory) -> Path:
         name="morning", title="Morning Briefing", base_url=BASE_URL, sources=(SourceConfig(url="feed.xml"),)
     )
     issue = make_issue()
-    links = pipeline.assemble.links_for(BASE_URL, issue.issue_id)
+    links = assemble.links_for(BASE_URL, issue.issue_id)
     rendered = render_issue(
         issue, edition, links, environment(None), pdf_renderer(), sender="Morning <briefing@example.org>"
     )
@@ -108,13 +115,13 @@ editions:
     def write_subscribers(self, rows: list[str]) -> None:
         (self.folder / "subscribers.csv").write_text("email,name,pdf\n" + "".join(r + "\n" for r in rows))
 
-    def send(self, **options: object) -> pipeline.SendReport:
+    def send(self, **options: object) -> SendReport:
         config = self.config()
         edition = config.editions["morning"]
         assert edition.delivery is not None
         deliverer = SmtpDeliverer(edition.delivery.smtp, envelope_from=edition.delivery.from_, retry=FAST)
         with State(state_url(config)) as state:
-            return pipeline.send_issue(config, edition, state, self.issue_dir, deliverer=deliverer, **options)  # type: ignore[arg-type]
+            return send_issue(config, edition, state, self.issue_dir, deliverer=deliverer, **options)  # type: ignore[arg-type]
 
     def ledger(self) -> dict[str, str]:
         with State(state_url(self.config())) as state:
@@ -508,7 +515,7 @@ def test_unsubscribe_helper_is_idempotent(project: Project) -> None:
 
 def take_lease(project: Project, holder: str, renewed: datetime) -> None:
     with State(state_url(project.config())) as state:
-        lease = state.leases.take_send_lease("morning", holder, renewed, expired=lambda _: False)
+        lease = state.leases.take_send_lease("morning", holder, renewed, timeout=timedelta(days=1))
     assert lease.holder == holder
 
 
@@ -527,10 +534,12 @@ class Waiting:
         self.started = threading.Event()
         self.go = threading.Event()
 
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+    def deliver(
+        self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback, on_wait: WaitCallback | None = None
+    ) -> None:
         self.started.set()
         assert self.go.wait(10)
-        self.inner.deliver(messages, on_outcome)
+        self.inner.deliver(messages, on_outcome, on_wait)
 
 
 def smtp_deliverer(project: Project) -> SmtpDeliverer:
@@ -539,17 +548,15 @@ def smtp_deliverer(project: Project) -> SmtpDeliverer:
     return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_, retry=FAST)
 
 
-def send_with(project: Project, deliverer: Deliverer) -> pipeline.SendReport:
+def send_with(project: Project, deliverer: Deliverer) -> SendReport:
     config = project.config()
     with State(state_url(config)) as state:
-        return pipeline.send_issue(
-            config, config.editions["morning"], state, project.issue_dir, deliverer=deliverer
-        )
+        return send_issue(config, config.editions["morning"], state, project.issue_dir, deliverer=deliverer)
 
 
 def test_two_sends_at_once_give_each_subscriber_one_copy(project: Project) -> None:
     first = Waiting(smtp_deliverer(project))
-    reports: list[pipeline.SendReport] = []
+    reports: list[SendReport] = []
     sending = threading.Thread(target=lambda: reports.append(send_with(project, first)))
     sending.start()
     try:
@@ -557,7 +564,7 @@ def test_two_sends_at_once_give_each_subscriber_one_copy(project: Project) -> No
         # The second send (an editor's, beside the scheduled one) stops before it reads the ledger.
         result = project.cli("send")
         assert result.exit_code == 1
-        assert f"edition morning: another send is in progress (process {os.getpid()} on" in result.stderr
+        assert "edition morning: another send is in progress (since" in result.stderr
         assert "nothing was sent" in result.stderr
         assert project.smtp.received == []
     finally:
@@ -570,29 +577,24 @@ def test_two_sends_at_once_give_each_subscriber_one_copy(project: Project) -> No
     assert (again.sent, again.done_before) == (0, 5)
 
 
-def test_a_lease_whose_process_is_gone_is_taken_over_at_once(project: Project) -> None:
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait(10)
-    take_lease(project, f"{socket.gethostname()}:{gone.pid}:crashed", datetime.now(UTC))
-    assert project.send().sent == 5
-    assert current_lease(project) is None
-
-
-@pytest.mark.parametrize(("minutes_ago", "taken_over"), [(11, True), (1, False)])
-def test_a_lease_of_another_machine_holds_until_it_expires(
-    project: Project, minutes_ago: int, taken_over: bool
+@pytest.mark.parametrize(("seconds_ago", "taken_over"), [(31, True), (5, False)])
+def test_a_lease_holds_until_it_goes_unrenewed_for_lease_timeout(
+    project: Project, seconds_ago: int, taken_over: bool
 ) -> None:
-    renewed = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    take_lease(project, "builder-2.example.org:4242:abc", renewed)
-    if taken_over:
+    # Only the heartbeat counts: the holder is a token, and nothing is judged by host or process.
+    # (On PostgreSQL a live sender also holds an advisory lock, which a bare row lacks: there the
+    # row of a sender without one, as here, is taken over at once.)
+    project.write_config(extra="      lease_timeout: 30\n")
+    take_lease(project, "a-crashed-or-live-sender", datetime.now(UTC) - timedelta(seconds=seconds_ago))
+    if taken_over or project.database_url.startswith("postgresql"):
         assert project.send().sent == 5
         assert current_lease(project) is None
     else:
-        with pytest.raises(DeliveryError, match=r"process 4242 on builder-2\.example\.org, since"):
+        with pytest.raises(DeliveryError, match=r"another send is in progress \(since .*nothing was sent"):
             project.send()
         assert project.smtp.received == [] and project.ledger() == {}
         lease = current_lease(project)
-        assert lease is not None and lease.holder == "builder-2.example.org:4242:abc"
+        assert lease is not None and lease.holder == "a-crashed-or-live-sender"
 
 
 class Overtaken:
@@ -604,21 +606,18 @@ class Overtaken:
         self.inner = inner
         self.project = project
 
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+    def deliver(
+        self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback, on_wait: WaitCallback | None = None
+    ) -> None:
         def outcome_then_takeover(outcome: Outcome) -> None:
             on_outcome(outcome)
             with State(state_url(self.project.config())) as state:
-                state.leases.take_send_lease(
-                    "morning", "other:1:x", datetime.now(UTC), expired=lambda _: True
-                )
+                state.leases.take_send_lease("morning", "other:1:x", datetime.now(UTC), timeout=timedelta(0))
 
         self.inner.deliver(messages, outcome_then_takeover)
 
 
-def test_a_send_whose_lease_was_taken_over_hands_out_no_more(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(digest.deliver.lease, "RENEW_EVERY", timedelta(0))
+def test_a_send_whose_lease_was_taken_over_hands_out_no_more(project: Project) -> None:
     report = send_with(project, Overtaken(smtp_deliverer(project), project))
     assert report.sent == 1
     assert len(report.pending) == 4
@@ -628,16 +627,13 @@ def test_a_send_whose_lease_was_taken_over_hands_out_no_more(
     assert lease is not None and lease.holder == "other:1:x", "the other send's lease is left alone"
 
 
-class Failing:
-    name = "smtp"
-
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
-        raise RuntimeError("the deliverer broke")
+def broken(address: str, message: bytes) -> OutcomeStatus:
+    raise RuntimeError("the deliverer broke")
 
 
 def test_the_lease_is_given_up_when_a_send_fails(project: Project) -> None:
     with pytest.raises(RuntimeError, match="the deliverer broke"):
-        send_with(project, Failing())
+        send_with(project, FakeDeliverer(broken))
     assert current_lease(project) is None
 
 

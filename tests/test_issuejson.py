@@ -24,6 +24,7 @@ def test_fields_are_the_contracts() -> None:
     data = issuejson.to_dict(make_issue())
     fields = ["edition", "issue_id", "title", "date", "built_at", "stories", "briefly", "feeds", "report"]
     fields.append("config")  # not the contract's: where `digest render` finds the config
+    fields.append("subject")  # nor this: the Subject the build rendered, which `digest send` uses
     assert list(data) == fields
     assert data["date"] == "2026-03-14"
     assert data["built_at"] == "2026-03-14T07:00:00+01:00"

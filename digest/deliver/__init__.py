@@ -9,11 +9,19 @@ out. Outcomes:
   file is written);
 - ``failed``: refused permanently (a 5xx for that recipient); not retried;
 - ``pending``: not delivered after the backend's retries (the server down,
-  a 4xx that did not clear); a later run tries again.
+  a 4xx that did not clear); a later run tries again;
+- ``unknown``: the message's data went out but no reply came (the connection
+  dropped while the server had it), and the edition sends such messages at
+  most once (``delivery.unknown_outcome: skip``), so it is not tried again.
+
+Before a message's data goes out, the backend calls its ``claim``: the caller
+writes the ledger's ``sending`` mark there and answers False when this sender
+may no longer send (its lease was taken over); the backend then leaves the
+message pending and hands out nothing more.
 
 Backends, by name (``get_deliverer``): ``smtp`` (smtp.py) and ``files``
-(files.py, the ``--dry-run`` outbox). A test double only needs ``name`` and
-``deliver``.
+(files.py, the ``--dry-run`` outbox). ``FakeDeliverer`` (fake.py) hands each
+message to a function instead, for tests and experiments.
 """
 
 from __future__ import annotations
@@ -26,7 +34,14 @@ from typing import Literal, Protocol
 from digest.config import DeliveryConfig
 from digest.errors import DeliveryError
 
-OutcomeStatus = Literal["sent", "failed", "pending"]
+OutcomeStatus = Literal["sent", "failed", "pending", "unknown"]
+
+#: The detail of a message a sender left because its lease was taken over.
+LEASE_LOST = "left to the send that took the lease over"
+
+
+def _claimed() -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -34,8 +49,10 @@ class Outgoing:
     """One subscriber's message, made only when the backend is ready to send it."""
 
     address: str
-    #: Returns the complete message (CRLF line ends); called once per attempt at most.
+    #: Returns the complete message (CRLF line ends); called once per message at most.
     make: Callable[[], bytes]
+    #: Called right before each attempt's data goes out; False: send nothing more.
+    claim: Callable[[], bool] = _claimed
 
 
 @dataclass(frozen=True)
@@ -47,21 +64,24 @@ class Outcome:
 
 
 OutcomeCallback = Callable[[Outcome], None]
-#: Told of each wait before a retry: its seconds, and the address and reply that caused it.
-WaitCallback = Callable[[float, str], None]
+#: (address, why, seconds): a message waits this long before its next try.
+WaitCallback = Callable[[str, str, float], None]
 
 
 class Deliverer(Protocol):
     #: Names where messages go, for messages: "SMTP server mail.example.org:587".
     name: str
 
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+    def deliver(
+        self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback, on_wait: WaitCallback | None = None
+    ) -> None:
         """Deliver every message, calling ``on_outcome`` once for each, in any order.
 
         Args:
             messages: consumed lazily; each message is made when it is about to be sent.
             on_outcome: called as soon as a message's fate is known (from worker threads too,
                 one call at a time).
+            on_wait: told of each wait before a retry, for progress displays.
 
         Raises:
             DeliveryError: before sending anything, when a setting it needs is missing
@@ -70,16 +90,18 @@ class Deliverer(Protocol):
         ...
 
 
-DelivererFactory = Callable[[DeliveryConfig, Path, WaitCallback | None], Deliverer]
+DelivererFactory = Callable[[DeliveryConfig, Path], Deliverer]
 
 
-def _smtp(delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None) -> Deliverer:
+def _smtp(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
     from digest.deliver.smtp import SmtpDeliverer
 
-    return SmtpDeliverer(delivery.smtp, envelope_from=delivery.from_, on_wait=on_wait)
+    return SmtpDeliverer(
+        delivery.smtp, envelope_from=delivery.from_, resend_unknown=delivery.unknown_outcome == "resend"
+    )
 
 
-def _files(delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None) -> Deliverer:
+def _files(delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
     from digest.deliver.files import OutboxDeliverer
 
     return OutboxDeliverer.for_issue(issue_dir)
@@ -92,21 +114,22 @@ def available() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def get_deliverer(
-    name: str, delivery: DeliveryConfig, issue_dir: Path, on_wait: WaitCallback | None = None
-) -> Deliverer:
-    """The backend called ``name``, set up for one edition's delivery and issue folder; ``on_wait``
-    hears of each wait before a retry (a backend that never waits never calls it)."""
+def get_deliverer(name: str, delivery: DeliveryConfig, issue_dir: Path) -> Deliverer:
+    """The backend called ``name``, set up for one edition's delivery and issue folder."""
     try:
         factory = _REGISTRY[name]
     except KeyError:
         raise DeliveryError(f"unknown delivery backend {name!r}; known: {', '.join(_REGISTRY)}") from None
-    return factory(delivery, issue_dir, on_wait)
+    return factory(delivery, issue_dir)
 
+
+from digest.deliver.fake import FakeDeliverer  # noqa: E402  (it implements the protocol above)
 
 __all__ = [
+    "LEASE_LOST",
     "Deliverer",
     "DeliveryError",
+    "FakeDeliverer",
     "Outcome",
     "OutcomeCallback",
     "OutcomeStatus",

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from digest.deliver import Outcome, OutcomeCallback, Outgoing
+from digest.deliver import LEASE_LOST, Outcome, OutcomeCallback, Outgoing, WaitCallback
 from digest.errors import DeliveryError
 from digest.text import counted
 
@@ -53,7 +53,9 @@ class OutboxDeliverer:
         """The outbox of the issue in ``issue_dir``."""
         return cls(issue_dir / "outbox", sample)
 
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+    def deliver(
+        self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback, on_wait: WaitCallback | None = None
+    ) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             for old in [*self.folder.glob("*.eml"), self.folder / SAMPLE_NOTE]:
@@ -66,6 +68,9 @@ class OutboxDeliverer:
         written = 0
         for item in chosen:
             path = self.folder / outbox_name(item.address)
+            if not item.claim():
+                on_outcome(Outcome(item.address, "pending", LEASE_LOST))
+                return
             try:
                 _write_atomically(path, item.make())
             except OSError as err:

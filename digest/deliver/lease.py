@@ -2,40 +2,36 @@
 
 A send reads the delivery ledger once, at its start, and mails every active subscriber without
 an outcome. Two sends of one edition at the same time (an editor's ``digest send`` while
-``digest run`` sends on schedule, or two editors) would read the same ledger and mail the same
-subscribers twice. So a send first takes the edition's lease (``send_leases`` in the state
-store, so that it holds across machines sharing a PostgreSQL store):
+``digest run`` sends on schedule, or two editors, or two containers sharing a store) would read
+the same ledger and mail the same subscribers twice. So a send first takes the edition's lease
+(``send_leases`` in the state store, so that it holds wherever the store is shared):
 
-- A holder is named ``host:pid:token``. While another holder's lease is in force, a send
-  stops before it mails anyone, with a DeliveryError naming the holder and since when.
-- A lease is in force until its holder deletes it (when its send ends, however it ends), or
-  it has not been renewed for ``EXPIRES_AFTER`` (a crashed holder on another machine), or its
-  holder is a process of this machine that no longer exists (a crashed holder here: taken
-  over at once).
-- The holder renews it every ``RENEW_EVERY`` while it hands messages to the deliverer. A send
-  that finds its lease taken over (it stalled for longer than ``EXPIRES_AFTER``) hands no
-  further message out; what it has not sent is left to the new holder.
-
-The deliverer's own retries wait at most a few minutes without an outcome (smtp.py), well
-inside ``EXPIRES_AFTER``.
+- The holder is a random token, nothing else: host names and process ids say nothing across
+  containers, PID namespaces or cloned machines. While another holder's lease is in force, a
+  send stops before it mails anyone, with a DeliveryError saying since when.
+- A heartbeat thread renews the lease every ``timeout / 4``. A lease not renewed for
+  ``timeout`` (``delivery.lease_timeout``) belongs to a send that died or froze, and the next
+  send takes it over; so a crashed send delays the next one by ``timeout`` at most.
+- On PostgreSQL a send also holds a session advisory lock for the edition, which the server
+  releases when the sender's connection drops: a send that died is taken over at once, and a
+  second send is refused while the first one's session lives, however long it stalls.
+- Each message's ``sending`` mark is written only in a transaction that finds the lease still
+  this sender's (``State.mark_sending``). A sender whose lease was taken over therefore stops
+  before its next message; and a message it had marked just before (frozen between the mark
+  and its data) is seen by the new holder as one of unknown fate, never mailed silently twice.
 """
 
 from __future__ import annotations
 
-import os
-import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, StateError
 from digest.state import SendLease, State
-
-#: A lease not renewed for this long is taken to belong to a send that died.
-EXPIRES_AFTER = timedelta(minutes=10)
-#: How often a send renews its lease.
-RENEW_EVERY = timedelta(seconds=30)
 
 Clock = Callable[[], datetime]
 
@@ -45,66 +41,76 @@ def _now() -> datetime:
 
 
 class Lease:
-    """An edition's send lease, held by this process."""
+    """An edition's send lease, held by this process and renewed by a heartbeat thread."""
 
-    def __init__(self, state: State, edition: str, holder: str, clock: Clock) -> None:
+    def __init__(self, state: State, edition: str, holder: str, timeout: timedelta, clock: Clock) -> None:
         self.state = state
         self.edition = edition
         self.holder = holder
+        self.timeout = timeout
         self._clock = clock
-        self._renewed = clock()
-        #: False once another holder has taken the lease over.
-        self.held = True
+        self._stop = threading.Event()
+        self._lost = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name=f"send lease {edition}", daemon=True)
 
-    def keep(self) -> bool:
-        """Renew the lease when it is due; whether it is still this process's."""
-        if self.held and self._clock() - self._renewed >= RENEW_EVERY:
-            self._renewed = self._clock()
-            self.held = self.state.leases.renew_send_lease(self.edition, self.holder, self._renewed)
-        return self.held
+    @property
+    def held(self) -> bool:
+        """False once another holder has taken the lease over."""
+        return not self._lost.is_set()
+
+    def mark_sending(self, issue_id: str, address: str) -> bool:
+        """Write the message's ``sending`` mark while the lease is this sender's; False when it is not."""
+        if self.held and self.state.mark_sending(self.edition, issue_id, address, self.holder, self._clock()):
+            return True
+        self._lost.set()
+        return False
+
+    def _beat(self) -> None:
+        every = self.timeout.total_seconds() / 4
+        while not self._stop.wait(every):
+            try:
+                renewed = self.state.leases.renew_send_lease(self.edition, self.holder, self._clock())
+            except StateError:
+                continue  # the store busy for a moment: the next beat tries again, well inside the timeout
+            if not renewed:
+                self._lost.set()
+                return
+
+    def start(self) -> None:
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._heartbeat.join()
 
 
 @contextmanager
-def send_lease(state: State, edition: str, clock: Clock = _now) -> Iterator[Lease]:
+def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = _now) -> Iterator[Lease]:
     """The edition's send lease for the block; DeliveryError when another send holds it."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    lease = state.leases.take_send_lease(
-        edition, holder, clock(), expired=lambda other: expired(other, clock())
+    holder = uuid.uuid4().hex
+    with state.leases.session_lock(f"digest send {edition}") as locked:
+        # On PostgreSQL the advisory lock says whether another sender is alive; holding it, a
+        # lease row left behind belongs to a dead one and is taken over at once.
+        if locked is False:
+            _refuse(edition, state.leases.send_lease(edition), timeout)
+        wait = timedelta(0) if locked else timeout
+        lease = state.leases.take_send_lease(edition, holder, clock(), timeout=wait)
+        if lease.holder != holder:
+            _refuse(edition, lease, timeout)
+        held = Lease(state, edition, holder, timeout, clock)
+        held.start()
+        try:
+            yield held
+        finally:
+            held.stop()
+            state.leases.release_send_lease(edition, holder)
+
+
+def _refuse(edition: str, lease: SendLease | None, timeout: timedelta) -> NoReturn:
+    since = f" (since {lease.since:%Y-%m-%d %H:%M:%S} UTC)" if lease else ""
+    free_at = f"{lease.renewed_at + timeout:%H:%M:%S} UTC" if lease else ""
+    crashed = f" (a send that crashed leaves its lease until {free_at} at the latest)" if lease else ""
+    raise DeliveryError(
+        f"edition {edition}: another send is in progress{since}; nothing was sent. "
+        f"Run it again when that one is done{crashed}."
     )
-    if lease.holder != holder:
-        raise DeliveryError(
-            f"edition {edition}: another send is in progress ({describe(lease.holder)}, since "
-            f"{lease.since:%Y-%m-%d %H:%M:%S} UTC); nothing was sent. Run it again when that one is done."
-        )
-    held = Lease(state, edition, holder, clock)
-    try:
-        yield held
-    finally:
-        state.leases.release_send_lease(edition, holder)
-
-
-def expired(lease: SendLease, now: datetime) -> bool:
-    """Whether ``lease`` no longer protects a send: not renewed in time, or its process is gone."""
-    if now - lease.renewed_at >= EXPIRES_AFTER:
-        return True
-    host, _, rest = lease.holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    if os.name != "posix":
-        # Signal 0 only asks whether a process exists on POSIX; elsewhere os.kill ends it.
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # another user's process: alive
-        return False
-    return False
-
-
-def describe(holder: str) -> str:
-    """``host:pid:token`` as a person reads it."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    return f"process {pid} on {host}" if pid else holder

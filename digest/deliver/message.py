@@ -1,14 +1,14 @@
 """Each subscriber's message, made from bytes prepared once per issue.
 
 Rendering and CSS inlining are slow and the same for everyone, so they happen
-once per issue, before this module is involved: the text and HTML bodies
-arrive rendered with ``Links.unsubscribe`` set to the edition's bare
-endpoint, ``<base_url>unsubscribe`` (a harmless page should it ever be
-followed as is). What differs between subscribers is small: the ``To``
+once per issue, at its build: the issue folder's ``issue.txt`` and
+``email.html`` are the bodies, rendered with ``Links.unsubscribe`` set to the
+edition's bare endpoint, ``<base_url>unsubscribe`` (a harmless page should it
+ever be followed as is). What differs between subscribers is small: the ``To``
 header, the ``Message-ID``, the ``List-Unsubscribe`` header and the one-click
 link in both bodies. So:
 
-1. once per issue, ``render.mime.build_message`` (the same function that
+1. once per issue, ``render.build_message`` (the same function that
    makes ``issue.eml``) builds a skeleton message whose personal parts are
    placeholder strings, with the PDF attached in a second skeleton when some
    subscriber wants it; each skeleton is serialised (CRLF, SMTP policy) and
@@ -43,7 +43,7 @@ from pathlib import Path
 
 from digest.config import DkimConfig
 from digest.errors import DeliveryError
-from digest.render.mime import build_message, header_value
+from digest.render import build_message, header_value
 
 #: Headers the DKIM signature covers (RFC 8058 asks for both unsubscribe headers).
 SIGNED_HEADERS = (

@@ -14,7 +14,15 @@ its own, all taking the next message from one shared stream):
   ``RetryPolicy.first_delay`` up to ``max_delay``, at most ``attempts`` tries
   per message. Faults of the connection (refused, dropped, a timeout, 421, a
   4xx to MAIL FROM) also drop the connection, and the next try opens a new
-  one. A 4xx to one recipient leaves the connection as it is;
+  one, after the backoff. A 4xx to one recipient (greylisting) leaves the
+  connection as it is and puts that message at the back of the queue, due
+  again after the backoff: the others are sent meanwhile;
+- the transaction is smtplib's ``sendmail`` in steps: after RCPT is accepted
+  the message's ``claim`` writes its ``sending`` mark, then DATA. A connection
+  lost after the data went out leaves the message's fate unknown (the server
+  may have it): it is tried again like any connection fault, or, with
+  ``resend_unknown`` off (``delivery.unknown_outcome: skip``), reported
+  ``unknown`` and never tried again;
 - a message whose tries run out is ``pending``. When its last fault was the
   connection's, the server is taken to be down: every worker stops, and the
   messages not yet tried are ``pending`` too, so the run ends quickly with one
@@ -26,7 +34,9 @@ its own, all taking the next message from one shared stream):
 
 from __future__ import annotations
 
+import heapq
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -39,7 +49,7 @@ from email.utils import parseaddr
 from typing import Literal
 
 from digest.config import SmtpConfig
-from digest.deliver import Outcome, OutcomeCallback, Outgoing, WaitCallback
+from digest.deliver import LEASE_LOST, Outcome, OutcomeCallback, Outgoing, WaitCallback
 from digest.errors import DeliveryError
 
 
@@ -53,9 +63,10 @@ class RetryPolicy:
     #: How long a connection may wait for the server at any step.
     timeout: timedelta = timedelta(seconds=30)
 
-    def delay(self, failures: int) -> timedelta:
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` failed tries."""
         doubled: timedelta = self.first_delay * 2 ** (failures - 1)
-        return min(self.max_delay, doubled)
+        return min(self.max_delay, doubled).total_seconds()
 
 
 #: What ``digest send`` uses; tests pass a policy of tiny delays instead.
@@ -158,16 +169,51 @@ class _Connection:
             self._smtp = None
 
 
+@dataclass
+class _Queued:
+    """A message taken from the stream: made once, then tried until it has an outcome."""
+
+    item: Outgoing
+    message: bytes | None = None
+    #: Tries that failed so far, and why the last one did.
+    failures: int = 0
+    reason: str = ""
+
+
 class _Stream:
-    """The shared stream of messages: each taken by one worker, in order."""
+    """The shared stream of messages: each taken by one worker, in order; the deferred come last.
+
+    A message a recipient's server answered with a 4xx (greylisting, a full mailbox) goes to the
+    back, due again after the retry delay, so the subscribers after it do not wait for it.
+    """
 
     def __init__(self, messages: Iterable[Outgoing]) -> None:
         self._messages: Iterator[Outgoing] = iter(messages)
+        self._deferred: list[tuple[float, int, _Queued]] = []
         self._lock = threading.Lock()
 
-    def take(self) -> Outgoing | None:
+    def take(self, stop: threading.Event) -> _Queued | None:
+        """The next new message, else the deferred one due first (after waiting until it is due)."""
         with self._lock:
-            return next(self._messages, None)
+            item = next(self._messages, None)
+            if item is not None:
+                return _Queued(item)
+            if not self._deferred:
+                return None
+            due, _, queued = heapq.heappop(self._deferred)
+        stop.wait(max(0.0, due - time.monotonic()))
+        return queued
+
+    def defer(self, queued: _Queued, delay: float) -> None:
+        with self._lock:
+            heapq.heappush(self._deferred, (time.monotonic() + delay, id(queued), queued))
+
+    def rest(self) -> Iterator[_Queued]:
+        """What no worker took: the new messages, then the deferred."""
+        with self._lock:
+            yield from (_Queued(item) for item in self._messages)
+            while self._deferred:
+                yield heapq.heappop(self._deferred)[2]
 
 
 class SmtpDeliverer:
@@ -180,10 +226,12 @@ class SmtpDeliverer:
         envelope_from: str,
         retry: RetryPolicy | None = None,
         tls_context: ssl.SSLContext | None = None,
-        on_wait: WaitCallback | None = None,
+        resend_unknown: bool = True,
     ) -> None:
         self.settings = settings
-        self.on_wait = on_wait
+        #: Whether a message whose data went out without a reply is tried again (at least once)
+        #: or reported ``unknown`` (at most once).
+        self.resend_unknown = resend_unknown
         self.name = f"SMTP server {settings.host}:{settings.port}"
         self.envelope_from = parseaddr(envelope_from)[1] or envelope_from
         self.retry = retry or DEFAULT_RETRY
@@ -232,7 +280,9 @@ class SmtpDeliverer:
 
     # --- delivering ---
 
-    def deliver(self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback) -> None:
+    def deliver(
+        self, messages: Iterable[Outgoing], on_outcome: OutcomeCallback, on_wait: WaitCallback | None = None
+    ) -> None:
         self._credentials = self._read_credentials()
         stream = _Stream(messages)
         limiter = RateLimiter(self.settings.rate)
@@ -245,11 +295,25 @@ class SmtpDeliverer:
             with report_lock:
                 on_outcome(outcome)
 
+        def waiting(address: str, reason: str, seconds: float) -> None:
+            if on_wait is not None:
+                with report_lock:
+                    on_wait(address, reason, seconds)
+
         def work() -> None:
             connection = _Connection(self)
             try:
-                while not stop.is_set() and (item := stream.take()) is not None:
-                    outcome, server_down = self._send(connection, item, limiter, stop)
+                while not stop.is_set() and (queued := stream.take(stop)) is not None:
+                    if stop.is_set():
+                        stream.defer(queued, 0)  # reported pending with the rest below
+                        break
+                    outcome, server_down = self._send(connection, queued, limiter, stop, waiting)
+                    if outcome is None:
+                        # A 4xx for this recipient: to the back of the queue, the others go first.
+                        delay = self.retry.delay(queued.failures)
+                        waiting(queued.item.address, queued.reason, delay)
+                        stream.defer(queued, delay)
+                        continue
                     report(outcome)
                     if server_down:
                         stopped_because.append(outcome.detail)
@@ -269,35 +333,103 @@ class SmtpDeliverer:
             raise crashes[0]
         reason = stopped_because[0] if stopped_because else "stopped"
         # What no worker took is pending too: the next run sends it.
-        while (item := stream.take()) is not None:
-            report(Outcome(item.address, "pending", reason))
+        for queued in stream.rest():
+            report(Outcome(queued.item.address, "pending", queued.reason or reason))
 
     def _send(
-        self, connection: _Connection, item: Outgoing, limiter: RateLimiter, stop: threading.Event
-    ) -> tuple[Outcome, bool]:
-        """One message, retried as the policy allows -> (its outcome, whether the server is down)."""
-        message = item.make()
-        failures = 0
+        self,
+        connection: _Connection,
+        queued: _Queued,
+        limiter: RateLimiter,
+        stop: threading.Event,
+        waiting: WaitCallback,
+    ) -> tuple[Outcome | None, bool]:
+        """One message, retried as the policy allows -> (its outcome, whether the server is down).
+
+        The outcome is None when the recipient's server asked to try later (a 4xx) and tries are
+        left: the caller puts the message at the back of the queue.
+        """
+        item = queued.item
+        if queued.message is None:
+            queued.message = item.make()
         while True:
             try:
                 smtp = connection.get()
                 limiter.wait(stop)
-                smtp.sendmail(self.envelope_from, [item.address], message)
+                outcome = self._transaction(smtp, item, queued.message)
+                if outcome is not None:
+                    return outcome, outcome.status == "pending"
                 return Outcome(item.address, "sent", "250 accepted"), False
+            except _Unanswered as err:
+                connection.discard()
+                if not self.resend_unknown:
+                    return Outcome(item.address, "unknown", f"{err.reason}; sent at most once"), False
+                verdict: _Fault | Outcome = _Fault("connection", err.reason)
             except Exception as err:
-                verdict = classify(err)
-                if verdict is None:
+                classified = classify(err)
+                if classified is None:
                     raise
+                verdict = classified
             if isinstance(verdict, Outcome):
                 return Outcome(item.address, verdict.status, verdict.detail), False
             if verdict.kind != "recipient":
                 connection.discard()
-            failures += 1
-            if verdict.kind == "fatal" or failures >= self.retry.attempts or stop.is_set():
-                tries = f" after {failures} tries" if failures > 1 else ""
+            queued.failures += 1
+            queued.reason = verdict.reason
+            if verdict.kind == "fatal" or queued.failures >= self.retry.attempts or stop.is_set():
+                tries = f" after {queued.failures} tries" if queued.failures > 1 else ""
                 outcome = Outcome(item.address, "pending", f"{verdict.reason}{tries}")
                 return outcome, verdict.kind != "recipient"
-            delay = self.retry.delay(failures).total_seconds()
-            if self.on_wait is not None:
-                self.on_wait(delay, f"{item.address}: {verdict.reason}")
+            if verdict.kind == "recipient":
+                return None, False
+            delay = self.retry.delay(queued.failures)
+            waiting(item.address, verdict.reason, delay)
             stop.wait(delay)
+
+    def _transaction(self, smtp: smtplib.SMTP, item: Outgoing, message: bytes) -> Outcome | None:
+        """MAIL, RCPT, then DATA after the message's claim: None when the server took it.
+
+        smtplib's ``sendmail`` in steps, so that the ``sending`` mark goes into the ledger after
+        the server accepted the recipient and before the data goes out, and so that a connection
+        lost after the data went out (the server may have the message) is told apart: _Unanswered.
+        """
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(self.envelope_from)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, self.envelope_from)
+        code, reply = smtp.rcpt(item.address)
+        if code not in (250, 251):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused({item.address: (code, reply)})
+        if not item.claim():
+            smtp.rset()
+            return Outcome(item.address, "pending", LEASE_LOST)
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        try:
+            smtp.send(_dot_stuffed(message))
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as err:
+            raise _Unanswered(
+                f"connection lost after the message went out ({err or type(err).__name__})"
+            ) from err
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+        return None
+
+
+class _Unanswered(Exception):
+    """The message's data went out and no reply came: the server may or may not have it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _dot_stuffed(message: bytes) -> bytes:
+    """DATA's form of a message (RFC 5321 4.5.2): a leading dot doubled, CRLF "." CRLF at the end."""
+    stuffed = re.sub(rb"(?m)^\.", b"..", message)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"

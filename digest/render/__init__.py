@@ -1,6 +1,7 @@
 """The render stage: Issue -> Rendered, every file of an issue folder (issue.py), and the
 PDF's job and WeasyPrint's side of it (pdf.py, pdfwrite.py; the process that renders PDFs is
-digest/workers.py's), and the pages ``digest serve`` answers with (pages.py).
+digest/workers.py's), and the pages ``digest serve`` answers with (pages.py). The names below
+are the stage's public face; other stages use these, not the modules behind them.
 
 Importing the package itself costs little: the PDF renderer's process imports pdf.py, and
 Python imports a package before any of its modules. Jinja2, lxml and the rest come with
@@ -22,15 +23,21 @@ if TYPE_CHECKING:
         render_issue,
         render_text,
     )
+    from digest.render.mime import build_message, header_value
     from digest.render.pages import EditionListing, ServerPages
     from digest.render.templates import environment
+
+#: Names read from mime.py: the message builder that delivery shares with issue.eml.
+_MIME = ("build_message", "header_value")
 
 __all__ = [
     "EMAIL_HTML_BUDGET",
     "EMAIL_HTML_LIMIT",
     "EditionListing",
     "ServerPages",
+    "build_message",
     "environment",
+    "header_value",
     "render_archive",
     "render_briefings_text",
     "render_email_html",
@@ -48,6 +55,10 @@ def __getattr__(name: str) -> Any:
         from digest.render import pages
 
         return getattr(pages, name)
+    if name in _MIME:
+        from digest.render import mime
+
+        return getattr(mime, name)
     if name in __all__:
         from digest.render import issue
 

@@ -45,7 +45,7 @@ from digest.output import newest_first
 from digest.render import pdf
 from digest.render.fit import Fit, fit_email
 from digest.render.inline import inline_css
-from digest.render.mime import build_message
+from digest.render.mime import build_message, header_value
 from digest.render.pdf import PdfInfo, Renderer
 from digest.render.templates import oneline, template_folders
 from digest.types import Briefing, Issue, Links, Rendered
@@ -141,8 +141,10 @@ def render_issue(
         email_html, fit = _email_html(issue, links, env, edition.base_url)
         # What the e-mail left out goes into the run report; a render again replaces the old line.
         earlier = tuple(line for line in issue.report if not line.startswith(FIT_REPORT_PREFIX))
-        issue = dataclasses.replace(issue, report=earlier + fit_report(fit))
-        message = _preview_message(issue, edition, env, title, text, email_html, sender)
+        # The Subject is kept in issue.json, so a send takes the build's Subject as it is.
+        subject = header_value(_render(env, "subject.txt", issue=issue, title=title))
+        issue = dataclasses.replace(issue, report=earlier + fit_report(fit), subject=subject)
+        message = _preview_message(issue, edition, text, email_html, sender)
         issue_json = issuejson.dumps(issue)
         briefing_pdf = pending.result()
     return Rendered(
@@ -159,8 +161,6 @@ def render_issue(
 def _preview_message(
     issue: Issue,
     edition: EditionConfig,
-    env: jinja2.Environment,
-    title: str,
     text: str,
     email_html: str,
     sender: str | None,
@@ -173,7 +173,7 @@ def _preview_message(
     edition_name = _NOT_IN_MESSAGE_ID.sub("-", edition.name or issue.edition)
     message_id = f"<digest.{edition_name}.{_NOT_IN_MESSAGE_ID.sub('-', issue.issue_id)}@{domain}>"
     message = build_message(
-        subject=_render(env, "subject.txt", issue=issue, title=title),
+        subject=issue.subject,
         sender=sender,
         # A preview has no one recipient; the group syntax says so in a valid header.
         to="undisclosed-recipients:;",

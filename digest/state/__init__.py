@@ -129,6 +129,19 @@ class State:
 
         self._db.run(write)
 
+    def mark_sending(self, edition: str, issue_id: str, address: str, holder: str, now: datetime) -> bool:
+        """Write a message's ``sending`` mark, if ``holder`` still holds the edition's send lease
+        (renewed by the same transaction); False, and nothing written, when it does not. The mark
+        and the check are one write so that a sender whose lease was taken over marks nothing."""
+
+        def write(conn: Connection) -> bool:
+            if not leases.renew(conn, edition, holder, now):
+                return False
+            ledger.mark_sending(conn, edition, issue_id, address, now)
+            return True
+
+        return self._db.run(write)
+
 
 def migrate(url: str) -> schema.Migration:
     """Bring the store at ``url`` to this code's schema (``digest migrate``); refuses one ahead of it."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, MetaData, create_engine
+from sqlalchemy import Connection, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -77,6 +77,18 @@ def unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _write_ahead_log(connection: Any, record: Any) -> None:
+    """SQLite in write-ahead-log mode: a commit is one sync of the log, not three of the file and its
+    journal, and as durable. The delivery ledger commits twice per message (its mark before the data,
+    its outcome after), which the rollback journal made cost more than the sending itself."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+    finally:
+        cursor.close()
+
+
 class Database:
     """One engine over the store's URL, shared by the parts of the store; work runs in transactions."""
 
@@ -86,6 +98,8 @@ class Database:
             # Another process (digest run beside digest status or send) may hold SQLite's lock a moment.
             options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
             self.engine: Engine = create_engine(url, **options)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _write_ahead_log)
         except ModuleNotFoundError as err:
             # The URL names a driver that is not installed.
             hint = (

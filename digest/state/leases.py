@@ -2,19 +2,22 @@
 
 - ``send_leases(edition PK, holder, since, renewed_at)``: who is sending the edition's issues
   now (deliver/lease.py), so that two senders never read the ledger at once and mail the same
-  subscribers. A holder renews its lease while it sends and deletes it when done.
+  subscribers. The holder is a random token; its heartbeat renews the lease, and a lease not
+  renewed for the edition's ``lease_timeout`` is taken over. The holder deletes it when done.
 - ``secrets(name PK, value, created_at)``: secrets Digest made itself (the unsubscribe HMAC key
   when no environment variable gives one), made by the first process that needs one and kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from digest.errors import StateError
 from digest.state.db import Database, instant, masked, metadata, now_stamp, stamp
@@ -60,11 +63,9 @@ class Leases:
         """The edition's send lease, if anyone holds it."""
         return self._db.run(lambda conn: _lease(conn, edition))
 
-    def take_send_lease(
-        self, edition: str, holder: str, now: datetime, *, expired: Callable[[SendLease], bool]
-    ) -> SendLease:
-        """The edition's send lease for ``holder``, unless someone else holds it and it has not
-        ``expired``: the lease in force afterwards either way (compare its holder).
+    def take_send_lease(self, edition: str, holder: str, now: datetime, *, timeout: timedelta) -> SendLease:
+        """The edition's send lease for ``holder``, unless another holder renewed it less than
+        ``timeout`` before ``now``: the lease in force afterwards either way (compare its holder).
 
         Two processes taking it at once cannot both succeed: the row is inserted (its primary
         key admits one) or taken over only where it still is what this process read.
@@ -78,7 +79,7 @@ class Leases:
                     insert(send_leases),
                     [{"edition": edition, "holder": holder, "since": when, "renewed_at": when}],
                 )
-            elif current.holder == holder or expired(current):
+            elif current.holder == holder or now - current.renewed_at >= timeout:
                 taken = conn.execute(
                     update(send_leases)
                     .where(
@@ -106,14 +107,32 @@ class Leases:
             raise StateError(f"{masked(self._db.url)}: the send lease of {edition} keeps changing hands")
         return lease
 
+    @contextmanager
+    def session_lock(self, name: str) -> Iterator[bool | None]:
+        """On PostgreSQL, the session advisory lock ``name`` for the block: True when this process
+        holds it, False when another session does. The server releases it when the block ends or
+        when the holder's connection drops (a process killed, a machine gone), so a lock, unlike a
+        lease row, never outlives its holder. None on databases without such locks (SQLite)."""
+        if self._db.engine.dialect.name != "postgresql":
+            yield None
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        try:
+            with self._db.engine.connect() as conn:
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+                conn.commit()  # the lock is the session's: no transaction stays open meanwhile
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                        conn.commit()
+        except SQLAlchemyError as err:
+            raise self._db.error(err) from err
+
     def renew_send_lease(self, edition: str, holder: str, now: datetime) -> bool:
-        """Say that ``holder`` is still sending; False when the lease is no longer theirs."""
-        query = (
-            update(send_leases)
-            .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
-            .values(renewed_at=stamp(now))
-        )
-        return bool(self._db.run(lambda conn: conn.execute(query).rowcount == 1))
+        """The holder's heartbeat; False when the lease is no longer theirs."""
+        return self._db.run(lambda conn: renew(conn, edition, holder, now))
 
     def release_send_lease(self, edition: str, holder: str) -> None:
         """Give the lease up, if ``holder`` still has it."""
@@ -139,6 +158,16 @@ class Secrets:
             return value, True
 
         return self._db.run(read_or_make)
+
+
+def renew(conn: Connection, edition: str, holder: str, now: datetime) -> bool:
+    """Say that ``holder`` is still sending, in the caller's transaction; False when it no longer holds it."""
+    renewed = conn.execute(
+        update(send_leases)
+        .where(send_leases.c.edition == edition, send_leases.c.holder == holder)
+        .values(renewed_at=stamp(now))
+    )
+    return bool(renewed.rowcount == 1)
 
 
 def _lease(conn: Connection, edition: str) -> SendLease | None:

@@ -1,8 +1,12 @@
 """The delivery ledger and the suppression list: who got an issue, and who must never get one.
 
 - ``deliveries(edition, issue_id, address, status, detail, at, PK(edition, issue_id, address))``:
-  a row is written only after the SMTP server's 250 (``sent``) or a permanent refusal
-  (``failed``), one commit per message, so a rerun sends exactly what has no row.
+  one commit per change. ``sending`` is written before a message's data goes out (in the same
+  transaction that checks the sender still holds its lease: ``State.mark_sending``); it becomes
+  ``sent`` after the server's 250, ``failed`` after a permanent refusal, ``unknown`` when the data
+  went out, no reply came and the edition sends such messages at most once; it is deleted when
+  the message was certainly not delivered (a 4xx, a connection refused). A ``sending`` row found
+  by the next send is a message whose fate a crash hid (deliver/send.py decides what to do).
 - ``suppressions(edition, address, how, at, PK(edition, address))``: unsubscribed addresses,
   never mailed again by that edition.
 """
@@ -14,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Connection, String, Table, Text, delete, func, insert, select
 
-from digest.state.db import Database, instant, metadata, now_stamp
+from digest.state.db import Database, instant, metadata, now_stamp, stamp
 
 deliveries = Table(
     "deliveries",
@@ -55,7 +59,7 @@ class Ledger:
         self._db = db
 
     def deliveries(self, edition: str, issue_id: str) -> dict[str, str]:
-        """address -> status ("sent" or "failed") of every delivery of the issue recorded so far."""
+        """address -> status (sending, sent, failed, unknown) of every message of the issue in the ledger."""
         query = select(deliveries.c.address, deliveries.c.status).where(
             deliveries.c.edition == edition, deliveries.c.issue_id == issue_id
         )
@@ -78,6 +82,16 @@ class Ledger:
             conn.execute(insert(deliveries), [row])
 
         self._db.run(write)
+
+    def forget_sending(self, edition: str, issue_id: str, address: str) -> None:
+        """Delete a message's ``sending`` mark: it was certainly not delivered; the next send sends it."""
+        query = delete(deliveries).where(
+            deliveries.c.edition == edition,
+            deliveries.c.issue_id == issue_id,
+            deliveries.c.address == address,
+            deliveries.c.status == "sending",
+        )
+        self._db.run(lambda conn: conn.execute(query))
 
     def last_send(self, edition: str) -> SendRecord | None:
         """The edition's issue most recently delivered to a subscriber, per the delivery ledger."""
@@ -117,3 +131,11 @@ class Ledger:
             return True
 
         return self._db.run(write)
+
+
+def mark_sending(conn: Connection, edition: str, issue_id: str, address: str, now: datetime) -> None:
+    """A message's ``sending`` mark, in the caller's transaction (which checks the lease)."""
+    key = (deliveries.c.edition == edition) & (deliveries.c.issue_id == issue_id)
+    conn.execute(delete(deliveries).where(key, deliveries.c.address == address))
+    row = {"edition": edition, "issue_id": issue_id, "address": address, "status": "sending"}
+    conn.execute(insert(deliveries), [{**row, "detail": "", "at": stamp(now)}])
