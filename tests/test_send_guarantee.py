@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from factories import make_issue
+from factories import make_issue, pdf_renderer
 from needs import program
 from pgcluster import PostgresCluster
 from smtpserver import LoopbackSmtp
@@ -88,7 +88,8 @@ editions:
         """The issue folder as a build writes it (the edition's delivery shapes its bodies)."""
         config = self.config()
         issue = make_issue()
-        write_issue(self.issue_dir.parent, ISSUE_ID, pipeline.render(config, config.editions[EDITION], issue))
+        rendered = pipeline.render(config, config.editions[EDITION], issue, pdf_renderer())
+        write_issue(self.issue_dir.parent, ISSUE_ID, rendered)
 
     def send(self, deliverer: FakeDeliverer | SmtpDeliverer | None = None) -> SendReport:
         config = self.config()
