@@ -234,6 +234,9 @@ class EditionConfig(Model):
     #: A first issue's window ("24h", "7d"); None: "all".
     lookback: Lookback = timedelta(hours=24)
     max_stories: int = Field(default=12, ge=1)
+    #: "Briefly" lines per issue; further short stories wait for the next issue, as left-over
+    #: stories do. A feed of thousands of one-line items would otherwise put them all in one issue.
+    max_briefly: int = Field(default=30, ge=0)
     min_stories: int = Field(default=1, ge=0)
     #: "next", a duration, or "never".
     catch_up: CatchUp = "next"

@@ -277,7 +277,7 @@ class Condensed:
     briefly: tuple[BrieflyItem, ...]
     #: Stories whose extraction or condensing failed: in the run report, not retried.
     skipped: tuple[Skipped, ...]
-    #: Stories not reached: they wait for the next issue.
+    #: Stories not reached, and short ones beyond max_briefly: they wait for the next issue.
     left_over: tuple[Candidate, ...]
 
 
@@ -289,27 +289,31 @@ def condense_stories(
     map: Map = builtins.map,
 ) -> Condensed:
     """Extract and condense in rank order until max_stories briefings; too-short stories go to
-    Briefly; a story that fails is skipped (logged) and the next one takes its place. Only the
-    stories reached are extracted."""
+    Briefly, up to max_briefly (the others wait, as stories not reached do); a story that fails
+    is skipped (logged) and the next one takes its place. Only the stories reached are extracted."""
     from digest.condense import condense_candidates
 
     briefings: list[Briefing] = []
     briefly: list[BrieflyItem] = []
     skipped: list[Skipped] = []
+    waiting: list[Candidate] = []
     position = 0
     while position < len(stories) and len(briefings) < edition.max_stories:
         # As many stories as briefings are missing: each of them is reached whatever it gives.
         batch = stories[position : position + edition.max_stories - len(briefings)]
-        for outcome in condense_candidates(batch, condenser, tz, map):
+        for story, outcome in zip(batch, condense_candidates(batch, condenser, tz, map), strict=True):
             if isinstance(outcome, Briefing):
                 briefings.append(outcome)
             elif isinstance(outcome, Skipped):
                 log.warning("edition %s: %s", edition.name, outcome)
                 skipped.append(outcome)
-            else:
+            elif len(briefly) < edition.max_briefly:
                 briefly.append(outcome)
+            else:
+                waiting.append(story)
         position += len(batch)
-    return Condensed(tuple(briefings), tuple(briefly), tuple(skipped), tuple(stories[position:]))
+    left_over = (*waiting, *stories[position:])
+    return Condensed(tuple(briefings), tuple(briefly), tuple(skipped), left_over)
 
 
 def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:

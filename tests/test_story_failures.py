@@ -98,3 +98,24 @@ def test_condensing_goes_on_past_a_failing_story_here_and_with_workers(processes
     assert all(isinstance(o, Briefing | BrieflyItem) for o in outcomes if o.headline not in skipped)
     # Every story was asked about once, in order: none was lost on the way to a worker and back.
     assert [story.headline for story in condenser.stories] == [c.headline for c in candidates]
+
+
+def test_short_stories_beyond_max_briefly_wait_for_the_next_issue() -> None:
+    from factories import EDITION
+
+    from digest import pipeline
+
+    candidates = _candidates()
+    briefed = {c.headline for c in candidates[:2]}
+
+    def two_briefings(story: Story, tz: tzinfo) -> Briefing | None:
+        # Every other story is "too short": the condenser gives no briefing, so it is a Briefly line.
+        return plain_briefing(story, tz) if story.headline in briefed else None
+
+    edition = EDITION.model_copy(update={"max_stories": len(candidates), "max_briefly": 1})
+    condensed = pipeline.condense_stories(candidates, edition, UTC, FakeCondenser(two_briefings))
+    assert {b.headline for b in condensed.briefings} == briefed
+    assert [i.headline for i in condensed.briefly] == [candidates[2].headline]
+    # Every story is accounted for once: published, or left over in rank order for the next issue.
+    assert [c.headline for c in condensed.left_over] == [c.headline for c in candidates[3:]]
+    assert len(candidates) > 3
