@@ -12,7 +12,7 @@ server on Linux (started once; each worker imports the stage modules as it start
 spawned elsewhere; neither inherits this process's threads, locks, open
 database or pipes, as a bare fork would. Starting the pool takes a Python start-up and the
 stage modules' imports (most of a second), so it starts in a background thread with the first
-map that has work to share (a build's fetch, as the build starts), and until it is ready a map
+map that has work to share (a build's previews, once it has news), and until it is ready a map
 works here alone.
 ``map`` cuts the items into chunks and works through them from the back itself while it hands
 them to the ready pool from the front, a few at a time, until the two meet. With one core, or
@@ -21,12 +21,13 @@ raises WorkerError, naming the function; no map waits on a dead process. Closing
 process still starting (one half started would fail noisily once the build is gone), then kills
 the workers, which may still be importing.
 
-PdfRenderer. A pool of one process that imports WeasyPrint once, as the build starts, and then
-renders one PDF at a time. WeasyPrint cannot be interrupted from another thread, so the time
-limit is kept inside the renderer's process (an interval timer interrupts the render and the
-answer says so) and, should the process be stuck where no timer reaches, by killing it from
-here a little later; either way the render raises RenderError and the next one starts a new
-process. The renderer runs at the build's own priority: the build waits for its PDF.
+PdfRenderer. A pool of one process that imports WeasyPrint once, started when the build has
+news (``prepare``) or at its first render, and then renders one PDF at a time. WeasyPrint
+cannot be interrupted from another thread, so the time limit is kept inside the renderer's
+process (an interval timer interrupts the render and the answer says so) and, should the
+process be stuck where no timer reaches, by killing it from here a little later; either way the
+render raises RenderError and the next one starts a new process. The renderer runs at the
+build's own priority: the build waits for its PDF.
 
 Dying with the build. Every process started here exits when the build does, however it ends
 (SIGKILL included): on Linux the kernel sends SIGKILL to a worker whose parent dies
@@ -236,7 +237,7 @@ class Workers(_Closed):
         if len(work) < 2 or self.processes < 1:
             return builtins.map(function, work)
         with self._lock:
-            # Started by the first map with work to share (a build's first is its fetch), in the
+            # Started by the first map with work to share (a build's previews, once it has news), in the
             # background: this one goes on here meanwhile.
             if self._pool is None and not self._closed:
                 self._pool = _Pool(self.processes, warm_up=_import_stages)
@@ -332,7 +333,7 @@ class PendingPdf:
 
 class PdfRenderer(_Closed):
     """One process rendering PDFs, one at a time, each within its time limit. A context manager:
-    the process starts on entry (so its imports overlap the build) and is gone on exit."""
+    the process starts with ``prepare`` (or the first render) and is gone on exit."""
 
     def __init__(self, time_limit: float | None = None) -> None:
         #: At most this many seconds per PDF, whatever a job allows (None: the job's own limit).
@@ -342,8 +343,15 @@ class PdfRenderer(_Closed):
         self._lock = threading.Lock()
 
     def __enter__(self) -> PdfRenderer:
-        self._pool = _Pool(1, warm_up=_import_renderer)
         return self
+
+    def prepare(self) -> None:
+        """Start the process now, in the background, so that its imports (WeasyPrint, fonts: about
+        a second) overlap the build's other work; a build with nothing new never calls this, and
+        starts no process."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = _Pool(1, warm_up=_import_renderer)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -363,9 +371,9 @@ class PdfRenderer(_Closed):
         block without the result stops the process."""
         if self.time_limit is not None and self.time_limit < job.deadline_after:
             job = dataclasses.replace(job, deadline_after=self.time_limit)
+        self.prepare()
         with self._lock:
-            if self._pool is None:
-                raise RuntimeError("PdfRenderer used outside its with block")
+            assert self._pool is not None
             self._pool.wait_started()
             try:
                 future: Future[Answer] = self._pool.executor.submit(_render, job)

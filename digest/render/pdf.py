@@ -182,6 +182,10 @@ class PendingPdf(Protocol):
 class Renderer(Protocol):
     """Renders PDFs (digest/workers.py's ``PdfRenderer``)."""
 
+    def prepare(self) -> None:
+        """Get ready to render (start in the background) before the first job arrives."""
+        ...
+
     def rendering(self, job: Job) -> AbstractContextManager[PendingPdf]:
         """Start rendering ``job``; inside the block, ``.result()`` waits for the PDF."""
         ...
