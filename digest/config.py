@@ -103,6 +103,19 @@ class DkimConfig(Model):
     key_env: str | None = None
 
 
+class BouncesConfig(Model):
+    #: The envelope sender, e.g. ``bounces+{token}@example.org``; None: the ``from`` address, as before.
+    return_path: str | None = None
+    #: Hard bounces (5.x.x) of an address before it is suppressed.
+    hard_limit: int = Field(default=1, ge=1)
+    #: Soft bounces (4.x.x, delays) before it is suppressed; None: counted, never suppressed.
+    soft_limit: int | None = Field(default=None, ge=1)
+    #: Where ``digest bounces`` reads without a PATH: a Maildir, mbox, folder of .eml files, or imaps:// URL.
+    mailbox: str | None = None
+    #: The IMAP password's environment variable, for an imaps:// mailbox.
+    password_env: str | None = None
+
+
 class DeliveryConfig(Model):
     from_: str = Field(alias="from")
     reply_to: str | None = None
@@ -111,6 +124,7 @@ class DeliveryConfig(Model):
     unsubscribe: UnsubscribeConfig = UnsubscribeConfig()
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig | None = None
+    bounces: BouncesConfig = BouncesConfig()
 
 
 class EditionConfig(Model):
@@ -603,6 +617,14 @@ def _delivery_problems(delivery: dict[str, Any], where: Location) -> list[tuple[
     ):
         if isinstance(value, str) and (problem := _address_problem(value, display_name)):
             found.append((here, problem))
+    bounces = delivery.get("bounces")
+    template = bounces.get("return_path") if isinstance(bounces, dict) else None
+    if isinstance(template, str):
+        from digest.deliver.returnpath import return_path, template_problem
+
+        problem = template_problem(template) or _address_problem(return_path(template, "token"), False)
+        if problem:
+            found.append(((*where, "bounces", "return_path"), problem))
     return found
 
 

@@ -15,7 +15,8 @@
     ├── OutputError               the issue could not be written under out/
     ├── StateError                the state store is unusable
     ├── SubscribersError          the subscribers file cannot be used at all
-    └── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
+    ├── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
+    └── MailboxError              a mailbox of bounces cannot be read (missing, login refused)
 
 Item failures (a source, a story) are collected in the run report and the run
 goes on; run failures (config, templates) stop before anything is written.
@@ -110,3 +111,7 @@ class SubscribersError(DigestError):
 
 class DeliveryError(DigestError):
     """Delivery cannot go on: the server stayed down, refused the login, or a setting is missing."""
+
+
+class MailboxError(DigestError):
+    """A mailbox ``digest bounces`` was given cannot be read at all; ``str(err)`` names it."""

@@ -547,7 +547,7 @@ def _send_issue(
 ) -> SendReport:
     from digest import issuejson, unsubscribe
     from digest import subscribers as subscriber_file
-    from digest.deliver import Outcome, Outgoing, get_deliverer
+    from digest.deliver import Outcome, Outgoing, get_deliverer, returnpath
     from digest.deliver.message import Personal
 
     delivery = edition.delivery
@@ -557,7 +557,9 @@ def _send_issue(
     roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
     for line in subscriber_file.summarised(roster.problems):
         log.warning("%s", line)
-    signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(delivery.unsubscribe, state))
+    secret = unsubscribe.edition_secret(delivery.unsubscribe, state)
+    signer = unsubscribe.TokenSigner(secret)
+    return_path = returnpath.envelope_sender(delivery.bounces.return_path, edition.name, secret)
     done = state.ledger.deliveries(edition.name, issue.issue_id)
     suppressed = state.ledger.suppressed(edition.name)
     active = [s for s in roster.subscribers if s.address not in suppressed]
@@ -580,7 +582,9 @@ def _send_issue(
             unsubscribe_mailto=unsubscribe.mailto(mailto, token) if mailto else "",
             attach_pdf=wants_pdf(subscriber),
         )
-        return Outgoing(subscriber.address, functools.partial(maker.make, personal))
+        return Outgoing(
+            subscriber.address, functools.partial(maker.make, personal), return_path(subscriber.address)
+        )
 
     sent, failed, pending = 0, [], []
     reported: set[str] = set()

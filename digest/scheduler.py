@@ -84,6 +84,7 @@ from digest.errors import DigestError
 from digest.logs import fields
 from digest.schedule import cron_trigger
 from digest.state import (
+    BounceFigures,
     IssueRecord,
     RunOutcome,
     RunRecord,
@@ -630,6 +631,7 @@ class EditionStatus:
     last_run: RunRecord | None
     last_send: SendRecord | None
     failing_sources: tuple[SourceHealth, ...]
+    bounces: BounceFigures
 
 
 def stored_next_runs(url: str) -> dict[str, datetime | None]:
@@ -668,6 +670,7 @@ def edition_statuses(editions: list[EditionConfig], state: State, now: datetime)
                 last_run=runs[0] if runs else None,
                 last_send=state.ledger.last_send(edition.name),
                 failing_sources=tuple(state.fetch.failing_sources(edition.name)),
+                bounces=state.bounces.figures(edition.name),
             )
         )
     return statuses
@@ -712,6 +715,12 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
         f"to {counted(send.recipients, 'subscriber')}"
         if send
         else "  last send    none"
+    )
+    bounces = status.bounces
+    lines.append(
+        f"  bounces      {counted(bounces.hard, 'hard bounce')}, {counted(bounces.soft, 'soft bounce')}, "
+        f"{counted(bounces.complaints, 'complaint')}; suppressed {bounces.suppressed_bounced} for bouncing, "
+        f"{bounces.suppressed_complained} for complaining"
     )
     if not status.failing_sources:
         lines.append("  sources      every source worked in its latest fetch")

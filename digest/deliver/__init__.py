@@ -36,6 +36,9 @@ class Outgoing:
     address: str
     #: Returns the complete message (CRLF line ends); called once per attempt at most.
     make: Callable[[], bytes]
+    #: The envelope sender (MAIL FROM) of this message; "" for the deliverer's own (the From address).
+    #: A per-subscriber return path (returnpath.py) tells whose message a bounce is about.
+    envelope_from: str = ""
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ class SmtpDeliverer:
             try:
                 smtp = connection.get()
                 limiter.wait(stop)
-                smtp.sendmail(self.envelope_from, [item.address], message)
+                smtp.sendmail(item.envelope_from or self.envelope_from, [item.address], message)
                 return Outcome(item.address, "sent", "250 accepted"), False
             except Exception as err:
                 verdict = classify(err)

@@ -1,0 +1,148 @@
+"""Reading a mailbox of bounces: each message's bytes and a name to report it by.
+
+Four kinds, told apart by what the location is:
+
+- ``imaps://USER@HOST[:PORT]/FOLDER``: IMAP over TLS (port 993 by default,
+  the INBOX when no folder is given), the password from an environment
+  variable. The folder is opened read-only and messages are fetched with
+  ``BODY.PEEK[]``, so nothing is marked read or moved: which reports were
+  processed is the state store's business. Named ``URL;UID=n``;
+- a folder with ``new/`` or ``cur/`` inside: a Maildir; the files of both are
+  read (a mail client moves what it has shown from new/ to cur/). Named by
+  their path;
+- any other folder: its ``*.eml`` files, each one message;
+- a file: an mbox when it begins with ``From `` (named ``PATH#N``, from 1),
+  else one message.
+
+Messages are yielded one at a time, in a stable order (file names, message
+numbers, UIDs), so a mailbox of any size is read in little memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import mailbox
+import os
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from digest.errors import MailboxError
+
+IMAPS_PORT = 993
+#: Seconds the IMAP server may take at any step.
+IMAP_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Mail:
+    #: The file, ``mbox#N`` or IMAP ``URL;UID=n``: how a skipped message is named.
+    name: str
+    raw: bytes
+
+
+def is_imap(location: str) -> bool:
+    return location.lower().startswith("imaps://")
+
+
+def read_mailbox(
+    location: str, *, password_env: str | None = None, tls_context: ssl.SSLContext | None = None
+) -> Iterator[Mail]:
+    """Every message at ``location`` (a path, or an imaps:// URL).
+
+    Raises:
+        MailboxError: naming the location, when it cannot be read at all.
+    """
+    if is_imap(location):
+        yield from _imap(location, password_env, tls_context)
+        return
+    path = Path(location).expanduser()
+    if path.is_dir():
+        maildir = [path / sub for sub in ("new", "cur") if (path / sub).is_dir()]
+        files = (
+            sorted(f for folder in maildir for f in folder.iterdir() if not f.name.startswith("."))
+            if maildir
+            else sorted(path.glob("*.eml"))
+        )
+        for file in files:
+            if file.is_file():
+                yield Mail(str(file), _read(file))
+    elif path.is_file():
+        with path.open("rb") as opened:
+            mbox = opened.read(5) == b"From "
+        if mbox:
+            yield from _mbox(path)
+        else:
+            yield Mail(str(path), _read(path))
+    else:
+        raise MailboxError(
+            f"{location}: no such mailbox (a Maildir, mbox, folder of .eml files or imaps:// URL)"
+        )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise MailboxError(f"{path}: cannot read ({err.strerror or err})") from err
+
+
+def _mbox(path: Path) -> Iterator[Mail]:
+    try:
+        box = mailbox.mbox(path, create=False)
+        for number, key in enumerate(box.iterkeys(), start=1):
+            yield Mail(f"{path}#{number}", box.get_bytes(key))
+    except OSError as err:
+        raise MailboxError(f"{path}: cannot read the mbox ({err.strerror or err})") from err
+
+
+def _imap(url: str, password_env: str | None, tls_context: ssl.SSLContext | None) -> Iterator[Mail]:
+    parts = urlsplit(url)
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    user = unquote(parts.username or "")
+    if not parts.hostname or not user:
+        raise MailboxError(f"{url}: an IMAP mailbox is imaps://USER@HOST[:PORT]/FOLDER")
+    if parts.password is not None:
+        raise MailboxError(f"{url}: put the password in an environment variable (password_env), not the URL")
+    if not password_env:
+        raise MailboxError(f"{url}: no password_env names the environment variable with the IMAP password")
+    password = os.environ.get(password_env)
+    if not password:
+        raise MailboxError(f"{url}: environment variable {password_env} is not set (IMAP password)")
+    shown = f"imaps://{user}@{parts.hostname}:{parts.port or IMAPS_PORT}/{folder}"
+    try:
+        client = imaplib.IMAP4_SSL(
+            parts.hostname,
+            parts.port or IMAPS_PORT,
+            ssl_context=tls_context or ssl.create_default_context(),
+            timeout=IMAP_TIMEOUT,
+        )
+    except (OSError, imaplib.IMAP4.error) as err:
+        raise MailboxError(f"{shown}: cannot connect ({err})") from err
+    try:
+        client.login(user, password)
+        status, _ = client.select(_quoted(folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f"{shown}: no such folder")
+        status, found = client.uid("SEARCH", "ALL")
+        uids = found[0].split() if status == "OK" and found and isinstance(found[0], bytes) else []
+        for uid in (u.decode("ascii") for u in uids):
+            status, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = next((item[1] for item in data if isinstance(item, tuple)), None)
+            if status == "OK" and raw is not None:
+                yield Mail(f"{shown};UID={uid}", raw)
+    except (OSError, imaplib.IMAP4.error) as err:
+        raise MailboxError(f"{shown}: {err}") from err
+    finally:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            client.logout()
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+__all__ = ["Mail", "is_imap", "read_mailbox"]

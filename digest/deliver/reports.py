@@ -1,0 +1,226 @@
+"""Bounce and complaint reports: one received message -> what it says about which recipients.
+
+The method, with Python's ``email`` package:
+
+- a ``multipart/report; report-type=delivery-status`` message (RFC 3464, a
+  DSN) carries a ``message/delivery-status`` part: a block of per-message
+  fields, then a block per recipient. A recipient block with ``Action:
+  failed`` is a hard bounce when its ``Status`` is 5.x.x and a soft one when
+  it is 4.x.x; ``Action: delayed`` is soft; ``delivered``, ``relayed`` and
+  ``expanded`` are no bounce. The address is the ``Original-Recipient`` (what
+  was sent to), else the ``Final-Recipient`` (where it ended up);
+- a ``multipart/report; report-type=feedback-report`` message (RFC 5965, ARF,
+  as mailbox providers send for "this is spam") carries a
+  ``message/feedback-report`` part; ``Feedback-Type`` abuse, fraud or virus
+  is a complaint about the ``Original-Rcpt-To``, else about the recipient the
+  enclosed original names (``To``, or Microsoft's
+  ``X-HmXmrOriginalRecipient`` when ``To`` is redacted). Other feedback
+  types (not-spam, auth-failure) complain of nothing;
+- a message of neither kind with an ``X-Failed-Recipients`` header (the
+  plain-text bounces of older Exim and others) is a hard bounce of each
+  address the header lists;
+- whatever else arrives (an out-of-office reply, a person writing back) is
+  not a report, and a report missing what its RFC requires is malformed:
+  ``ReportError`` says which, and the caller skips the message.
+
+Besides its events, a report keeps what ties it to one sent message: the
+addresses a per-subscriber return path may hide in (the report's ``To``,
+``Delivered-To``, ``X-Original-To``, ``Envelope-To``, the ARF
+``Original-Mail-From`` and the original's ``Return-Path``), and the
+original's ``Message-ID`` and ``To``, when the report encloses the original
+(``message/rfc822``) or its header (``text/rfc822-headers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from email import message_from_bytes, message_from_string
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses
+from typing import Literal
+
+EventKind = Literal["hard", "soft", "complaint"]
+
+#: Feedback types that mean a recipient did not want the message.
+COMPLAINT_TYPES = frozenset({"abuse", "fraud", "virus"})
+#: Headers of a report that may carry the per-subscriber return path it was sent back to.
+RETURN_PATH_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
+#: RFC 3463: class.subject.detail, each up to three digits.
+STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+class ReportError(ValueError):
+    """A message that cannot be used: ``malformed`` when it claims to be a report and is not a whole one."""
+
+    def __init__(self, reason: str, *, malformed: bool) -> None:
+        super().__init__(reason)
+        self.malformed = malformed
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a report says of one recipient."""
+
+    kind: EventKind
+    #: Lower case; "" when the report does not say (a redacted complaint).
+    address: str
+    #: The RFC 3463 status ("5.1.1"), or the feedback type of a complaint.
+    status: str
+    #: The remote server's diagnostic, or the action; one line.
+    detail: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """One bounce or complaint report, as read from one message."""
+
+    #: The report's Message-ID, else a hash of its bytes: what keeps it from being counted twice.
+    report_id: str
+    #: "delivery-status", "feedback-report" or "x-failed-recipients".
+    form: str
+    events: tuple[Event, ...]
+    #: Lower-case addresses that may be a per-subscriber return path.
+    return_paths: tuple[str, ...]
+    #: The enclosed original's Message-ID (with its angle brackets), or "".
+    original_message_id: str
+
+
+def read_report(raw: bytes) -> Report:
+    """The report in ``raw``, one whole message.
+
+    Raises:
+        ReportError: when the message is not a report, or is a malformed one.
+    """
+    message = message_from_bytes(raw, policy=compat32)
+    if not message.keys():
+        raise ReportError("no message header", malformed=True)
+    original = _original(message)
+    content_type = message.get_content_type()
+    report_type = str(message.get_param("report-type", "") or "").lower()
+    if content_type == "multipart/report" and report_type == "delivery-status":
+        form, events = report_type, _delivery_status(message)
+    elif content_type == "multipart/report" and report_type == "feedback-report":
+        form, events = report_type, _feedback(message, original)
+    elif content_type == "multipart/report":
+        raise ReportError(
+            f"a report of type {report_type or '(none)'}, not a bounce or complaint", malformed=False
+        )
+    elif message.get_all("X-Failed-Recipients"):
+        form = "x-failed-recipients"
+        events = tuple(
+            Event("hard", address, "5.0.0", "listed in X-Failed-Recipients")
+            for address in _addresses(message.get_all("X-Failed-Recipients", []))
+        )
+    else:
+        raise ReportError(f"not a bounce or complaint report ({content_type})", malformed=False)
+    return_paths = _addresses(
+        [value for name in RETURN_PATH_HEADERS for value in message.get_all(name, [])]
+        + [
+            value
+            for block in _blocks(message, "message/feedback-report")
+            for value in block.get_all("Original-Mail-From", [])
+        ]
+        + (original.get_all("Return-Path", []) if original is not None else [])
+    )
+    message_id = _one_line(message.get("Message-ID", "")).strip()
+    return Report(
+        report_id=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        form=form,
+        events=events,
+        return_paths=return_paths,
+        original_message_id=_one_line(original.get("Message-ID", "")).strip() if original is not None else "",
+    )
+
+
+def _delivery_status(message: Message) -> tuple[Event, ...]:
+    blocks = _blocks(message, "message/delivery-status")
+    if not blocks:
+        raise ReportError("a delivery-status report without its message/delivery-status part", malformed=True)
+    recipients = [b for b in blocks[1:] if b.keys()]
+    if not recipients:
+        raise ReportError("a delivery-status report that names no recipient", malformed=True)
+    events = []
+    for block in recipients:
+        action = _one_line(block.get("Action", "")).strip().lower()
+        address = _recipient(block.get("Original-Recipient", "")) or _recipient(
+            block.get("Final-Recipient", "")
+        )
+        status = STATUS.match(_one_line(block.get("Status", "")))
+        if not action or not address:
+            raise ReportError("a recipient block without its Action or Final-Recipient", malformed=True)
+        if action not in ("failed", "delayed"):
+            continue
+        if status is None:
+            raise ReportError(
+                f"{address}: Status {block.get('Status', '(none)')!r} is not x.y.z", malformed=True
+            )
+        code = ".".join(status.groups())
+        kind: EventKind = "hard" if action == "failed" and code.startswith("5") else "soft"
+        detail = _one_line(block.get("Diagnostic-Code", "")).partition(";")[2].strip() or action
+        events.append(Event(kind, address, code, detail))
+    return tuple(events)
+
+
+def _feedback(message: Message, original: Message | None) -> tuple[Event, ...]:
+    blocks = _blocks(message, "message/feedback-report")
+    if not blocks or not blocks[0].get("Feedback-Type"):
+        raise ReportError("a feedback report without its message/feedback-report part", malformed=True)
+    fields = blocks[0]
+    feedback_type = _one_line(fields.get("Feedback-Type", "")).strip().lower()
+    if feedback_type not in COMPLAINT_TYPES:
+        return ()
+    named = _addresses(fields.get_all("Original-Rcpt-To", []))
+    if not named and original is not None:
+        named = _addresses(original.get_all("X-HmXmrOriginalRecipient", []) + original.get_all("To", []))
+    detail = _one_line(fields.get("User-Agent", "")).strip() or "complaint"
+    return tuple(Event("complaint", address, feedback_type, detail) for address in named or ("",))
+
+
+def _blocks(message: Message, content_type: str) -> list[Message]:
+    """The field blocks of the first part of ``content_type`` (the email package parses them as headers)."""
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                return [block for block in payload if isinstance(block, Message)]
+            return [message_from_string(str(payload), policy=compat32)] if payload else []
+    return []
+
+
+def _original(message: Message) -> Message | None:
+    """The enclosed original message, or its header, when the report carries either."""
+    for part in message.walk():
+        if part is message:
+            continue
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return payload[0]
+        if content_type == "text/rfc822-headers":
+            text = part.get_payload(decode=True)
+            if isinstance(text, bytes):
+                return message_from_bytes(text, policy=compat32)
+    return None
+
+
+def _recipient(field: str) -> str:
+    """The address of ``rfc822; someone@example.org`` (the type is optional in practice)."""
+    value = _one_line(field).partition(";")[2] if ";" in field else _one_line(field)
+    found = _addresses([value])
+    return found[0] if found else ""
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    found = [address.strip().lower() for _, address in getaddresses([_one_line(v) for v in values])]
+    return tuple(dict.fromkeys(a for a in found if "@" in a))
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+__all__ = ["Event", "EventKind", "Report", "ReportError", "read_report"]
