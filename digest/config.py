@@ -625,6 +625,12 @@ def _delivery_problems(delivery: dict[str, Any], where: Location) -> list[tuple[
         problem = template_problem(template) or _address_problem(return_path(template, "token"), False)
         if problem:
             found.append(((*where, "bounces", "return_path"), problem))
+    mailbox = bounces.get("mailbox") if isinstance(bounces, dict) else None
+    if isinstance(mailbox, str) and URL_SCHEME.match(mailbox):
+        parts = urlsplit(mailbox)
+        if parts.scheme.lower() != "imaps" or not parts.hostname or not parts.username or parts.password:
+            problem = "must be a path or imaps://USER@HOST[:PORT]/FOLDER (the password goes in password_env)"
+            found.append(((*where, "bounces", "mailbox"), problem))
     return found
 
 

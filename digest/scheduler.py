@@ -721,6 +721,8 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
         f"  bounces      {counted(bounces.hard, 'hard bounce')}, {counted(bounces.soft, 'soft bounce')}, "
         f"{counted(bounces.complaints, 'complaint')}; suppressed {bounces.suppressed_bounced} for bouncing, "
         f"{bounces.suppressed_complained} for complaining"
+        if bounces.hard or bounces.soft or bounces.complaints
+        else "  bounces      none recorded"
     )
     if not status.failing_sources:
         lines.append("  sources      every source worked in its latest fetch")
