@@ -411,6 +411,42 @@ def test_what_is_not_a_usable_report_says_why(raw: bytes, malformed: bool, reaso
     assert str(caught.value) == reason
 
 
+def dsn(action: str, status: str, diagnostic: str = "") -> bytes:
+    return (
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+        b"--x\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; a.example\r\n\r\n"
+        b"Final-Recipient: rfc822; a@example.org\r\nAction: " + action.encode() + b"\r\n"
+        b"Status: "
+        + status.encode()
+        + b"\r\nDiagnostic-Code: smtp; "
+        + diagnostic.encode()
+        + b"\r\n\r\n--x--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "diagnostic", "kind", "code"),
+    [
+        ("failed", "5.1.1", "550 5.1.1 no such user", "hard", "5.1.1"),
+        ("failed", "5.1.10", "550 5.1.10 RecipientNotFound", "hard", "5.1.10"),
+        ("failed", "5.2.1", "550 5.2.1 account disabled", "hard", "5.2.1"),
+        ("failed", "5.0.0", "550 5.1.1 mailbox unavailable", "hard", "5.1.1"),
+        ("failed", "5.0.0", "550 refused", "hard", "5.0.0"),
+        # Permanent, but not about the address: counted as soft, never suppressing at hard_limit.
+        ("failed", "5.0.0", "554 5.7.1 Service unavailable; client host blocked", "soft", "5.7.1"),
+        ("failed", "5.7.1", "550 5.7.1 rejected by policy", "soft", "5.7.1"),
+        ("failed", "5.2.2", "552 5.2.2 mailbox full", "soft", "5.2.2"),
+        ("failed", "4.4.1", "connection timed out", "soft", "4.4.1"),
+        ("delayed", "4.2.2", "452 4.2.2 over quota", "soft", "4.2.2"),
+    ],
+)
+def test_a_failure_is_hard_only_when_it_is_about_the_address(
+    action: str, status: str, diagnostic: str, kind: str, code: str
+) -> None:
+    event = read_report(dsn(action, status, diagnostic)).events[0]
+    assert (event.kind, event.status) == (kind, code)
+
+
 def test_a_delivered_action_is_no_bounce() -> None:
     raw = (
         b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n"

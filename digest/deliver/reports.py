@@ -5,10 +5,13 @@ The method, with Python's ``email`` package:
 - a ``multipart/report; report-type=delivery-status`` message (RFC 3464, a
   DSN) carries a ``message/delivery-status`` part: a block of per-message
   fields, then a block per recipient. A recipient block with ``Action:
-  failed`` is a hard bounce when its ``Status`` is 5.x.x and a soft one when
-  it is 4.x.x; ``Action: delayed`` is soft; ``delivered``, ``relayed`` and
-  ``expanded`` are no bounce. The address is the ``Original-Recipient`` (what
-  was sent to), else the ``Final-Recipient`` (where it ended up);
+  failed`` is a hard bounce when its ``Status`` (RFC 3463) is a permanent
+  failure about the address (5.0.x, 5.1.x, 5.2.1; see ``severity``) and a
+  soft one otherwise (4.x.x, a full mailbox, a policy block); ``Action:
+  delayed`` is soft; ``delivered``, ``relayed`` and ``expanded`` are no
+  bounce. A ``Status`` of x.0.0 gives way to the code in the remote server's
+  ``Diagnostic-Code``. The address is the ``Original-Recipient`` (what was
+  sent to), else the ``Final-Recipient`` (where it ended up);
 - a ``multipart/report; report-type=feedback-report`` message (RFC 5965, ARF,
   as mailbox providers send for "this is spam") carries a
   ``message/feedback-report`` part; ``Feedback-Type`` abuse, fraud or virus
@@ -50,6 +53,7 @@ COMPLAINT_TYPES = frozenset({"abuse", "fraud", "virus"})
 RETURN_PATH_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
 #: RFC 3463: class.subject.detail, each up to three digits.
 STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+STATUS_IN_TEXT = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
 class ReportError(ValueError):
@@ -157,11 +161,31 @@ def _delivery_status(message: Message) -> tuple[Event, ...]:
             raise ReportError(
                 f"{address}: Status {block.get('Status', '(none)')!r} is not x.y.z", malformed=True
             )
-        code = ".".join(status.groups())
-        kind: EventKind = "hard" if action == "failed" and code.startswith("5") else "soft"
         detail = _one_line(block.get("Diagnostic-Code", "")).partition(";")[2].strip() or action
-        events.append(Event(kind, address, code, detail))
+        code = _refined(".".join(status.groups()), detail)
+        events.append(Event(severity(action, code), address, code, detail))
     return tuple(events)
+
+
+def severity(action: str, code: str) -> EventKind:
+    """A failure about the address itself is hard: no such mailbox or domain, moved (5.1.x), the
+    mailbox disabled (5.2.1), or unspecified (5.0.0). Other permanent failures say nothing about
+    the address (a full mailbox, a message too large, the sending server blocked by policy, 5.7.x)
+    and count as soft, like delays and 4.x.x: a sender blocked for a day by one provider must not
+    lose every subscriber there."""
+    if action != "failed" or not code.startswith("5."):
+        return "soft"
+    _, subject, detail = code.split(".")
+    return "hard" if subject in ("0", "1") or (subject, detail) == ("2", "1") else "soft"
+
+
+def _refined(code: str, diagnostic: str) -> str:
+    """``code``, or the more precise code of the same class the remote server's reply gives when
+    the report's own says only x.0.0 (Exim's reports do)."""
+    if not code.endswith(".0.0"):
+        return code
+    found = STATUS_IN_TEXT.search(diagnostic)
+    return ".".join(found.groups()) if found and found.group(1) == code[0] else code
 
 
 def _feedback(message: Message, original: Message | None) -> tuple[Event, ...]:
@@ -223,4 +247,4 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-__all__ = ["Event", "EventKind", "Report", "ReportError", "read_report"]
+__all__ = ["Event", "EventKind", "Report", "ReportError", "read_report", "severity"]
