@@ -2,8 +2,9 @@
 
 It speaks what imaplib needs to read a folder without changing it: the
 greeting, CAPABILITY, LOGIN (one user and password), EXAMINE of its one
-folder, UID SEARCH ALL, UID FETCH of ``BODY.PEEK[]`` as a literal, and
-LOGOUT. Anything else gets ``BAD``. ``fetched`` lists the UIDs sent, and
+folder, UID SEARCH ALL, UID FETCH of ``BODY.PEEK[]`` or of the Message-ID
+header (``BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]``) as a literal, and
+LOGOUT. Anything else gets ``BAD``. ``fetched`` lists the UIDs whose whole message was sent, and
 ``commands`` every command received (to check that nothing wrote).
 """
 
@@ -71,6 +72,24 @@ class LoopbackImap:
             elif verb == "UID" and selected and arguments[:1] == ["SEARCH"]:
                 uids = " ".join(str(n) for n in range(1, len(self.messages) + 1))
                 wfile.write(f"* SEARCH {uids}\r\n{tag} OK searched\r\n".encode())
+            elif (
+                verb == "UID"
+                and selected
+                and arguments[:1] == ["FETCH"]
+                and "HEADER.FIELDS (MESSAGE-ID)" in rest
+            ):
+                for uid in (int(n) for n in arguments[1].split(",")):
+                    header = (
+                        b"".join(
+                            line + b"\r\n"
+                            for line in self.messages[uid - 1].split(b"\n\n", 1)[0].split(b"\n")
+                            if line.lower().startswith(b"message-id:")
+                        )
+                        + b"\r\n"
+                    )
+                    item = f"* {uid} FETCH (UID {uid} BODY[HEADER.FIELDS (MESSAGE-ID)] {{{len(header)}}}"
+                    wfile.write(item.encode() + b"\r\n" + header + b")\r\n")
+                wfile.write(f"{tag} OK fetched\r\n".encode())
             elif verb == "UID" and selected and arguments[:1] == ["FETCH"] and "BODY.PEEK[]" in rest:
                 uid = int(arguments[1])
                 body = self.messages[uid - 1]

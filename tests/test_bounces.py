@@ -300,9 +300,14 @@ def test_an_mbox_and_a_folder_of_eml_files_read_like_the_maildir(project: Projec
 
 
 @pytest.fixture(scope="module")
-def imap_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+def imap_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return loopback_certificate(tmp_path_factory.mktemp("imap-tls"))
+
+
+@pytest.fixture(scope="module")
+def imap_tls(imap_certificate: tuple[Path, Path]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server context, client context trusting it) for a certificate made now."""
-    cert, key = loopback_certificate(tmp_path_factory.mktemp("imap-tls"))
+    cert, key = imap_certificate
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
@@ -335,6 +340,30 @@ def test_imap_over_tls_reads_the_folder_without_changing_it(
     assert "EXAMINE" in {c.split()[0] for c in imap.commands}
     assert not {"STORE", "SELECT", "EXPUNGE", "COPY"} & {c.split()[0] for c in imap.commands}
     assert not {"STORE", "EXPUNGE", "COPY"} & {c.split()[-1] for c in imap.commands}
+
+
+def test_imap_downloads_only_what_no_earlier_run_recorded(
+    project: Project,
+    imap: LoopbackImap,
+    imap_certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOUNCES_IMAP_PASSWORD", "imap-pass")
+    # The way an operator trusts a private certificate authority: OpenSSL's own variable.
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap_certificate[0]))
+    mailbox = f"imaps://bounces@127.0.0.1:{imap.port}/Bounces"
+    project.write_config(bounces=f", mailbox: '{mailbox}', password_env: BOUNCES_IMAP_PASSWORD")
+    first = project.cli("bounces")
+    assert first.exit_code == 0, first.output
+    assert project.suppressed() == BOUNCED | COMPLAINED
+    imap.fetched.clear()
+    again = project.cli("bounces")
+    assert again.exit_code == 0, again.output
+    assert (
+        "0 new reports (0 naming no subscriber), 9 read before, 1 not a report, 2 malformed" in again.stdout
+    )
+    # Only the messages recorded as no report (malformed, not a report) are downloaded again.
+    assert imap.fetched == [10, 11, 12]
 
 
 def test_imap_refusals_are_one_line_naming_the_mailbox(

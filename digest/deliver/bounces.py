@@ -181,6 +181,9 @@ def read_bounces(
     subscribers = Subscribers(config, state)
     for mail in mails:
         run.messages += 1
+        if mail.read_before:
+            run.read_before += 1
+            continue
         try:
             report = read_report(mail.raw)
         except ReportError as err:

@@ -129,7 +129,7 @@ def read_report(raw: bytes) -> Report:
         ]
         + (original.get_all("Return-Path", []) if original is not None else [])
     )
-    message_id = _one_line(message.get("Message-ID", "")).strip()
+    message_id = report_id(str(message.get("Message-ID", "")))
     return Report(
         report_id=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
         form=form,
@@ -137,6 +137,11 @@ def read_report(raw: bytes) -> Report:
         return_paths=return_paths,
         original_message_id=_one_line(original.get("Message-ID", "")).strip() if original is not None else "",
     )
+
+
+def report_id(message_id: str) -> str:
+    """A report's key in the state store, from its Message-ID header ("" when it has none)."""
+    return _one_line(message_id).strip()
 
 
 def _delivery_status(message: Message) -> tuple[Event, ...]:
@@ -247,4 +252,4 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-__all__ = ["Event", "EventKind", "Report", "ReportError", "read_report", "severity"]
+__all__ = ["Event", "EventKind", "Report", "ReportError", "read_report", "report_id", "severity"]
