@@ -11,15 +11,19 @@ Microsoft's JMRP produce. The return-path tokens in them are those of SECRET.
 from __future__ import annotations
 
 import mailbox
+import os
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import needs
 import pytest
 from click.testing import CliRunner, Result
 from imapserver import LoopbackImap
-from smtpserver import LoopbackSmtp
+from postfixserver import LoopbackPostfix
+from smtpserver import LoopbackSmtp, free_port
 from tlscert import loopback_certificate
 
 import digest.deliver.smtp
@@ -384,6 +388,54 @@ def test_imap_refusals_are_one_line_naming_the_mailbox(
     monkeypatch.setenv("BOUNCES_IMAP_PASSWORD", "imap-pass")
     with pytest.raises(MailboxError, match="cannot connect"):
         list(read_mailbox(url, password_env="BOUNCES_IMAP_PASSWORD"))
+
+
+# --- a real Postfix ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_dsn_from_a_real_postfix_suppresses_the_subscriber_it_names(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """digest send -> Postfix on loopback -> a remote server refusing one address -> Postfix's DSN to
+    that subscriber's return path -> a Maildir -> digest bounces."""
+    postfix = needs.program("postfix", "postfix", "a DSN from a real Postfix")
+    if os.geteuid() != 0:
+        pytest.skip(
+            "NEEDS root: Postfix's master starts as root, so a DSN from a real Postfix is not checked"
+        )
+    monkeypatch.setattr(digest.deliver.smtp, "DEFAULT_RETRY", RetryPolicy(attempts=2, first_delay=0.01))
+    (tmp_path / "subscribers.csv").write_text("email\nada@example.org\ndee@example.org\n")
+    issue_dir = built_issue_folder(tmp_path)
+    with LoopbackSmtp() as remote, LoopbackSmtp() as bounce_box:
+        remote.handler.replies["dee@example.org"] = ["550 5.1.1 <dee@example.org>: no such user"]
+        routes = {"example.org": remote.port, "bounces.test": bounce_box.port}
+        with LoopbackPostfix(postfix, free_port(), routes) as mta:
+            project.write_config(smtp_port=mta.port)
+            text = project.config_path.read_text().replace('@example.org"}', '@bounces.test"}')
+            project.config_path.write_text(text)
+            config = load_config(project.config_path)
+            with State(state_url(config)) as state:
+                report = pipeline.send_issue(config, config.editions["morning"], state, issue_dir)
+            assert report.sent == 2  # Postfix took both; the refusal comes later, by mail.
+            for _ in range(600):
+                if bounce_box.received and remote.received:
+                    break
+                time.sleep(0.1)
+            log = mta.log
+        assert [r for r, _ in remote.received] == ["ada@example.org"], log
+        assert len(bounce_box.received) == 1, log
+    token = ReturnPathTokens(SECRET.encode()).token("morning", "dee@example.org")
+    recipient, dsn = bounce_box.received[0]
+    assert recipient == f"bounces+{token}@bounces.test"
+    assert dict(bounce_box.envelopes)[recipient] == "<>"  # a bounce is sent from the null sender
+    maildir = tmp_path / "bounces"
+    (maildir / "new").mkdir(parents=True)
+    (maildir / "new" / "1.postfix").write_bytes(dsn)
+    result = project.cli("bounces", str(maildir))
+    assert result.exit_code == 0, result.output
+    assert "dee@example.org: suppressed from morning (bounced)" in result.stdout
+    assert project.suppressed() == {"dee@example.org"}
 
 
 # --- reading one report --------------------------------------------------------------------------------
