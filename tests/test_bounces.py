@@ -453,6 +453,13 @@ def test_a_plain_text_bounce_with_x_failed_recipients_is_a_hard_bounce() -> None
     assert report.report_id == "<x1@old.example.com>"
 
 
+def test_a_report_without_the_original_names_it_by_in_reply_to() -> None:
+    raw = (MAILDIR / "new" / "1773471707.M500P2005.mx.example.org").read_bytes()
+    cut = raw[: raw.index(b"--1c4a7d3e-8f2b-4e6a-9d1c-5b7e2f0a3c91\nContent-Type: text/rfc822-headers")]
+    report = read_report(cut)
+    assert report.original_message_id == "<d41d8cd98f00b204e9800998ecf8427e.morning.2026-03-14@example.org>"
+
+
 def test_feedback_that_is_no_complaint_names_nobody() -> None:
     raw = (MAILDIR / "new" / "1773500400.M800P2008.mx.example.org").read_bytes()
     assert read_report(raw).events[0].address == "hal@example.com"

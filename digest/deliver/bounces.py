@@ -28,7 +28,6 @@ with delivery settings is considered, whichever mailbox the report came from.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections import Counter
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 
 from digest.config import BouncesConfig, Config, EditionConfig, resolve_path
 from digest.deliver.mailboxes import Mail, is_imap
+from digest.deliver.message import message_id_hash
 from digest.deliver.reports import Event, Report, ReportError, read_report
 from digest.deliver.returnpath import ReturnPathTokens, token_pattern
 from digest.state import BOUNCED, COMPLAINED, BounceEvent, State
@@ -121,10 +121,7 @@ class Subscribers:
         for name in self._editions:
             if prefix.startswith(f"{name}."):
                 if prefix not in self._message_ids:
-                    self._message_ids[prefix] = {
-                        hashlib.sha256(f"{prefix}\0{a}".encode()).hexdigest()[:32]: a
-                        for a in self.roster(name)
-                    }
+                    self._message_ids[prefix] = {message_id_hash(prefix, a): a for a in self.roster(name)}
                 if found := self._message_ids[prefix].get(digest):
                     return name, found
         return None

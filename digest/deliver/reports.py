@@ -30,8 +30,10 @@ Besides its events, a report keeps what ties it to one sent message: the
 addresses a per-subscriber return path may hide in (the report's ``To``,
 ``Delivered-To``, ``X-Original-To``, ``Envelope-To``, the ARF
 ``Original-Mail-From`` and the original's ``Return-Path``), and the
-original's ``Message-ID`` and ``To``, when the report encloses the original
-(``message/rfc822``) or its header (``text/rfc822-headers``).
+original's ``Message-ID``: from the enclosed original (``message/rfc822``)
+or its header (``text/rfc822-headers``), else from the report's
+``X-Original-Message-ID`` (Gmail) or ``In-Reply-To`` (Gmail, Microsoft),
+for reports that enclose neither.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class Report:
     events: tuple[Event, ...]
     #: Lower-case addresses that may be a per-subscriber return path.
     return_paths: tuple[str, ...]
-    #: The enclosed original's Message-ID (with its angle brackets), or "".
+    #: The original's Message-ID (with its angle brackets), or "".
     original_message_id: str
 
 
@@ -135,7 +137,7 @@ def read_report(raw: bytes) -> Report:
         form=form,
         events=events,
         return_paths=return_paths,
-        original_message_id=_one_line(original.get("Message-ID", "")).strip() if original is not None else "",
+        original_message_id=_original_message_id(message, original),
     )
 
 
@@ -234,6 +236,13 @@ def _original(message: Message) -> Message | None:
             if isinstance(text, bytes):
                 return message_from_bytes(text, policy=compat32)
     return None
+
+
+def _original_message_id(message: Message, original: Message | None) -> str:
+    found = [original.get("Message-ID", "")] if original is not None else []
+    found += [b.get("X-Original-Message-ID", "") for b in _blocks(message, "message/delivery-status")[:1]]
+    found.append(message.get("In-Reply-To", ""))
+    return next((report_id(str(value)) for value in found if report_id(str(value))), "")
 
 
 def _recipient(field: str) -> str:
