@@ -54,6 +54,8 @@ COMPLAINT_TYPES = frozenset({"abuse", "fraud", "virus"})
 #: Headers of a report that may carry the per-subscriber return path it was sent back to.
 RETURN_PATH_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
 #: RFC 3463: class.subject.detail, each up to three digits.
+#: The longest Message-ID kept as it is (the state store's column holds 1000 characters).
+MAX_REPORT_ID = 500
 STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 STATUS_IN_TEXT = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
@@ -142,8 +144,10 @@ def read_report(raw: bytes) -> Report:
 
 
 def report_id(message_id: str) -> str:
-    """A report's key in the state store, from its Message-ID header ("" when it has none)."""
-    return _one_line(message_id).strip()
+    """A report's key in the state store, from its Message-ID header ("" when it has none); a
+    Message-ID too long for the key's column is kept as its hash."""
+    value = _one_line(message_id).strip()
+    return value if len(value) <= MAX_REPORT_ID else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def _delivery_status(message: Message) -> tuple[Event, ...]:
