@@ -16,8 +16,9 @@ The method, for each message of the mailbox (mailboxes.py), in order:
    With a) or b) the report's gravest event (a complaint, then a hard
    bounce, then a soft one) is the subscriber's, whatever address the
    report quotes (a forwarding address, a redacted one);
-3. record the report and its events in one transaction; a report already
-   recorded (its Message-ID, else a hash of its bytes) counts nothing again;
+3. record the report and its events (200 reports to a transaction); a
+   report already recorded (its Message-ID, else a hash of its bytes)
+   counts nothing again;
 4. suppress: a complaint at once; hard bounces once an address has
    ``hard_limit`` of them in the edition; soft bounces once it has
    ``soft_limit`` (when set; otherwise they are only counted).
@@ -39,12 +40,14 @@ from digest.deliver.mailboxes import Mail, is_imap
 from digest.deliver.message import message_id_hash
 from digest.deliver.reports import Event, Report, ReportError, read_report
 from digest.deliver.returnpath import ReturnPathTokens, token_pattern
-from digest.state import BOUNCED, COMPLAINED, BounceEvent, State
+from digest.state import BOUNCED, COMPLAINED, BounceEvent, ReportRecord, State
 
 log = logging.getLogger("digest")
 
 #: Graver first: which event of a report stands for it when it is tied to one subscriber.
 GRAVITY = {"complaint": 0, "hard": 1, "soft": 2}
+#: Reports recorded per transaction: a commit each would make a large mailbox wait on the disk.
+REPORTS_PER_COMMIT = 200
 #: A Message-ID ``digest send`` made: 32 hex digits of hash, then ``edition.issue``.
 SENT_MESSAGE_ID = re.compile(r"^<?([0-9a-f]{32})\.([^@>]+)@[^>]*>?$")
 
@@ -176,6 +179,7 @@ def read_bounces(
     """Read each message of ``mails`` (method steps 1-4); ``run`` gathers the figures of several mailboxes."""
     run = run or BounceRun()
     subscribers = Subscribers(config, state)
+    waiting: list[tuple[str, Report, ReportRecord]] = []
     for mail in mails:
         run.messages += 1
         if mail.read_before:
@@ -190,26 +194,38 @@ def read_bounces(
             else:
                 log.info("%s: skipped: %s", mail.name, err)
             continue
-        events = events_of(report, subscribers)
+        events = tuple(events_of(report, subscribers))
         outcome = "matched" if events else "unmatched" if report.events else "no-event"
-        suppressed = state.record_report(
-            report.report_id,
-            outcome,
-            events,
-            lambda edition, counts: verdict(_settings(config.editions[edition]), counts),
-        )
+        waiting.append((mail.name, report, ReportRecord(report.report_id, outcome, events)))
+        if len(waiting) == REPORTS_PER_COMMIT:
+            _record(config, state, waiting, run)
+    _record(config, state, waiting, run)
+    return run
+
+
+def _record(
+    config: Config, state: State, waiting: list[tuple[str, Report, ReportRecord]], run: BounceRun
+) -> None:
+    """Record the reports read so far in one transaction (method steps 3 and 4), and empty ``waiting``."""
+    if not waiting:
+        return
+    results = state.record_reports(
+        [record for _, _, record in waiting],
+        lambda edition, counts: verdict(_settings(config.editions[edition]), counts),
+    )
+    for (name, report, record), suppressed in zip(waiting, results, strict=True):
         if suppressed is None:
             run.read_before += 1
             continue
         run.reports += 1
-        if outcome == "unmatched":
+        if record.outcome == "unmatched":
             run.unmatched += 1
             named = ", ".join(sorted({e.address for e in report.events if e.address})) or "no address"
-            log.warning("%s: names no subscriber (%s)", mail.name, named)
-        for event in events:
+            log.warning("%s: names no subscriber (%s)", name, named)
+        for event in record.events:
             run.events.setdefault(event.edition, Counter())[event.kind] += 1
         run.suppressed += suppressed
-    return run
+    waiting.clear()
 
 
 def mailboxes(
