@@ -30,7 +30,7 @@ import digest.deliver.smtp
 from digest import pipeline
 from digest.cli import main
 from digest.config import load_config
-from digest.deliver.bounces import read_bounces
+from digest.deliver.bounces import mailboxes, read_bounces
 from digest.deliver.mailboxes import read_mailbox
 from digest.deliver.reports import ReportError, read_report
 from digest.deliver.returnpath import ReturnPathTokens
@@ -262,6 +262,28 @@ def test_edition_mailboxes_are_read_when_no_path_is_given(project: Project) -> N
     result = project.cli("bounces")
     assert result.exit_code == 0, result.output
     assert project.suppressed() == BOUNCED | COMPLAINED
+
+
+def test_an_imap_url_given_as_path_takes_the_password_of_the_edition_reading_that_account(
+    project: Project,
+) -> None:
+    project.write_config(
+        bounces=", mailbox: 'imaps://Bounces@Mail.example.org/INBOX', password_env: BOUNCES_PASSWORD"
+    )
+    config = load_config(project.config_path)
+    editions = list(config.editions.values())
+    assert mailboxes(config, editions, "imaps://bounces@mail.example.org:993/Archive") == [
+        ("imaps://bounces@mail.example.org:993/Archive", "BOUNCES_PASSWORD")
+    ]
+    assert mailboxes(config, editions, "imaps://other@mail.example.org/") == [
+        ("imaps://other@mail.example.org/", None)
+    ]
+    assert mailboxes(config, editions, None) == [
+        ("imaps://Bounces@Mail.example.org/INBOX", "BOUNCES_PASSWORD")
+    ]
+    result = project.cli("bounces", "--edition", "morning", str(MAILDIR))
+    assert result.exit_code == 2
+    assert "give it or PATH, not both" in result.stderr
 
 
 def test_no_mailbox_anywhere_is_a_usage_error(project: Project) -> None:
