@@ -86,8 +86,14 @@ def read_mailbox(
             else sorted(path.glob("*.eml"))
         )
         for file in files:
-            if file.is_file():
-                yield Mail(str(file), _read(file))
+            try:
+                raw = file.read_bytes()
+            except (FileNotFoundError, IsADirectoryError):
+                # A mail client moved it from new/ to cur/ meanwhile: the next run finds it there.
+                continue
+            except OSError as err:
+                raise MailboxError(f"{file}: cannot read ({err.strerror or err})") from err
+            yield Mail(str(file), raw)
     elif path.is_file():
         with path.open("rb") as opened:
             mbox = opened.read(5) == b"From "
