@@ -625,7 +625,7 @@ def bounces_command(
     run = BounceRun()
     with State(state_url(config)) as state:
         for where, password_env in sources:
-            mails = read_mailbox(where, password_env=password_env, read_before=state.read_reports)
+            mails = read_mailbox(where, password_env=password_env, read_before=state.bounces.read_reports)
             read_bounces(config, state, mails, run)
     for edition, address, how in run.suppressed:
         click.echo(f"{address}: suppressed from {edition} ({how})")

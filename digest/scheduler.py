@@ -84,7 +84,6 @@ from digest.errors import DigestError
 from digest.logs import fields
 from digest.schedule import cron_trigger
 from digest.state import (
-    BounceFigures,
     IssueRecord,
     RunOutcome,
     RunRecord,
@@ -94,6 +93,7 @@ from digest.state import (
     masked,
     state_url,
 )
+from digest.state.bounces import BounceFigures
 from digest.text import counted
 from digest.types import FeedResult
 

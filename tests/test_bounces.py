@@ -89,7 +89,7 @@ editions:
 
     def suppressed(self) -> set[str]:
         with State(state_url(load_config(self.config_path))) as state:
-            return state.suppressed("morning")
+            return state.ledger.suppressed("morning")
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ def test_bounces_suppress_complainers_and_hard_bounces_and_count_soft_ones(proje
         assert f"{MAILDIR / 'new' / name}: skipped, a malformed report" in result.stderr
     assert "nobody@elsewhere.example" in result.stderr
     with State(state_url(load_config(project.config_path))) as state:
-        figures = state.bounce_figures("morning")
+        figures = state.bounces.figures("morning")
     assert (figures.hard, figures.soft, figures.complaints) == (4, 2, 2)
     assert (figures.suppressed_bounced, figures.suppressed_complained) == (4, 2)
 
@@ -225,7 +225,7 @@ def test_a_mailbox_read_again_counts_nothing_twice(project: Project) -> None:
     assert "suppressed from" not in again.stdout
     assert "0 new reports (0 naming no subscriber), 10 read before" in again.stdout
     with State(state_url(load_config(project.config_path))) as state:
-        figures = state.bounce_figures("morning")
+        figures = state.bounces.figures("morning")
     assert (figures.hard, figures.soft, figures.complaints) == (4, 2, 2)
 
 
@@ -358,7 +358,7 @@ def test_imap_over_tls_reads_the_folder_without_changing_it(
     with State(state_url(config)) as state:
         mails = read_mailbox(url, password_env="BOUNCES_IMAP_PASSWORD", tls_context=imap_tls[1])
         run = read_bounces(config, state, mails)
-        suppressed = state.suppressed("morning")
+        suppressed = state.ledger.suppressed("morning")
     assert suppressed == BOUNCED | COMPLAINED
     assert run.messages == 12 and len(run.malformed) == 2
     assert [m.partition(": ")[0] for m in run.malformed] == [f"{url};UID=10", f"{url};UID=11"]

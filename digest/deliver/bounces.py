@@ -40,7 +40,8 @@ from digest.deliver.mailboxes import Mail, is_imap
 from digest.deliver.message import message_id_hash
 from digest.deliver.reports import Event, Report, ReportError, read_report
 from digest.deliver.returnpath import ReturnPathTokens, token_pattern
-from digest.state import BOUNCED, COMPLAINED, BounceEvent, ReportRecord, State
+from digest.state import State
+from digest.state.bounces import BOUNCED, COMPLAINED, BounceEvent, ReportRecord
 
 log = logging.getLogger("digest")
 
@@ -209,7 +210,7 @@ def _record(
     """Record the reports read so far in one transaction (method steps 3 and 4), and empty ``waiting``."""
     if not waiting:
         return
-    results = state.record_reports(
+    results = state.bounces.record_reports(
         [record for _, _, record in waiting],
         lambda edition, counts: verdict(_settings(config.editions[edition]), counts),
     )

@@ -1,0 +1,44 @@
+"""Bounces and complaints: the reports ``digest bounces`` read, and what each said of whom.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-08
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+STAMP = sa.String(32)
+#: A report's Message-ID (or its hash); longer ones are kept as their hash.
+REPORT_ID = sa.String(1000)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "bounce_reports",
+        sa.Column("report_id", REPORT_ID, primary_key=True),
+        sa.Column("read_at", STAMP, nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+    )
+    op.create_table(
+        "bounce_events",
+        sa.Column("edition", sa.String(200), primary_key=True),
+        sa.Column("address", sa.String(320), primary_key=True),
+        sa.Column("report_id", REPORT_ID, primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("at", STAMP, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("bounce_events")
+    op.drop_table("bounce_reports")
