@@ -665,6 +665,47 @@ def unsubscribe_command(config_path: Path, verbose: bool, email: str, editions: 
             click.echo(f"{address}: {done} {edition.name}")
 
 
+@main.command("bounces")
+@common_options
+@click.argument("location", metavar="[PATH]", required=False)
+@click.option(
+    "--edition",
+    "editions",
+    multiple=True,
+    help="Read the mailbox of this edition (repeatable) [default: every edition's]; not with PATH.",
+)
+def bounces_command(
+    config_path: Path, verbose: bool, location: str | None, editions: tuple[str, ...]
+) -> None:
+    """Read bounces and complaints from PATH (a Maildir, mbox, folder of .eml files or imaps:// URL)."""
+    from digest.deliver.bounces import BounceRun, mailboxes, read_bounces
+    from digest.deliver.mailboxes import read_mailbox
+
+    config = load_config(config_path)
+    if location is not None and editions:
+        raise UsageError("--edition chooses the configured mailboxes to read; give it or PATH, not both")
+    sources = mailboxes(config, chosen_editions(config, editions), location)
+    if not sources:
+        raise UsageError(f"{config.path}: no delivery.bounces.mailbox is set; give the mailbox as PATH")
+    run = BounceRun()
+    with State(state_url(config)) as state:
+        for where, password_env in sources:
+            mails = read_mailbox(where, password_env=password_env, read_before=state.bounces.read_reports)
+            read_bounces(config, state, mails, run)
+    for edition, address, how in run.suppressed:
+        click.echo(f"{address}: suppressed from {edition} ({how})")
+    for edition, kinds in sorted(run.events.items()):
+        click.echo(
+            f"{edition}: {counted(kinds['hard'], 'hard bounce')}, {counted(kinds['soft'], 'soft bounce')}, "
+            f"{counted(kinds['complaint'], 'complaint')}"
+        )
+    click.echo(
+        f"{counted(run.messages, 'message')} read: {counted(run.reports, 'new report')} "
+        f"({run.unmatched} naming no subscriber), {run.read_before} read before, "
+        f"{len(run.not_reports)} not a report, {len(run.malformed)} malformed"
+    )
+
+
 def run() -> None:
     """The ``digest`` program."""
     main()

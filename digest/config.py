@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -51,6 +52,7 @@ from digest.configvalues import (
     Schedule,
     TimeZone,
     absolute,
+    bare_address,
     checking_of,
     existing_file,
     http_url,
@@ -189,6 +191,42 @@ class DkimConfig(Model):
     key_env: EnvName | None = None
 
 
+class BouncesConfig(Model):
+    #: The envelope sender, e.g. ``bounces+{token}@example.org``; None: the ``from`` address, as before.
+    return_path: str | None = None
+    #: Hard bounces (5.x.x) of an address before it is suppressed.
+    hard_limit: int = Field(default=1, ge=1)
+    #: Soft bounces (4.x.x, delays) before it is suppressed; None: counted, never suppressed.
+    soft_limit: int | None = Field(default=None, ge=1)
+    #: Where ``digest bounces`` reads without a PATH: a Maildir, mbox, folder of .eml files, or imaps:// URL.
+    mailbox: str | None = None
+    #: The IMAP password's environment variable, for an imaps:// mailbox.
+    password_env: EnvName | None = None
+
+    @field_validator("return_path")
+    @classmethod
+    def _template(cls, template: str) -> str:
+        # Imported here: only editions that deliver need it, and a build need not pay for its import.
+        from digest.deliver.returnpath import return_path, template_problem
+
+        if problem := template_problem(template):
+            raise ValueError(problem)
+        # The template with a token filled in must be an address a server takes as MAIL FROM.
+        bare_address(return_path(template, "token"))
+        return template
+
+    @field_validator("mailbox")
+    @classmethod
+    def _path_or_imaps(cls, mailbox: str) -> str:
+        if URL_SCHEME.match(mailbox):
+            parts = urlsplit(mailbox)
+            if parts.scheme.lower() != "imaps" or not parts.hostname or not parts.username or parts.password:
+                raise ValueError(
+                    "must be a path or imaps://USER@HOST[:PORT]/FOLDER (the password goes in password_env)"
+                )
+        return mailbox
+
+
 class DeliveryConfig(Model):
     from_: Mailbox = Field(alias="from")
     reply_to: Mailbox | None = None
@@ -202,6 +240,7 @@ class DeliveryConfig(Model):
     unknown_outcome: Literal["resend", "skip"] = "resend"
     #: Seconds a send's lease holds without a heartbeat: how long a crashed send blocks the next.
     lease_timeout: float = Field(default=60, gt=0)
+    bounces: BouncesConfig = BouncesConfig()
 
     @field_validator("subscribers")
     @classmethod

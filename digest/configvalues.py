@@ -193,8 +193,9 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 HttpUrl = Annotated[str, AfterValidator(http_url)]
 #: An address, a display name allowed: ``Morning Briefing <briefing@example.org>``.
 Mailbox = Annotated[str, AfterValidator(_address(display_name=True))]
-#: A bare address: ``leave@example.org``.
-Address = Annotated[str, AfterValidator(_address(display_name=False))]
+#: Checks a bare address: ``leave@example.org``.
+bare_address = _address(display_name=False)
+Address = Annotated[str, AfterValidator(bare_address)]
 
 
 # --- Problems at a place of their own ------------------------------------------------------------------

@@ -16,7 +16,8 @@
     ├── StateError                the state store is unusable
     ├── SubscribersError          the subscribers file cannot be used at all
     ├── DeliveryError             delivery cannot go on (server down, login refused, setting missing)
-    └── WorkerError               a worker process died during a build (run failure)
+    ├── WorkerError               a worker process died during a build (run failure)
+    └── MailboxError              a mailbox of bounces cannot be read (missing, login refused)
 
 Item failures (a source, a story) are collected in the run report and the run
 goes on; run failures (config, templates) stop before anything is written.
@@ -119,3 +120,7 @@ class BuildStopped(DigestError):
 
 class WorkerError(DigestError):
     """A worker process died (killed, out of memory) and its share of a build's work with it."""
+
+
+class MailboxError(DigestError):
+    """A mailbox ``digest bounces`` was given cannot be read at all; ``str(err)`` names it."""

@@ -18,6 +18,7 @@ from digest.config import EditionConfig
 from digest.schedule import local_time
 from digest.scheduler import JOBS_TABLE, PlannedRun, edition_of
 from digest.state import IssueRecord, RunRecord, SendRecord, SourceHealth, State
+from digest.state.bounces import BounceFigures
 from digest.text import counted
 
 # --- the start-up table ------------------------------------------------------------------------------
@@ -75,6 +76,7 @@ class EditionStatus:
     last_run: RunRecord | None
     last_send: SendRecord | None
     failing_sources: tuple[SourceHealth, ...]
+    bounces: BounceFigures
 
 
 def stored_next_runs(url: str) -> dict[str, datetime | None]:
@@ -113,6 +115,7 @@ def edition_statuses(editions: list[EditionConfig], state: State, now: datetime)
                 last_run=runs[0] if runs else None,
                 last_send=state.ledger.last_send(edition.name),
                 failing_sources=tuple(state.fetch.failing_sources(edition.name)),
+                bounces=state.bounces.figures(edition.name),
             )
         )
     return statuses
@@ -159,6 +162,14 @@ def _status_block(status: EditionStatus, now: datetime) -> str:
         f"to {counted(send.recipients, 'subscriber')}"
         if send
         else "  last send    none"
+    )
+    bounces = status.bounces
+    lines.append(
+        f"  bounces      {counted(bounces.hard, 'hard bounce')}, {counted(bounces.soft, 'soft bounce')}, "
+        f"{counted(bounces.complaints, 'complaint')}; suppressed {bounces.suppressed_bounced} for bouncing, "
+        f"{bounces.suppressed_complained} for complaining"
+        if bounces.hard or bounces.soft or bounces.complaints
+        else "  bounces      none recorded"
     )
     if not status.failing_sources:
         lines.append("  sources      every source worked in its latest fetch")

@@ -41,6 +41,8 @@ class ScriptedHandler:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.received: list[tuple[str, bytes]] = []
+        #: (recipient, envelope sender) of each message accepted, in the order received.
+        self.envelopes: list[tuple[str, str]] = []
         self.busy = 0
         self.drop_after: int | None = None
         self.replies: dict[str, list[str]] = {}
@@ -83,6 +85,7 @@ class ScriptedHandler:
             vanish = False
             for recipient in envelope.rcpt_tos:
                 self.received.append((recipient.lower(), bytes(envelope.original_content)))
+                self.envelopes.append((recipient.lower(), envelope.mail_from))
                 if recipient.lower() in self.vanish_after_data:
                     self.vanish_after_data.discard(recipient.lower())
                     vanish = True
@@ -104,6 +107,11 @@ class LoopbackSmtp:
     def received(self) -> list[tuple[str, bytes]]:
         with self.handler.lock:
             return list(self.handler.received)
+
+    @property
+    def envelopes(self) -> list[tuple[str, str]]:
+        with self.handler.lock:
+            return list(self.handler.envelopes)
 
     def copies(self) -> Counter[str]:
         """How many messages each recipient got."""

@@ -53,6 +53,9 @@ class Outgoing:
     make: Callable[[], bytes]
     #: Called right before each attempt's data goes out; False: send nothing more.
     claim: Callable[[], bool] = _claimed
+    #: The envelope sender (MAIL FROM) of this message; "" for the deliverer's own (the From address).
+    #: A per-subscriber return path (returnpath.py) tells whose message a bounce is about.
+    envelope_from: str = ""
 
 
 @dataclass(frozen=True)

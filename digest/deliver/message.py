@@ -91,6 +91,11 @@ class Personal:
     attach_pdf: bool
 
 
+def message_id_hash(id_prefix: str, address: str) -> str:
+    """The part of a Message-ID that names the subscriber: 32 hex digits (bounces.py matches on it)."""
+    return hashlib.sha256(f"{id_prefix}\0{address}".encode()).hexdigest()[:32]
+
+
 class _Skeleton:
     """A serialised message cut at its placeholders: literal pieces and slot names, alternating."""
 
@@ -224,8 +229,7 @@ class MessageMaker:
         self._with_pdf = skeleton(pdf) if pdf is not None else None
 
     def message_id(self, address: str) -> str:
-        digest = hashlib.sha256(f"{self._id_prefix}\0{address}".encode()).hexdigest()[:32]
-        return f"<{digest}.{self._id_prefix}@{self._domain}>"
+        return f"<{message_id_hash(self._id_prefix, address)}.{self._id_prefix}@{self._domain}>"
 
     def make(self, personal: Personal) -> bytes:
         """The complete message for one subscriber, CRLF line ends, signed when DKIM is set."""

@@ -259,9 +259,12 @@ class _Send:
 
     def _messages(self, maker: MessageMaker) -> Iterator[Outgoing]:
         from digest import unsubscribe
+        from digest.deliver import returnpath
         from digest.deliver.message import Personal
 
-        signer = unsubscribe.TokenSigner(unsubscribe.edition_secret(self.delivery.unsubscribe, self.state))
+        secret = unsubscribe.edition_secret(self.delivery.unsubscribe, self.state)
+        signer = unsubscribe.TokenSigner(secret)
+        return_path = returnpath.envelope_sender(self.delivery.bounces.return_path, self.edition.name, secret)
         mailto = self.delivery.unsubscribe.mailto
         for subscriber in self.todo:
             # A send whose lease was taken over hands nothing more out: the send that took it
@@ -280,6 +283,7 @@ class _Send:
                 subscriber.address,
                 functools.partial(maker.make, personal),
                 functools.partial(self._claim, subscriber.address),
+                envelope_from=return_path(subscriber.address),
             )
 
     def _claim(self, address: str) -> bool:

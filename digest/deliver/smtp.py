@@ -394,9 +394,10 @@ class SmtpDeliverer:
         lost after the data went out (the server may have the message) is told apart: _Unanswered.
         """
         smtp.ehlo_or_helo_if_needed()
-        code, reply = smtp.mail(self.envelope_from)
+        sender = item.envelope_from or self.envelope_from
+        code, reply = smtp.mail(sender)
         if code != 250:
-            raise smtplib.SMTPSenderRefused(code, reply, self.envelope_from)
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
         code, reply = smtp.rcpt(item.address)
         if code not in (250, 251):
             smtp.rset()

@@ -12,6 +12,7 @@ tables (each module's docstring lists them), and a small class over the one shar
 | ``state.ledger`` | ``ledger.py`` | ``deliveries``, ``suppressions`` |
 | ``state.leases``, ``state.secrets`` | ``leases.py`` | ``send_leases``, ``secrets`` |
 | ``state.runs`` | ``runs.py`` | ``runs`` |
+| ``state.bounces`` | ``bounces.py`` | ``bounce_reports``, ``bounce_events`` |
 
 ``db.py`` holds what they share (the engine, transactions, how datetimes are stored, errors);
 ``schema.py`` keeps the schema current through the Alembic revisions in ``migrations/``.
@@ -33,7 +34,7 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from digest.config import Config
-from digest.state import entries, fetch, issues, leases, ledger, runs, schema
+from digest.state import bounces, entries, fetch, issues, leases, ledger, runs, schema
 from digest.state.db import Database, masked, state_url
 from digest.state.fetch import SourceHealth
 from digest.state.issues import IssueRecord
@@ -85,6 +86,7 @@ class State:
         self.leases = leases.Leases(self._db)
         self.secrets = leases.Secrets(self._db)
         self.runs = runs.Runs(self._db)
+        self.bounces = bounces.Bounces(self._db)
 
     @classmethod
     def of(cls, config: Config) -> State:
