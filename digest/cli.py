@@ -10,7 +10,6 @@ import contextlib
 import functools
 import json
 import logging
-import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,8 +24,8 @@ from click.core import ParameterSource
 from digest import __version__, pipeline
 from digest.config import Config, EditionConfig, FetchConfig, SourceConfig, format_problems, load_config
 from digest.errors import ConfigError, DigestError, UsageError
-from digest.logs import LOG_FORMATS, JsonFormatter, fields
-from digest.progress import ProgressEvent
+from digest.logs import CONTROL, LOG_FORMATS, REPLACEMENT, JsonFormatter, fields
+from digest.progressview import ProgressView
 from digest.state import State, masked, migrate, state_url
 from digest.text import counted
 from digest.workers import PdfRenderer, Workers
@@ -35,10 +34,6 @@ log = logging.getLogger("digest")
 F = TypeVar("F", bound=Callable[..., Any])
 #: Where common_options leaves --log-format in click's context meta.
 LOG_FORMAT_KEY = "digest.log_format"
-
-#: Control characters (terminal escapes among them) never reach the terminal from feed text.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 class StderrFormatter(logging.Formatter):
@@ -216,61 +211,13 @@ def build(
         sys.exit(1)
 
 
-class ProgressView:
-    """Shows the ProgressEvents of a build or a send to whoever waits for it.
-
-    On a terminal: each step as a line, and a bar while sources are fetched or messages sent.
-    With ``--log-format json``: each event as a JSON line on stderr (the logger's format, with
-    ``event``, ``edition`` and the counts). Otherwise (a pipe, a cron job's mail): nothing.
-    """
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self._bar: Any = None
-
-    @classmethod
-    def for_command(cls) -> ProgressView:
-        if click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json":
-            return cls("json")
-        return cls("terminal" if sys.stderr.isatty() else "quiet")
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if self.mode == "json":
-            counts = {"done": event.done, "total": event.total, "seconds": event.seconds}
-            extra = {
-                **fields(event.event, event.edition),
-                **{k: v for k, v in counts.items() if v is not None},
-            }
-            log.info("%s", event.describe(), extra=extra)
-        elif self.mode == "terminal":
-            self._show(event)
-
-    def _show(self, event: ProgressEvent) -> None:
-        from tqdm import tqdm
-
-        if event.event in COUNTED_STEPS and self._bar is not None:
-            self._bar.update(1)
-            return
-        self.close()
-        tqdm.write(f"digest: {CONTROL.sub(REPLACEMENT, event.describe())}", file=sys.stderr)
-        if event.event in COUNTING_STEPS and event.total:
-            unit = "feed" if event.event == "fetching" else "message"
-            self._bar = tqdm(total=event.total, desc=event.edition, unit=unit, file=sys.stderr, leave=False)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
-#: Steps that start a count, and the steps that advance it.
-COUNTING_STEPS = ("fetching", "sending")
-COUNTED_STEPS = ("fetched", "delivered")
-
-
 @contextmanager
 def shown_progress() -> Iterator[ProgressView]:
-    view = ProgressView.for_command()
+    """The command's ProgressView: JSON lines with --log-format json, else a terminal's view, else none."""
+    if click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json":
+        view = ProgressView("json")
+    else:
+        view = ProgressView("terminal" if sys.stderr.isatty() else "quiet")
     try:
         yield view
     finally:

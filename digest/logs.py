@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
+
+#: Control characters (terminal escapes among them) never reach the terminal from feed text.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 #: The context a log call may carry, in the order they appear in a line (the last three: progress counts).
 CONTEXT_FIELDS = ("event", "edition", "issue", "done", "total", "seconds")

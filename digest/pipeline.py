@@ -2,7 +2,7 @@
 
 Read it as a table of contents::
 
-    build_edition   sources -> fetch -> new entries (+ those kept) -> full text -> preview -> cluster
+    build_edition   sources -> fetch -> new entries (+ those kept: news.py) -> full text -> preview -> cluster
                     -> rank -> extract + condense -> assemble -> render -> write -> commit -> archive
     render_again    issue.json -> render -> write (an editor's changes)
     condense_inputs files or URLs -> entries -> preview -> cluster -> extract + condense
@@ -17,7 +17,8 @@ was, so the next one fetches and publishes the same news.
 
 No stage here knows about processes: the caller (the command line, the scheduler) hands the
 build a ``map`` and a PDF renderer (digest/workers.py), and the pipeline passes them on to the
-stages that use them (fetching, previews, extraction; rendering).
+stages that use them (previews, extraction; rendering). Fetching runs on this process's threads
+(see ``fetch``), and neither the workers nor the renderer start a process before the build has news.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from digest import assemble, ingest
 from digest.config import Config, EditionConfig, FetchConfig, resolve_path
 from digest.errors import BuildStopped, EveryFeedFailed, UsageError
+from digest.news import build_window, new_entries, resume_point
 from digest.progress import Progress, ProgressEvent, counting_sources, ignore
 from digest.state import BuildRecord, IssueRecord, State
 from digest.text import counted
@@ -75,26 +77,6 @@ class BuildResult:
     issue: Issue | None
     #: Why there is no issue, when there is none.
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which entries a build may use.
-
-    Those published at or after ``since`` (None: any time), and those first seen after
-    ``seen_after``: a feed may carry an item dated before the previous issue that it
-    only published later, and that item is still news to the reader.
-    """
-
-    since: datetime | None
-    seen_after: datetime | None = None
-    #: Given on the command line (``--since``) rather than following from the previous issue.
-    explicit: bool = False
-
-    def admits(self, published: datetime, first_seen: datetime) -> bool:
-        if self.since is None or published >= self.since:
-            return True
-        return self.seen_after is not None and first_seen > self.seen_after
 
 
 def build_edition(
@@ -188,18 +170,6 @@ def check_stop(stop: threading.Event | None) -> None:
         raise BuildStopped("stopped before anything was written")
 
 
-def build_window(edition: EditionConfig, state: State, now: datetime, since: datetime | str | None) -> Window:
-    """An explicit --since; else where the previous issue left off; else the edition's lookback."""
-    if since == "all":
-        return Window(None, explicit=True)
-    if isinstance(since, datetime):
-        return Window(since, explicit=True)
-    previous = state.issues.last_issue(edition.name)
-    if previous is not None:
-        return Window(previous.resume_from, seen_after=previous.built_at)
-    return Window(None if edition.lookback is None else now - edition.lookback)
-
-
 def fetch(
     config: Config,
     edition: EditionConfig,
@@ -226,49 +196,6 @@ def fetch(
     if all(r.status == "failed" for r in results):
         raise EveryFeedFailed(f"edition {edition.name}: every source failed")
     return results
-
-
-@dataclass(frozen=True)
-class News:
-    """The entries a build may publish, and what it learnt finding them."""
-
-    #: Entries no earlier issue used, inside the window: fetched now or kept by an earlier build.
-    entries: tuple[Entry, ...]
-    #: entry id -> now, for the entries the state store had not seen (committed with the build).
-    first_seen: Mapping[str, datetime]
-    #: The kept entries read (those inside the window that no feed sent again).
-    kept: tuple[Entry, ...] = ()
-    #: Ids of kept entries outside an explicit window (``--since``): kept on, unread, for later.
-    outside: tuple[str, ...] = ()
-
-
-def new_entries(
-    results: Iterable[FeedResult], edition: str, state: State, now: datetime, window: Window
-) -> News:
-    """Entries no earlier issue used, inside the window, from the fetch and from the entries earlier
-    builds kept (the fetched copy wins; a kept entry is read only when inside the window); undated
-    ones count as published when first seen."""
-    fetched = [e for r in results for e in r.entries]
-    kept = state.entries.kept(edition)
-    seen = state.entries.seen_before([*(e.id for e in fetched), *kept])
-    first_seen = {e.id: now for e in fetched if e.id not in seen}
-    used = state.entries.used_entries(edition)
-    fresh: dict[str, Entry] = {}
-    for entry in fetched:
-        if entry.id in used or entry.id in fresh:
-            continue
-        when = seen.get(entry.id, now)
-        if not entry.dated:
-            entry = dataclasses.replace(entry, published=when)
-        if window.admits(entry.published, when):
-            fresh[entry.id] = entry
-    # A kept entry's date is already its first sighting when the feed gave none.
-    waiting = {i: published for i, published in kept.items() if i not in used and i not in fresh}
-    inside = [i for i, published in waiting.items() if window.admits(published, seen.get(i, now))]
-    read = state.entries.kept_entries(edition, inside)
-    fresh.update((e.id, e) for e in read)
-    outside = tuple(i for i in waiting if window.explicit and i not in fresh)
-    return News(tuple(fresh.values()), first_seen, read, outside)
 
 
 def condense_cache(config: Config) -> Path:
@@ -321,12 +248,6 @@ def condense_stories(
         position += len(batch)
     left_over = (*waiting, *stories[position:])
     return Condensed(tuple(briefings), tuple(briefly), tuple(skipped), left_over)
-
-
-def resume_point(left_over: Sequence[Candidate], now: datetime) -> datetime:
-    """Where the next issue's window starts: early enough to keep the stories left over."""
-    published = [e.published for s in left_over for e in s.entries]
-    return min([*published, now])
 
 
 def taken_issue_ids(state: State, edition_dir: Path) -> set[str]:
