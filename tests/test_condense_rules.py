@@ -597,3 +597,11 @@ def test_the_seed_without_its_headings_finds_its_own_topics() -> None:
         asked = set(story_words(section.question))
         answer = {w for p in section.answer for w in content_words(p)}
         assert asked and len(asked & answer) * 2 > len(asked), section.question
+
+
+def test_whom_a_speaker_told_is_not_the_topic() -> None:
+    # "What does McGuire say about the BBC?" asked about the listener, not the story.
+    told = "Mike Hale told the Harbour Gazette that the ferry company had done well."
+    assert topic_of(told, exclude={"mike", "hale"}) == "the ferry company"
+    told = "Anna Berg told the Harbour Gazette that Brenn Ferries would use the quay."
+    assert topic_of(told, exclude={"anna", "berg"}) == "Brenn Ferries"

@@ -338,6 +338,9 @@ def topic_phrase(
     tokens = sentence.split(" ")
     best: tuple[float, str] | None = None
     run: list[int] = []
+    # Who was told ("told the BBC News website", "told reporters") is where the words went, not
+    # what they are about: the phrase right after a verb of telling names no topic.
+    listener = False
     for index in range(len(tokens) + 1):
         raw = tokens[index].strip(_EDGE) if index < len(tokens) else ""
         # A possessive ends a phrase and owns the next one ("Greece's debt").
@@ -347,12 +350,19 @@ def topic_phrase(
             run.append(index)
             if tokens[index][-1:] not in ',;:.!?)"”’':
                 continue
-        for phrase in _phrases(tokens, run):
-            found = _best_of_run(tokens, phrase, section, topics)
-            if found is not None and (best is None or found[0] > best[0]):
-                best = found
+        if not listener:
+            for phrase in _phrases(tokens, run):
+                found = _best_of_run(tokens, phrase, section, topics)
+                if found is not None and (best is None or found[0] > best[0]):
+                    best = found
+        if run or raw.lower() not in _DETERMINERS:
+            listener = raw.lower() in _TELLING
         run = []
     return best[1] if best is not None else None
+
+
+#: Verbs whose object is the listener, not the topic.
+_TELLING = word_set("told tell tells telling")
 
 
 def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
