@@ -134,22 +134,23 @@ def send_issue(
     )
     with held as lease:
         run = _Send(
-            config, edition, delivery, state, issue_dir, lease, dry_run=dry_run, on_outcome=on_outcome
+            config,
+            edition,
+            delivery,
+            state,
+            issue_dir,
+            lease,
+            dry_run=dry_run,
+            on_outcome=on_outcome,
+            progress=progress,
         )
         backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir)
-
-        def told(outcome: Outcome) -> None:
-            detail = f"{outcome.address} {outcome.status}"
-            progress(
-                ProgressEvent("delivered", edition.name, len(run.reported), len(run.todo), detail=detail)
-            )
 
         def waiting(address: str, why: str, seconds: float) -> None:
             progress(ProgressEvent("retry-wait", edition.name, seconds=seconds, detail=f"{address}: {why}"))
             if on_wait is not None:
                 on_wait(address, why, seconds)
 
-        run.told = told
         progress(ProgressEvent("sending", edition.name, 0, len(run.todo)))
         return run.deliver(backend, now or datetime.now(UTC), waiting)
 
@@ -168,6 +169,7 @@ class _Send:
         *,
         dry_run: bool,
         on_outcome: Callable[[Outcome], None] | None,
+        progress: Progress,
     ) -> None:
         from digest import issuejson
         from digest import subscribers as subscriber_file
@@ -176,6 +178,7 @@ class _Send:
         self.state, self.issue_dir, self.lease = state, issue_dir, lease
         self.dry_run = dry_run
         self._on_outcome = on_outcome
+        self._progress = progress
         self.issue = issuejson.load(issue_dir / "issue.json")
         self.roster = subscriber_file.read_subscribers(resolve_path(config, delivery.subscribers))
         for line in subscriber_file.summarised(self.roster.problems):
@@ -194,8 +197,6 @@ class _Send:
         self.pending: list[Outcome] = []
         self.unknown: list[Outcome] = []
         self.reported: set[str] = set()
-        #: Told of each outcome after it is recorded (progress displays).
-        self.told: Callable[[Outcome], None] = lambda _outcome: None
         #: Addresses whose ``sending`` mark this send wrote.
         self._marked: set[str] = set()
 
@@ -313,7 +314,10 @@ class _Send:
             else:
                 self.failed.append(outcome)
                 log.warning("%s: refused permanently: %s", outcome.address, outcome.detail)
-        self.told(outcome)
+        detail = f"{outcome.address} {outcome.status}"
+        self._progress(
+            ProgressEvent("delivered", self.edition.name, len(self.reported), len(self.todo), detail=detail)
+        )
         if self._on_outcome is not None:
             self._on_outcome(outcome)
 
