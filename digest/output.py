@@ -90,6 +90,20 @@ def write_issue(edition_dir: Path, issue_id: str, rendered: Rendered) -> Path:
     return target
 
 
+def withdraw_issue(issue_dir: Path) -> None:
+    """Take a finished issue folder out of the edition again, as if it had never been moved in.
+
+    Renamed to a hidden name first, so that the archive and the next build stop seeing it at once,
+    even if removing its files then fails; a hidden leftover is only clutter.
+    """
+    try:
+        hidden = Path(tempfile.mkdtemp(prefix=f".withdrawn-{issue_dir.name}-", dir=issue_dir.parent))
+        os.rename(issue_dir, hidden / issue_dir.name)
+    except OSError as err:
+        raise OutputError(f"{issue_dir}: cannot withdraw: {err.strerror or err}") from err
+    shutil.rmtree(hidden, ignore_errors=True)
+
+
 def replace_files(folder: Path, files: Mapping[str, bytes]) -> None:
     """Replace (or create) each file of ``folder`` atomically; the folder must exist."""
     for name, content in files.items():

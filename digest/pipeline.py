@@ -159,7 +159,15 @@ def build_edition(
         stories=len(issue.stories),
     )
     kept = tuple(e for story in condensed.left_over for e in story.entries)
-    state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
+    try:
+        state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
+    except BaseException:
+        # Unrecorded, the folder would be published a second time by the next build, under
+        # another id; without it, the next build makes the same issue again.
+        from digest import output
+
+        output.withdraw_issue(path)
+        raise
     write_archive(config, edition, edition_dir)
     return BuildResult(edition=edition.name, path=path, issue=issue)
 

@@ -214,10 +214,14 @@ def test_a_build_whose_state_store_fills_its_disk_commits_nothing(tmp_path: Path
         assert failed.returncode == 1, failed.stderr
         assert f"{store}: (sqlite3.OperationalError) database or disk is full" in failed.stderr
         assert not failed.stdout.strip(), "no issue folder was printed"
-        assert (tmp_path / "out" / "capped" / "2026-11-24").is_dir(), "the store filled up at the commit"
+        edition_dir = tmp_path / "out" / "capped"
+        assert not (edition_dir / "2026-11-24").exists(), "the unrecorded issue was withdrawn"
+        assert [p.name for p in edition_dir.iterdir() if not p.name.startswith(".")] == []
         # The store as the failed build left it, in its place again.
         for name in os.listdir(left):
             os.replace(left / name, store.parent / name)
         check_nothing_learnt(store, before, server.urls())
 
         assert issue_ids(next_build(config, server)) == expected
+        folders = sorted(p.name for p in edition_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        assert folders == ["2026-11-24"], "the archive holds the issue once, under its own id"
