@@ -9,7 +9,7 @@ the same ledger and mail the same subscribers twice. So a send first takes the e
 - The holder is a random token, nothing else: host names and process ids say nothing across
   containers, PID namespaces or cloned machines. While another holder's lease is in force, a
   send stops before it mails anyone, with a DeliveryError saying since when.
-- A heartbeat thread renews the lease every ``timeout / 4``. A lease not renewed for
+- A heartbeat thread (digest/heartbeat.py) renews the lease every ``timeout / 4``. A lease not renewed for
   ``timeout`` (``delivery.lease_timeout``) belongs to a send that died or froze, and the next
   send takes it over; so a crashed send delays the next one by ``timeout`` at most.
 - On PostgreSQL a send also holds a session advisory lock for the edition, which the server
@@ -23,14 +23,14 @@ the same ledger and mail the same subscribers twice. So a send first takes the e
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from digest.errors import DeliveryError, StateError
+from digest.errors import DeliveryError
+from digest.heartbeat import Heartbeat
 from digest.state import SendLease, State
 
 Clock = Callable[[], datetime]
@@ -49,39 +49,27 @@ class Lease:
         self.holder = holder
         self.timeout = timeout
         self._clock = clock
-        self._stop = threading.Event()
-        self._lost = threading.Event()
-        self._heartbeat = threading.Thread(target=self._beat, name=f"send lease {edition}", daemon=True)
+        self._heartbeat = Heartbeat(
+            lambda: state.leases.renew_send_lease(edition, holder, clock()), timeout, f"send lease {edition}"
+        )
 
     @property
     def held(self) -> bool:
         """False once another holder has taken the lease over."""
-        return not self._lost.is_set()
+        return self._heartbeat.held
 
     def mark_sending(self, issue_id: str, address: str) -> bool:
         """Write the message's ``sending`` mark while the lease is this sender's; False when it is not."""
         if self.held and self.state.mark_sending(self.edition, issue_id, address, self.holder, self._clock()):
             return True
-        self._lost.set()
+        self._heartbeat.lose()
         return False
-
-    def _beat(self) -> None:
-        every = self.timeout.total_seconds() / 4
-        while not self._stop.wait(every):
-            try:
-                renewed = self.state.leases.renew_send_lease(self.edition, self.holder, self._clock())
-            except StateError:
-                continue  # the store busy for a moment: the next beat tries again, well inside the timeout
-            if not renewed:
-                self._lost.set()
-                return
 
     def start(self) -> None:
         self._heartbeat.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._heartbeat.join()
+        self._heartbeat.stop()
 
 
 @contextmanager

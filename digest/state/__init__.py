@@ -12,6 +12,7 @@ tables (each module's docstring lists them), and a small class over the one shar
 | ``state.ledger`` | ``ledger.py`` | ``deliveries``, ``suppressions`` |
 | ``state.leases``, ``state.secrets`` | ``leases.py`` | ``send_leases``, ``secrets`` |
 | ``state.runs`` | ``runs.py`` | ``runs`` |
+| ``state.build_leases`` | ``buildleases.py`` | ``build_leases`` |
 | ``state.bounces`` | ``bounces.py`` | ``bounce_reports``, ``bounce_events`` |
 
 ``db.py`` holds what they share (the engine, transactions, how datetimes are stored, errors);
@@ -34,7 +35,8 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from digest.config import Config
-from digest.state import bounces, entries, fetch, issues, leases, ledger, runs, schema
+from digest.state import bounces, buildleases, entries, fetch, issues, leases, ledger, runs, schema
+from digest.state.buildleases import BuildLease
 from digest.state.db import Database, masked, state_url
 from digest.state.fetch import SourceHealth
 from digest.state.issues import IssueRecord
@@ -86,6 +88,7 @@ class State:
         self.leases = leases.Leases(self._db)
         self.secrets = leases.Secrets(self._db)
         self.runs = runs.Runs(self._db)
+        self.build_leases = buildleases.BuildLeases(self._db)
         self.bounces = bounces.Bounces(self._db)
 
     @classmethod
@@ -160,6 +163,7 @@ def _record_issue(conn: Connection, record: IssueRecord, entry_ids: Iterable[str
 
 
 __all__ = [
+    "BuildLease",
     "BuildRecord",
     "IssueRecord",
     "RunOutcome",

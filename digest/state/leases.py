@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -37,6 +38,8 @@ secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_at", String(32), nullable=False),
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,17 +98,7 @@ class Leases:
                 return current
             return SendLease(edition, holder, now, now)
 
-        for _ in range(3):
-            try:
-                return self._db.run(take)
-            except (_LeaseRace, StateError) as err:
-                # Another process inserted or took it between the read and the write: read again.
-                if isinstance(err, StateError) and not isinstance(err.__cause__, IntegrityError):
-                    raise
-        lease = self.send_lease(edition)
-        if lease is None:
-            raise StateError(f"{masked(self._db.url)}: the send lease of {edition} keeps changing hands")
-        return lease
+        return retried(self._db, take, _LeaseRace, f"the send lease of {edition}")
 
     @contextmanager
     def session_lock(self, name: str) -> Iterator[bool | None]:
@@ -158,6 +151,19 @@ class Secrets:
             return value, True
 
         return self._db.run(read_or_make)
+
+
+def retried(db: Database, take: Callable[[Connection], T], race: type[Exception], what: str) -> T:
+    """``take`` (a lease's read, then its write) in a transaction, read and tried again when another
+    process inserted or took the lease between the read and the write (``race``, or the primary
+    key refusing a second row)."""
+    for _ in range(4):
+        try:
+            return db.run(take)
+        except (race, StateError) as err:
+            if isinstance(err, StateError) and not isinstance(err.__cause__, IntegrityError):
+                raise
+    raise StateError(f"{masked(db.url)}: {what} keeps changing hands")
 
 
 def renew(conn: Connection, edition: str, holder: str, now: datetime) -> bool:
