@@ -17,7 +17,8 @@ The method:
    so a change of sources applies at the next run (a change of schedule at the next start).
 2. **Catch-up.** At start the jobs are installed again from the config. A stored job whose trigger
    is unchanged keeps its stored next run time even when that time has passed (the scheduler was
-   down at the time): APScheduler then makes that run at once if it is late by no more than the
+   down at the time), or the time of a run it took on and never finished (killed while making it,
+   as its build lease says): APScheduler then makes that run at once if it is late by no more than the
    job's ``misfire_grace_time``, and ``coalesce=True`` makes it once however many times were
    missed. ``catch_up`` gives the grace time:
 
@@ -29,6 +30,10 @@ The method:
 
    A job whose schedule or time zone changed starts afresh from now; a job of an edition no
    longer in the config is removed.
+
+   Several schedulers may share one state store (and its job store): each run is made by the one
+   that takes its build lease, keyed by edition and scheduled time (digest/buildlease.py); the
+   others log who has it and watch, to take it over should that one die.
 3. **One run at a time.** ``max_instances=1`` per edition: a time that comes while the edition's
    previous run is still going is skipped (and logged). Editions run side by side, in threads.
 4. **A run** builds with ``pipeline.build_edition`` and, when an issue was built and the edition
@@ -82,7 +87,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from digest import pipeline
+from digest import buildlease, pipeline
 from digest.condense import available as condenser_names
 from digest.config import Config, EditionConfig, load_config
 from digest.configvalues import CatchUp, format_duration
@@ -90,6 +95,7 @@ from digest.errors import BuildStopped, DigestError
 from digest.logs import fields
 from digest.schedule import local_time
 from digest.state import (
+    BuildLease,
     RunOutcome,
     RunRecord,
     State,
@@ -205,7 +211,8 @@ class _RunsExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 
     """APScheduler's thread pool, handing each job its scheduler's ``Runs``.
 
     The job store keeps a job's function by reference and its arguments pickled, so a live
-    object cannot be stored with it: it is added to the arguments here, as the job starts.
+    object cannot be stored with it: it is added to the arguments here, as the job starts, with
+    the run's scheduled time (the key of its build lease).
     """
 
     def __init__(self, runs: Runs, max_workers: int) -> None:
@@ -214,7 +221,7 @@ class _RunsExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         handed = copy.copy(job)
-        handed.kwargs = {**job.kwargs, "runs": self._runs}
+        handed.kwargs = {**job.kwargs, "runs": self._runs, "scheduled": run_times[-1]}
         handed._jobstore_alias = job._jobstore_alias
         super()._do_submit_job(handed, run_times)
 
@@ -222,10 +229,18 @@ class _RunsExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 
 # --- one run -----------------------------------------------------------------------------------------
 
 
-def run_edition(config_path: str, edition_name: str, out_dir: str, runs: Runs | None = None) -> None:
+def run_edition(
+    config_path: str,
+    edition_name: str,
+    out_dir: str,
+    runs: Runs | None = None,
+    scheduled: datetime | None = None,
+) -> None:
     """The job: build (and send) one edition now. Logs and records every outcome; never raises.
 
     ``runs`` is the scheduler's (its executor passes it); called on its own, the run answers to no stop.
+    ``scheduled``, the run's scheduled time, makes it the run of that time across the schedulers
+    sharing the store (digest/buildlease.py): made here only if this scheduler takes its lease.
     """
     started = datetime.now(UTC)
     runs = runs or Runs()
@@ -237,8 +252,16 @@ def run_edition(config_path: str, edition_name: str, out_dir: str, runs: Runs | 
             if edition is None:
                 raise DigestError(f"{config_path}: edition {edition_name!r} is gone from the config")
             with State.of(config) as state:
-                record = _run(config, edition, state, Path(out_dir), started, runs)
-                state.runs.record_run(record)
+                if scheduled is None:
+                    state.runs.record_run(_run(config, edition, state, Path(out_dir), started, runs))
+                    return
+                with buildlease.scheduled_run(state, edition, scheduled, runs.stop) as held:
+                    if held is None:
+                        return  # made by another scheduler (logged)
+                    record = _run(config, edition, state, Path(out_dir), started, runs, held)
+                    state.runs.record_run(record)
+                    if record.outcome != "stopped":
+                        held.finish()
         except DigestError as err:
             # Without a config or a state store the run cannot be recorded: the log line is all there is.
             _log_outcome(_failed(edition_name, started, str(err)))
@@ -248,9 +271,18 @@ def run_edition(config_path: str, edition_name: str, out_dir: str, runs: Runs | 
 
 
 def _run(
-    config: Config, edition: EditionConfig, state: State, out_dir: Path, started: datetime, runs: Runs
+    config: Config,
+    edition: EditionConfig,
+    state: State,
+    out_dir: Path,
+    started: datetime,
+    runs: Runs,
+    held: buildlease.HeldRun | None = None,
 ) -> RunRecord:
-    """Build and send; every outcome as a RunRecord (already logged)."""
+    """Build and send; every outcome as a RunRecord (already logged). A run taken over from a
+    scheduler that built its issue and stopped sends that issue instead."""
+    if held is not None and held.built_issue is not None:
+        return _resume_send(config, edition, state, out_dir, started, held.built_issue)
     try:
         pipeline.check_stop(runs.stop)
         result = _build(config, edition, state, out_dir, started, runs)
@@ -266,6 +298,8 @@ def _run(
     if result.path is None or result.issue is None:
         return _log_outcome(_record(edition.name, started, "skipped", f"{result.reason}; no issue built"))
     issue_id, stories = result.issue.issue_id, len(result.issue.stories)
+    if held is not None:
+        held.built(issue_id)
     built = _log_outcome(
         _record(
             edition.name,
@@ -298,6 +332,16 @@ def _build(
             map=workers.map,
             renderer=renderer,
         )
+
+
+def _resume_send(
+    config: Config, edition: EditionConfig, state: State, out_dir: Path, started: datetime, issue_id: str
+) -> RunRecord:
+    """The send of an issue another scheduler built in this run and did not finish sending."""
+    reason = f"issue {issue_id}, built by another scheduler, which stopped; sending it"
+    record = _log_outcome(_record(edition.name, started, "built", reason, issue_id=issue_id))
+    recipients, send_error = _send(config, edition, state, out_dir / edition.name / issue_id, issue_id)
+    return dataclasses.replace(record, recipients=recipients, send_error=send_error)
 
 
 def _send(
@@ -402,6 +446,8 @@ class EditionScheduler:
         #: job id -> how many runs this scheduler handed to the executor.
         self._submissions: Counter[str] = Counter()
         self._submission_seen = threading.Condition()
+        #: edition -> its scheduled runs whose build lease was taken and never finished, read at start.
+        self._unfinished: dict[str, list[BuildLease]] = {}
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=state_url(config), tablename=JOBS_TABLE)},
             executors={"default": _RunsExecutor(self.runs, max_workers=len(config.editions))},
@@ -414,7 +460,8 @@ class EditionScheduler:
     def start(self) -> list[PlannedRun]:
         """Install the jobs (keeping stored next run times) and start; what each edition will do."""
         # The tables made once, here: runs starting together in threads would race to create them.
-        State.of(self.config).close()
+        with State.of(self.config) as state:
+            self._unfinished = {name: state.build_leases.unfinished(name) for name in self.config.editions}
         self.runs.workers, self.runs.renderer = Workers().__enter__(), PdfRenderer().__enter__()
         # Paused while the jobs are installed, so none runs before its stored time has been kept.
         self._scheduler.start(paused=True)
@@ -491,6 +538,11 @@ class EditionScheduler:
         if stored is not None and stored.next_run_time is not None:
             if _same_trigger(stored.trigger, trigger):
                 kept = stored.next_run_time
+                # A run taken on and never finished (its scheduler killed) is made again, like a
+                # run missed while down; its lease goes to whoever makes it (digest/buildlease.py).
+                left = self._unfinished.get(edition.name)
+                if left and left[-1].fire_time < kept:
+                    kept = left[-1].fire_time
             else:
                 log.info(
                     "edition %s: schedule changed; runs missed under the old one are not made",

@@ -85,6 +85,17 @@ def write_config(
     return config
 
 
+def delivery_yaml(smtp_port: int, more: str = "") -> str:
+    """The edition's ``delivery``, to subscribers.csv through the loopback SMTP server at ``smtp_port``."""
+    return (
+        "delivery:\n"
+        '  from: "The Test Paper <paper@example.org>"\n'
+        "  subscribers: subscribers.csv\n"
+        "  unsubscribe: {secret_env: DIGEST_TEST_SECRET}\n"
+        f"  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}\n"
+    ) + more
+
+
 def hourly_in_the_past(now: datetime) -> str:
     """A daily schedule whose latest time was one to two hours ago (and next is ~22 hours away)."""
     return f"0 {(now.hour - 1) % 24} * * *"
@@ -380,14 +391,7 @@ def test_a_built_issue_is_sent_once_where_delivery_is_set(
     monkeypatch.setenv("DIGEST_TEST_SECRET", "a secret for the unsubscribe links of this test")
     (tmp_path / "subscribers.csv").write_text("email,name\nann@example.org,Ann\nbob@example.org,Bob\n")
     with LoopbackSmtp() as smtp:
-        delivery = (
-            "delivery:\n"
-            '  from: "The Test Paper <paper@example.org>"\n'
-            "  subscribers: subscribers.csv\n"
-            "  unsubscribe: {secret_env: DIGEST_TEST_SECRET}\n"
-            f"  smtp: {{host: 127.0.0.1, port: {smtp.port}, security: none}}\n"
-        )
-        config = write_config(tmp_path, store_url, max_stories=50, more_yaml=delivery)
+        config = write_config(tmp_path, store_url, max_stories=50, more_yaml=delivery_yaml(smtp.port))
         for _ in range(2):  # the second run finds nothing new: nothing is built, nothing sent again
             run_edition(str(config.path), "paper", str(tmp_path / "out"))
         copies = smtp.copies()
