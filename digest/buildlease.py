@@ -132,9 +132,16 @@ def scheduled_run(
                 wait = timedelta(0) if locked else timeout
                 lease = state.build_leases.take(edition.name, fire_time, holder, clock(), timeout=wait)
             if lease is not None and lease.holder == holder and lease.done_at is None:
-                previous = current if current is not None and current.holder != holder else seen
-                if previous is not None:
-                    _log_takeover(edition, fire_time, lease, previous)
+                if current is not None and current.holder != holder:
+                    _log_takeover(edition, fire_time, lease, current)
+                elif seen is not None:
+                    log.info(
+                        "edition %s: %s gave the run of %s back (stopped): making it here",
+                        edition.name,
+                        seen.holder,
+                        local_time(fire_time, edition.timezone),
+                        extra=fields("run-taken-over", edition.name),
+                    )
                 held = HeldRun(state, lease, timeout, clock)
                 with held.heartbeat:
                     try:

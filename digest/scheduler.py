@@ -17,10 +17,10 @@ The method:
    so a change of sources applies at the next run (a change of schedule at the next start).
 2. **Catch-up.** At start the jobs are installed again from the config. A stored job whose trigger
    is unchanged keeps its stored next run time even when that time has passed (the scheduler was
-   down at the time), or the time of a run it took on and never finished (killed while making it,
-   as its build lease says): APScheduler then makes that run at once if it is late by no more than the
-   job's ``misfire_grace_time``, and ``coalesce=True`` makes it once however many times were
-   missed. ``catch_up`` gives the grace time:
+   down at the time), or takes the time of a run taken on and never finished (its scheduler killed
+   while making it, as the run's build lease says): APScheduler then makes that run at once if it
+   is late by no more than the job's ``misfire_grace_time``, and ``coalesce=True`` makes it once
+   however many times were missed. ``catch_up`` gives the grace time:
 
    - ``next`` (the default): None, i.e. no limit. Coalescing always makes the *latest* missed
      time, and the scheduled time after that one is still to come; so "no limit" is exactly
