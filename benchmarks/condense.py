@@ -30,7 +30,14 @@ condenser, so the condenser cannot grade itself):
   label such as "Behind bars: ...");
 * repeats: pairs of briefing sentences that tell one fact twice (at least 60%
   of the shorter one's content words, and four or more, shared), per briefing;
-* sections: the mean count for articles over 400 words.
+* sections: the mean count for articles over 400 words;
+* grounded: the share of questions whose every named phrase (each run of words
+  that are not question words, as written, capitals and all) stands in its
+  answer outside quotation marks: a question about a quote's inner words
+  ("What does X say about the yas tomoz boys?"), a lower-cased name or a phrase
+  the answer never writes is not grounded;
+* top form: the share of the commonest wording, a question with its named
+  phrases replaced by X ("What is known about X?").
 
 The data is read where it lies and never copied: it is licensed for evaluation only.
 """
@@ -43,6 +50,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,7 +124,10 @@ QUESTION_WORDS = STOPWORDS | {
     *"fear fears worried worry plan plans next happens happen happening done doing being responding".split(),
     *"respond stand position background history known else know figures show risks risk stake".split(),
     *"people others reporting readers reported details unclear remains more get here add adds".split(),
+    *"find show decide react reacted happened changed dispute argument debate comes led role".split(),
 }
+#: A quotation: in double marks, or in single ones opening before a word (an apostrophe inside stays).
+QUOTATION = re.compile(r"\"[^\"]*\"|“[^”]*”|(?<!\w)‘(?:[^’]|’(?=\w))*’|(?<!\w)'(?:[^']|'(?=\w))*'(?!\w)")
 PRONOUNS = set("he she it they this these those that his her its their him them".split())
 CONNECTIVES = set(
     "but however and so yet also meanwhile nevertheless nonetheless still instead moreover furthermore "
@@ -198,6 +209,8 @@ class Reading:
     briefings: int = 0
     long_sections: list[int] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    grounded: int = 0
+    forms: Counter[str] = field(default_factory=Counter)
 
     def read(self, sample: Sample, briefing: Briefing) -> None:
         story = stems(content_words(sample.article))
@@ -216,6 +229,13 @@ class Reading:
                 self.answered += 1
             self.openings += 1
             self.misleading += misleading(opening(section.answer[0]))
+            phrases, form = named_phrases(section.question)
+            self.forms[form] += 1
+            unquoted = QUOTATION.sub(" ", " ".join(section.answer))
+            if phrases and all(stands_in(p, unquoted) for p in phrases):
+                self.grounded += 1
+            else:
+                self.examples.append(f"ungrounded: {section.question}")
         text = "\n".join([*briefing.lede, *(p for s in briefing.sections for p in s.answer)])
         fused = sum(not quoted(text, m.start()) for m in FUSED.finditer(text))
         self.captions += len(FURNITURE.findall(text)) + fused + len(LABELLED.findall(text))
@@ -228,11 +248,44 @@ class Reading:
             return f"{100 * part / whole:5.1f}%" if whole else "    -"
 
         long = statistics.mean(self.long_sections) if self.long_sections else 0.0
+        top = self.forms.most_common(1)[0][1] if self.forms else 0
         return (
             f"{dataset:<6} {self.briefings:>4} {share(self.generic, self.questions):>8} "
             f"{share(self.answered, self.sections):>8} {share(self.misleading, self.openings):>10} "
-            f"{self.captions:>8} {self.repeats / max(1, self.briefings):>8.2f} {long:>9.2f}"
+            f"{self.captions:>8} {self.repeats / max(1, self.briefings):>8.2f} {long:>9.2f} "
+            f"{share(self.grounded, self.questions):>8} {share(top, self.questions):>8}"
         )
+
+
+def stands_in(phrase: str, text: str) -> bool:
+    """Whether ``phrase`` is written in ``text``; a name may be written by its last word, as news
+    refers to a person named before ("Finance Minister Ana Berg", then "Ms Berg")."""
+    if phrase[:1].isupper() and all(w[:1].isupper() for w in phrase.split()):
+        phrase = phrase.split()[-1]
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def named_phrases(question: str) -> tuple[list[str], str]:
+    """The phrases ``question`` names (runs of words that are not question words, as written), and its
+    form: the question with each phrase replaced by X."""
+    phrases: list[str] = []
+    form: list[str] = []
+    run: list[str] = []
+    for token in [*question.rstrip("?").split(), ""]:
+        word = token.lower().removesuffix("'s").removesuffix("’s").strip("'’")
+        if token and word not in QUESTION_WORDS:
+            run.append(token)
+            continue
+        if run:
+            phrases.append(" ".join(run))
+            # "about the X" and "about X" are one form.
+            if form and form[-1].lower() in ("the", "a", "an"):
+                form.pop()
+            form.append("X")
+            run = []
+        if token:
+            form.append(token)
+    return phrases, " ".join(form) + "?"
 
 
 def first_words(text: str, count: int) -> str:
@@ -314,12 +367,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Briefings of articles of {MIN_READ_WORDS} words or more, read as a reader would:")
     print(
         f"{'data':<6} {'n':>4} {'generic':>8} {'answered':>8} {'misleading':>10} "
-        f"{'captions':>8} {'repeats':>8} {'sections':>9}"
+        f"{'captions':>8} {'repeats':>8} {'sections':>9} {'grounded':>8} {'top form':>8}"
     )
     for dataset, reading in readings.items():
         print(reading.row(dataset))
     if args.examples:
         for dataset, reading in readings.items():
+            for form, count in reading.forms.most_common(3):
+                print(f"{dataset}: form {100 * count / reading.questions:4.1f}% {form}")
             for example in reading.examples[: args.examples]:
                 print(f"{dataset}: {example}")
     return 0

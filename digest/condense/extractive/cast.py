@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.condense.extractive.cues import KIND_CUES, QUOTE, SAID_AFTER, SAID_BEFORE
-from digest.condense.extractive.units import PRONOUN_SAID, Unit
+from digest.condense.extractive.units import PRONOUN_SAID, Unit, unquoted
 from digest.text import ABBREVIATIONS, STOPWORDS, word_set
 
 #: What stands before "said" when the speaker follows it: '"...," said X', "..., said X".
@@ -238,7 +238,7 @@ class Cast:
                     self._remember(name)
         self._acting: set[str] = set()
         for sentence in sentences:
-            for actor in (self._speaker(sentence), *self._subjects(sentence, KIND_CUES["response"])):
+            for actor in (self._speaker(sentence), *self.subjects_of(sentence, KIND_CUES["response"])):
                 if actor is not None:
                     self._acting.add(actor.text)
         headline_subject = self._headline_subject(headline)
@@ -331,6 +331,9 @@ class Cast:
         if name.place:
             return None
         full = self._forms.get(name.key, name)
+        if full.words[-len(name.words) :] != name.words:
+            # "Guardian Australia" is not "Daily Mail Australia": a fuller form must end on these words.
+            full = name
         text = full.shown
         # "the SEC", but not "the Kestrel" of "the Kestrel lander".
         if not text.startswith("the ") and re.search(rf"\b[Tt]he {re.escape(text)}\b(?! [a-z])", self._text):
@@ -345,6 +348,11 @@ class Cast:
         if len(name.words) == 1 and not name.title and self.counts[name.key] < 2:
             return None
         return self._as_actor(name)
+
+    def named_first_in(self, name: Name, sentence: str) -> bool:
+        """Whether ``sentence`` is where the story first names ``name`` (its surname, its whole name)."""
+        at = self._text.find(sentence)
+        return at >= 0 and re.search(rf"\b{re.escape(name.key)}\b", self._text[:at]) is None
 
     # speakers and subjects
 
@@ -425,7 +433,7 @@ class Cast:
                 and _bare(phrase[-1]) == names[0].words[-1]
             ):
                 return self._known_actor(names[0])
-            return None
+            return self._group(phrase, at_start) if len(phrase) == 1 else None  # "Residents welcomed"
         role = _role_phrase(phrase)
         if role is not None:
             return role
@@ -434,6 +442,9 @@ class Cast:
     def _group(self, phrase: list[str], at_start: bool) -> Actor | None:
         """A group: "officials", "health workers", "Keldaran officials" (a plural noun, one modifier)."""
         head = _bare(phrase[-1])
+        if len(phrase) == 1 and at_start and head.istitle():
+            # "Unions accuse ...": a group opening the sentence.
+            head = head.lower()
         if head not in GROUP_NOUNS or len(phrase) > 2:
             return None
         if len(phrase) == 1:
@@ -450,7 +461,7 @@ class Cast:
             modifier = modifier.lower()
         return Actor(f"{modifier} {head}", plural=True)
 
-    def _subjects(self, sentence: str, cue: re.Pattern[str]) -> list[Actor | None]:
+    def subjects_of(self, sentence: str, cue: re.Pattern[str]) -> list[Actor | None]:
         """The actor before each cue verb of ``sentence`` (None where there is no clean one)."""
         return [self._phrase_before(sentence[: m.start()]) for m in cue.finditer(sentence)]
 
@@ -460,9 +471,16 @@ class Cast:
         found: list[Actor] = []
         for unit in quoted:
             actor = next((a for a in map(self._speaker, unit.parts) if a is not None), None)
-            if actor is None and len(unit.parts) > 1 and PRONOUN_SAID.search(unit.text):
-                # 'Brandt blamed the government. "...," he said.': "he" is the one named first.
-                named = [n for n in self.names(unit.parts[0]) if not n.place]
+            pronoun = [bool(PRONOUN_SAID.search(part)) for part in unit.parts]
+            if actor is None and any(pronoun[1:]) and not pronoun[0]:
+                # 'Brandt blamed the government. "...," he said.': "he" is the one named first, outside
+                # the quote ('"The UK has ...," BT's Ben Verwaayen said': the one nearest "said").
+                first = unquoted(unit.parts[0])
+                said = SAID_BEFORE.search(first)
+                named = [n for n in self.names(first[: said.start()] if said else first) if not n.place]
+                if said and not first[: said.start()].rstrip().endswith(","):
+                    # Not after an appositive ("McGuire, an analyst at Gartner, told"): the nearest.
+                    named.reverse()
                 actor = self._as_actor(named[0]) if named else None
             if actor is not None:
                 found.append(actor)
@@ -498,7 +516,7 @@ class Cast:
         """The first actor in source order that does what ``cue`` finds ("the agency ordered")."""
         for unit in units:
             for part in unit.parts:
-                actor = next((a for a in self._subjects(part, cue) if a is not None), None)
+                actor = next((a for a in self.subjects_of(part, cue) if a is not None), None)
                 if actor is not None:
                     return actor
         return None
@@ -611,8 +629,9 @@ def _before_appositive(tokens: list[str]) -> list[str]:
     """
     for start in range(len(tokens) - 2, max(-1, len(tokens) - 14), -1):
         if tokens[start].endswith(","):
-            opener = tokens[start + 1].lower()
-            if opener in _APPOSITIVE_OPENERS:
+            # "Ross Walker, UK economist at the bank,": a role word early in it marks an appositive too.
+            opening = [t.lower().strip(",") for t in tokens[start + 1 : start + 4]]
+            if opening[0] in _APPOSITIVE_OPENERS or ACTOR_NOUNS.intersection(opening[:3]):
                 return [*tokens[:start], tokens[start][:-1]]
             return []
     return []
@@ -639,6 +658,10 @@ def _opens_clause(before: Sequence[str], phrase: Sequence[str]) -> bool:
                 )
             ):
                 rest.pop()
+        # "UBS economist Maury Harris", "Long-time Labour supporter X": who the role is at or with.
+        owner = [*rest[:-2], *(t for t in rest[-2:] if not t[:1].isupper())]
+        if len(rest) < len(before) and len(owner) < len(rest) and _opens_clause(owner, ["x"]):
+            rest = owner
         before = rest
     if not before:
         return True

@@ -35,26 +35,35 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from digest.condense.extractive.cast import Actor, Cast
 from digest.condense.extractive.cues import KIND_CUES, QUOTE, best_kind, cues
-from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news
+from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news, quoted_tokens
+from digest.condense.extractive.wordings import SPARE, Opening, fallbacks, is_outlet, wordings
 from digest.text import STOPWORDS, content_words, word_set
 
 QUESTION_MAX_WORDS = 12
+#: What a question no form fits ("What is known about X?") gives up against one read from a later
+#: sentence: the reader is better served by opening the answer one or two sentences on.
+FALLBACK_COST = 0.9
 #: The units of a section that may open its answer (the earliest are the likeliest openers).
 OPENER_WINDOW = 4
 #: Kinds a speaker's words keep: "said it had ordered a survey" is a response, not just words.
 _SPOKEN_KINDS = frozenset({"fear", "next", "response", "position"})
 #: An appositive after an actor ("Fallow Water, the island's utility,") is at most this long.
 APPOSITIVE_MAX_CHARS = 60
-#: Topic phrases are at most this many words.
+#: Role words before a speaker's name ("UBS chief economist") are at most this many.
+ROLE_MAX_WORDS = 3
+#: Topic phrases are at most this many words ("Royal Bank of Scotland": a name with "of" one more).
 TOPIC_MAX_WORDS = 3
 #: What each word of distance from the sentence's start takes off a topic's score.
 TOPIC_POSITION_DECAY = 0.03
 
+#: Characters never inside a name a question shows.
+_NOT_IN_NAMES = ':;()"“”'
 #: Nouns too vague to name what a section is about.
 _VAGUE = word_set(
     """
@@ -79,7 +88,8 @@ _FUNCTION_WORDS = word_set(
     since until despite among amid amidst across within without via per toward towards upon onto
     throughout beyond near including following against along around behind beside besides like unlike
     versus inside outside whether though although unless instead rather yet ago twice once again too
-    later earlier soon every each
+    later earlier soon every each back ahead away apart together abroad overseas pre-game
+    perhaps probably possibly maybe almost nearly quite rather very really certainly clearly
     """
 )
 #: Common verb forms that no suffix gives away.
@@ -125,6 +135,8 @@ _ADJECTIVES = word_set(
     clear free open close far near wide deep huge tiny vast massive extra further particular chief
     best worst better worse separate sexual well straightaway natural fine poor rich sure true false
     right wrong ready able unable due alone alive dead brief busy fresh hot cold warm safe
+    closer bigger larger smaller higher lower greater longer shorter older younger stronger weaker
+    faster slower cheaper harder easier tougher wider deeper richer poorer safer fewer
     """
 )
 #: A figure worth the wording "What do the figures show": a sum, a share, a quantity.
@@ -139,9 +151,13 @@ _NEVER_NAMES = word_set(
     """
 )
 _DETERMINERS = word_set("the a an its their his her our this that these those your my")
+_AFTER_DETERMINER = re.compile(
+    r"\b(?:the|a|an|its|their|his|her|our|of|these|those)\s+([a-z][\w-]*s)\b", re.I
+)
 _MASS_ENDS = ("ment", "tion", "sion", "ity", "ness", "ism", "ance", "ence", "ure", "age", "ing", "ics")
 _EDGE = "\"'“”‘’(),;:!?[]…."
-_POSSESSIVE = re.compile(r"^([A-Z][\w.&-]*)['’]s$")
+#: An owner before a noun: "Greece's", "the Tories'".
+_POSSESSIVE = re.compile(r"^[\"“‘(]*([A-Z][\w.&-]*?)(['’]s|s['’])$")
 #: Any verb: the subject before one is the sentence's actor when no cue verb has one.
 _ANY_VERB = cues(
     r"\w{3,}ed|said|says|has|have|had|is|are|was|were|will|would|could|can|did|does|made|makes|won|"
@@ -156,7 +172,8 @@ QUESTION_WORDS = word_set(
     to of in with and say saying said fear worries worry plan planning plans next happens happen done
     doing being responding respond response stand stands position positions background history known
     else know figures show shows risks risk at stake story people others other reporting should readers
-    comes led up this here get got involved role mean means worried argues
+    comes led up this here get got involved role mean means worried argues find decide react reacted
+    happened changed dispute
     """
 )
 
@@ -170,6 +187,15 @@ class Topics:
     #: In how many sections each content word stands.
     spread: Counter[str]
     headline: frozenset[str]
+    #: Words the story uses as nouns: after "the", "a", "its", "of" ("the replaces" never occurs, so
+    #: in "the program replaces the icons" the word is a verb).
+    nouns: frozenset[str] = frozenset()
+    #: Words the story writes capitalised mid-sentence more often than in lower case: names, which a
+    #: topic never shows lower-cased.
+    names: frozenset[str] = frozenset()
+    #: Capitalised words the story writes outside quotations: a name a quote mentions ("Quarry Street")
+    #: may be a topic when the writer names it too.
+    named_outside: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, sections: Sequence[Sequence[Unit]], headline: str) -> Topics:
@@ -177,7 +203,21 @@ class Topics:
         spread: Counter[str] = Counter()
         for count in counts:
             spread.update(count.keys())
-        return cls(counts, spread, frozenset(content_words(headline)))
+        text = " ".join(u.text for section in sections for u in section)
+        nouns = frozenset(m.lower() for m in _AFTER_DETERMINER.findall(text))
+        lower: Counter[str] = Counter()
+        capital: Counter[str] = Counter()
+        outside: set[str] = set()
+        for sentence in (part for section in sections for u in section for part in u.parts):
+            tokens = sentence.split(" ")
+            for word, quoted in zip(tokens[1:], quoted_tokens(tokens)[1:], strict=True):
+                bare = word.strip(_EDGE)
+                (lower if bare.islower() else capital if bare.istitle() else Counter())[bare.lower()] += 1
+                if bare[:1].isupper() and not quoted:
+                    outside.add(bare)
+        names = frozenset(w for w, n in capital.items() if n > lower[w])
+        headline_words = frozenset(content_words(headline))
+        return cls(counts, spread, headline_words, nouns, names, frozenset(outside))
 
     def mentions(self, word: str) -> int:
         """How often the story says ``word``."""
@@ -219,12 +259,24 @@ def frame(
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
+        if actor is not None and (
+            (is_outlet(actor) and actor != cast.main) or any(mark in actor.text for mark in _NOT_IN_NAMES)
+        ):
+            # "..., the Guardian reported": who reported is not who acts, unless the story is about it;
+            # and a name fused with page furniture ('Alex Lees:"We') names no one. Neither is a topic.
+            exclude_outlet = set(content_words(actor.text))
+            actor = None
+        else:
+            exclude_outlet = set()
         # "The company said ...": the question names which company.
         named = cast.resolved(actor)
         exclude = set(content_words(f"{actor.text} {named.text}")) if actor and named else set()
+        exclude |= exclude_outlet
         if actor is not None:
             # "Fallow Water, the island's utility, said ...": what the actor is called is not a topic.
             exclude |= set(content_words(_appositive(unit.parts[0], actor.text)))
+            # "UBS economist Maury Harris said": the role named before a speaker is theirs too.
+            exclude |= set(content_words(_described_before(unit.parts[0], actor.text)))
         topic = None
         first = unit.parts[0]
         verb = _ANY_VERB.search(first)
@@ -233,17 +285,35 @@ def frame(
             # ("Russian Foreign Minister Sergei Lavrov noted worries the conflict could spread").
             topic = topic_phrase(first, number, topics, exclude, after=len(first[: verb.start()].split()))
         topic = topic or topic_phrase(first, number, topics, exclude)
-        for question, specificity in _wordings(kind, named, topic, unit.text):
+        opening = Opening(first, unit.text, kind, named, topic)
+        fitted = ((q, s, 0.0) for q, s in wordings(opening, cast))
+        for question, specificity, cost in chain(
+            fitted, ((q, s, FALLBACK_COST) for q, s in fallbacks(opening))
+        ):
             if len(question.split()) > QUESTION_MAX_WORDS or question in asked:
                 continue
-            value = 2.0 * specificity + (1.0 if opens_news(unit) else -3.0) - 0.4 * position
+            value = 2.0 * specificity + (1.0 if opens_news(unit) else -3.0) - 0.4 * position - cost
             if best is None or value > best[0]:
                 best = (value, Framed(question, unit, specificity))
             break
     if best is None:
-        spare = next(q for q in _SPARE if q not in asked)
+        spare = next(q for q in SPARE if q not in asked)
         return Framed(spare, section[0], 0)
     return best[1]
+
+
+def _described_before(sentence: str, actor: str) -> str:
+    """The role words just before ``actor`` in ``sentence`` ("UBS economist" before "Maury Harris")."""
+    at = sentence.find(actor.removeprefix("the "))
+    if at <= 0:
+        return ""
+    before = sentence[:at].split()[-ROLE_MAX_WORDS:]
+    kept: list[str] = []
+    for word in reversed(before):
+        if word[-1:] in ",;:\"”'’" or word.lower() in STOPWORDS:
+            break
+        kept.insert(0, word)
+    return " ".join(kept)
 
 
 def _appositive(sentence: str, actor: str) -> str:
@@ -255,77 +325,10 @@ def _appositive(sentence: str, actor: str) -> str:
     if not rest.startswith(", "):
         return ""
     closing = rest.find(",", 2)
+    if closing < 0 and rest.endswith("."):
+        # '"...," says Reza Moghadam, assistant director of the fund.': the appositive ends the sentence.
+        closing = len(rest) - 1
     return rest[2:closing] if 0 < closing <= APPOSITIVE_MAX_CHARS else ""
-
-
-#: Per kind, its wordings, most specific first: (template, needs the actor, needs the topic,
-#: specificity). {does}/{is}/{has} agree with the actor; {a} is the actor, {topic} the topic.
-_KIND_WORDINGS: dict[str, tuple[tuple[str, bool, bool, int], ...]] = {
-    "say": (
-        ("What {does} {a} say about {topic}?", True, True, 2),
-        ("What {does} {a} say?", True, False, 1),
-    ),
-    "fear": (
-        ("Why {is} {a} worried about {topic}?", True, True, 2),
-        ("What {does} {a} fear?", True, False, 1),
-        ("What are the risks for {topic}?", False, True, 1),
-    ),
-    "next": (
-        ("What {does} {a} plan for {topic}?", True, True, 2),
-        ("What happens next for {topic}?", False, True, 1),
-        ("What {does} {a} plan next?", True, False, 1),
-    ),
-    "response": (
-        ("What {has} {a} done about {topic}?", True, True, 2),
-        ("How {is} {a} responding?", True, False, 1),
-        ("What is being done about {topic}?", False, True, 1),
-    ),
-    "position": (
-        ("Where {does} {a} stand on {topic}?", True, True, 2),
-        ("What is the position of {a}?", True, False, 1),
-        ("Who argues what about {topic}?", False, True, 1),
-    ),
-    "background": (
-        ("What is the background to {topic}?", False, True, 1),
-        ("How did {a} get here?", True, False, 1),
-    ),
-}
-
-
-def _wordings(kind: str, actor: Actor | None, topic: str | None, text: str) -> Iterable[tuple[str, int]]:
-    """Questions for a sentence of ``kind`` by ``actor`` about ``topic``, the most specific first."""
-    acts = actor is not None and actor.acts
-    plural = actor is not None and actor.plural
-    words = {
-        "does": "do" if plural else "does",
-        "is": "are" if plural else "is",
-        "has": "have" if plural else "has",
-        "a": actor.text if actor is not None else "",
-        "topic": topic or "",
-    }
-    for template, needs_actor, needs_topic, specificity in _KIND_WORDINGS.get(kind, ()):
-        if (acts or not needs_actor) and (topic or not needs_topic):
-            # A background topic named beside an actor says more than the topic alone.
-            bonus = int(acts) if kind == "background" and needs_topic else 0
-            yield template.format(**words), specificity + bonus
-    if topic and _FIGURE.search(text):
-        yield f"What do the figures show about {topic}?", 1 + acts
-    if topic:
-        yield f"What is known about {topic}?", 1
-    if actor is not None:
-        yield f"What else is known about {words['a']}?", 1
-    yield from ((q, 0) for q in _SPARE)
-
-
-#: The last resort, when a section's sentences give neither a name nor a noun.
-_SPARE = (
-    "What else is known?",
-    "What else should readers know?",
-    "What other details are there?",
-    "What more is there?",
-    "What else was reported?",
-    "What remains unclear?",
-)
 
 
 def topic_phrase(
@@ -336,17 +339,32 @@ def topic_phrase(
     Words before token ``after`` (the actor's own noun phrase) are not considered.
     """
     tokens = sentence.split(" ")
+    # A quote's words are the speaker's, not what the writer names ("'See yas tomoz boys!'").
+    inside = quoted_tokens(tokens)
     best: tuple[float, str] | None = None
     run: list[int] = []
-    # Who was told ("told the BBC News website", "told reporters") is where the words went, not
-    # what they are about: the phrase right after a verb of telling names no topic.
+    # Who was told ("told the BBC News website", "told reporters") is where the words went, and who
+    # a claim is "according to" is its source: neither is what they are about, so the phrase right
+    # after a verb of telling, or after "according to", names no topic.
     listener = False
     for index in range(len(tokens) + 1):
         raw = tokens[index].strip(_EDGE) if index < len(tokens) else ""
         # A possessive ends a phrase and owns the next one ("Greece's debt").
-        possessive = raw.endswith(("'s", "’s"))
+        possessive = raw.endswith(("'s", "’s")) or (raw != "" and tokens[index].endswith(("s'", "s’")))
         before = tokens[index - 1].strip(_EDGE) if index > 0 else ""
-        if raw and not possessive and index >= after and _topic_word(_bare(raw), index, exclude, before):
+        if _joins_name(tokens, index, run):
+            # "Royal Bank of Scotland", "House of Lords": "of" inside a name.
+            run.append(index)
+            continue
+        if (
+            raw
+            and not possessive
+            and index >= after
+            and (not inside[index] or _bare(raw) in topics.named_outside)
+            and not (raw.islower() and raw in topics.names)
+            and not _acts_on(raw, before, tokens[index + 1] if index + 1 < len(tokens) else "", topics)
+            and _topic_word(_bare(raw), index, exclude, before)
+        ):
             run.append(index)
             if tokens[index][-1:] not in ',;:.!?)"”’':
                 continue
@@ -355,14 +373,48 @@ def topic_phrase(
                 found = _best_of_run(tokens, phrase, section, topics)
                 if found is not None and (best is None or found[0] > best[0]):
                     best = found
-        if run or raw.lower() not in _DETERMINERS:
-            listener = raw.lower() in _TELLING
+        # A determiner or a title passes the listener on to its noun ("told the BBC", "to Mr Lund").
+        if run or (raw.lower() not in _DETERMINERS and raw.lower() not in _TITLE_WORDS):
+            listener = raw.lower() in _TELLING or (raw.lower() == "to" and before.lower() == "according")
         run = []
     return best[1] if best is not None else None
 
 
+#: Words opening a verb's object: "replaces all the icons", "holds the record".
+_OBJECT_OPENERS = word_set("the a an all its his her their our this that these those to some every each no")
+_TITLE_WORDS = word_set("mr mrs ms dr sir")
 #: Verbs whose object is the listener, not the topic.
 _TELLING = word_set("told tell tells telling")
+
+
+def _joins_name(tokens: Sequence[str], index: int, run: Sequence[int]) -> bool:
+    """Whether token ``index`` is the "of" between two capitalised words of one name."""
+    return (
+        bool(run)
+        and index + 1 < len(tokens)
+        and tokens[index] == "of"
+        and run[-1] == index - 1
+        and tokens[index - 1][:1].isupper()
+        and tokens[index - 1][-1:].isalpha()
+        and tokens[index + 1][:1].isupper()
+    )
+
+
+def _acts_on(word: str, before: str, following: str, topics: Topics) -> bool:
+    """Whether ``word``, after the noun ``before``, is the verb of which that noun is the subject: "the
+    program replaces all the icons" (a word in -s after a singular noun and before its object's
+    determiner, which the story never uses as a noun: never "the replaces")."""
+    return (
+        following.lower() in _OBJECT_OPENERS
+        and word.islower()
+        and _verb_like_s(word)
+        and before.isalpha()
+        and before.islower()
+        and not _verb_like_s(before)
+        and before not in STOPWORDS
+        and word not in topics.nouns
+        and word not in _PLURAL_MODIFIERS
+    )
 
 
 def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
@@ -370,7 +422,7 @@ def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
     phrases: list[list[int]] = []
     for index in run:
         word = _bare(tokens[index])
-        if phrases and word.lower() in _ADJECTIVES and _bare(tokens[phrases[-1][-1]])[:1].isupper():
+        if phrases and word in _ADJECTIVES and _bare(tokens[phrases[-1][-1]])[:1].isupper():
             phrases.append([index])
         elif phrases:
             phrases[-1].append(index)
@@ -425,19 +477,28 @@ def _best_of_run(
     ):
         run = run[:-2]
     # "the striker Karim Benzema": a role before a name; the name is the topic.
-    named = [i for i in run if _bare(tokens[i])[:1].isupper()]
-    if named and not _bare(tokens[run[0]])[:1].isupper() and named[-1] == run[-1]:
-        run = run[run.index(named[0]) :]
-    run = run[-TOPIC_MAX_WORDS:]
+    lower = [i for i in run if not _bare(tokens[i])[:1].isupper() and tokens[i] != "of"]
+    if lower and _bare(tokens[run[-1]])[:1].isupper():
+        # "Rovers boss Mark Hughes": the name after the last lower-case word.
+        run = [i for i in run if i > lower[-1]]
+    run = run[-(TOPIC_MAX_WORDS + ("of" in (tokens[i] for i in run))) :]
+    while run and tokens[run[0]] == "of":
+        run = run[1:]
     words = [_bare(tokens[i]) for i in run]
     if not words or (len(words) == 1 and _weightless(words[0])):
+        return None
+    figure = run[0] > 0 and tokens[run[0] - 1].replace(",", "").replace(".", "").isdigit()
+    if words[-1].lower() in _VAGUE and not figure:
+        # "novel ways", "the background images": a vague head names nothing a reader could ask about.
         return None
     if len(words) == 1 and words[0].islower() and topics.mentions(words[0].lower()) < 2:
         # A lone common word the story uses once is as likely a verb or an adjective ("rid", "keen")
         # as the noun a section is about; what a section is about recurs.
         return None
     weights = [
-        0.0 if _weightless(w) else topics.weight(section, w.lower()) + (0.5 if w[:1].isupper() else 0.0)
+        0.0
+        if _weightless(w) or w == "of"
+        else topics.weight(section, w.lower()) + (0.5 if w[:1].isupper() else 0.0)
         for w in words
     ]
     if max(weights) <= 0:
@@ -454,14 +515,23 @@ def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) ->
     if before.replace(",", "").replace(".", "").isdigit() and words[0].lower() in _VAGUE:
         # "400 million doses": the figure belongs to its unit.
         return f"{before} {phrase}"
-    owner = _POSSESSIVE.match(before.strip(_EDGE.replace(".", "")))
+    owner = _POSSESSIVE.match(before)
     if owner and owner.group(1).lower() not in _NEVER_NAMES:
-        return f"{before.strip(_EDGE.replace('.', ''))} {phrase}"
-    if words[0][:1].isupper() and all(w[:1].isupper() for w in words):
+        # "Greece's debt"; "the Tories' idea" keeps the owner's article.
+        the = "the " if start > 1 and tokens[start - 2].lower() == "the" else ""
+        return f"{the}{owner.group(1)}{owner.group(2)} {phrase}"
+    if words[0][:1].isupper() and all(w[:1].isupper() or w == "of" for w in words):
         # A name: "the" only where the text itself writes it ("the Arc de Triomphe").
         return f"the {phrase}" if before.lower() == "the" else phrase
     head = words[-1].lower()
-    determined = any(t.lower().strip(_EDGE) in _DETERMINERS for t in tokens[max(0, start - 3) : start])
+    determined = False
+    for token in reversed(tokens[max(0, start - 3) : start]):
+        # "the old toll bridge": a determiner before the phrase's own modifiers, in the same clause.
+        if token.lower() in _DETERMINERS or token[-1:] in ",;:":
+            determined = token.lower() in _DETERMINERS
+            break
+        if token.lower() in STOPWORDS or token.lower() in _FUNCTION_WORDS:
+            break
     if determined or not (head.endswith("s") or head.endswith(_MASS_ENDS)):
         return f"the {phrase}"
     return phrase
@@ -469,11 +539,14 @@ def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) ->
 
 def _topic_word(word: str, index: int, exclude: set[str], before: str = "") -> bool:
     lower = word.lower()
-    if len(word) < 3 or not word.replace("-", "").isalpha() or lower in exclude:
+    acronym = len(word) == 2 and word.isupper()  # "the FA Cup"
+    if (len(word) < 3 and not acronym) or not word.replace("-", "").isalpha() or lower in exclude:
         return False
     if lower in STOPWORDS or lower in _FUNCTION_WORDS or lower in _VERBS or lower in _NEVER_NAMES:
         return False
-    if before.lower() in _BEFORE_VERB:
+    adverb = before.islower() and before.endswith("ly") and len(before) > 4
+    if (before.lower() in _BEFORE_VERB or adverb) and not word[:1].isupper():
+        # "to raise", "will interpret", "automatically distribute": a verb.
         return False
     if word.isupper() and len(word) > 4:
         # A shouted caption or label ("RIDICULOUSLY TALENTED"), not an acronym.

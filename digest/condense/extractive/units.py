@@ -351,3 +351,19 @@ def quote_open_after(text: str, open_before: bool = False) -> bool:
         else:
             is_open = False
     return is_open
+
+
+def quoted_tokens(tokens: Sequence[str]) -> list[bool]:
+    """For each token of a sentence split on spaces, whether it stands inside a quotation."""
+    inside: list[bool] = []
+    is_open = False
+    for token in tokens:
+        inside.append(is_open or token[:1] in OPENING_QUOTES)
+        is_open = quote_open_after(token, is_open)
+    return inside
+
+
+def unquoted(sentence: str) -> str:
+    """``sentence`` without the words it quotes: what the writer says, not the speaker."""
+    tokens = sentence.split(" ")
+    return " ".join(t for t, inside in zip(tokens, quoted_tokens(tokens), strict=True) if not inside)

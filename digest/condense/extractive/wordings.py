@@ -1,0 +1,479 @@
+"""Question wordings: the form of a section's question, chosen from what its opening sentence does.
+
+A human explainer does not ask "What is known about X?" of every section; it
+asks what the section answers. The sentence an answer opens on is read for, in
+this order (the first form that fits, with its actor and topic, wins):
+
+1. **A finding**: a report, study, survey or poll, or the figures, *found*,
+   *showed*, *revealed*: "What did the audit find?", "What do the figures
+   show?".
+2. **A decision**: its actor *decided*, *voted*, *approved*, *ruled*: "What did
+   the council decide about the ferry?".
+3. **A reaction**: its actor *reacted*, *welcomed*, *condemned*, or *was
+   angered*: "How did the players react to the ban?", "How have fans reacted?".
+4. **A reason**: something done or undergone, with its cause (*because*,
+   *after*, *due to*, *amid*, *in a bid to*): "Why has Tajikistan closed the
+   border?", "Why was the match postponed?". The participle is the text's own,
+   so no verb is ever conjugated by rule.
+5. **A person introduced**: the story names someone here first, saying what
+   they are (a title, a role word before the name, an appositive after it):
+   "Who is Maria Lopez?".
+6. **The sentence's kind** (``cues``): what the actor says (in the tense of its
+   own "said" or "says"), fears, plans, does, or where it stands; the
+   background to a topic.
+7. **A thing something happened to** ("The car was found ..."): "What happened
+   to the car?"; **figures**: "What do the figures show about X?".
+8. Last, "What is known about X?", and about the actor alone.
+
+The actor and topic come from ``questions`` (a clean noun phrase each). Forms
+that name both say more (specificity 2) than forms naming one (1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from digest.condense.extractive.cast import ACTOR_NOUNS, ORG_HEADS, Actor, Cast
+from digest.condense.extractive.cues import cues
+from digest.condense.extractive.units import unquoted
+from digest.text import STOPWORDS, word_set
+
+#: What a study, survey or set of figures does with what it reports.
+_FINDING = re.compile(
+    r"\b(?P<noun>report|study|survey|research|inquiry|review|investigation|analysis|poll|audit|census|"
+    r"probe|figures|data|statistics|findings|tests)\b(?P<gap>[^.;:!?\"“”]{0,60}?)\b(?:has |have |had )?"
+    r"(?:found|finds|showed|shows|suggests|suggested|revealed|reveals|concluded|concludes|indicated|"
+    r"indicates)\b",
+    re.IGNORECASE,
+)
+_PLURAL_STUDIES = word_set("figures data statistics findings tests")
+_BARE_FIGURES = word_set("figures data statistics")
+#: Words before a study's noun worth keeping in a question ("the safety audit", "the Pew survey").
+_STUDY_DROPPED = word_set("new latest recent first second last previous same own other")
+_DECISION = cues(r"(?:has |have |had )?(?:decided|voted|approved|ruled|opted|chose|agreed to)")
+_REACTION = cues(
+    r"(?:has |have |had )?(?:reacted|welcomed|condemned|criticised|criticized|praised|hailed|slammed|"
+    r"applauded|denounced)|(?:is|are|was|were) (?:angered|furious|outraged|delighted|disappointed|"
+    r"dismayed|relieved|upset|shocked|saddened|angry)"
+)
+#: What gives a cause: "because", "after", "due to".
+_REASON = cues(
+    r"because|due to|as a result of|in a bid to|in order to|amid|after|following|"
+    r"over (?:fears|concerns|claims|allegations)|for (?:failing|breaching|refusing|allegedly)"
+)
+#: "The match was postponed", "Eight guards have been suspended": a subject, its auxiliary, a participle.
+_PASSIVE = re.compile(
+    r"^(?P<subject>(?:[\w'’-]+ ){0,5}?[\w'’-]+) (?P<aux>was|were|has been|have been|had been|is being|"
+    r"are being) (?:\w+ly )?(?P<verb>[a-z]+ed|found|stolen|taken|killed|hit|shot|sold|held|left|lost|"
+    r"built|hurt|given|seen|caught|struck|beaten|thrown|driven|won|cut|put|set)\b"
+)
+#: "The new line will open in March": a subject, "will" (or "is due to"), a verb and what follows.
+_WILL = re.compile(
+    r"^(?P<subject>(?:[\w'’-]+ ){0,4}?[\w'’-]+) (?:will|is due to|are due to|is expected to|are expected to|"
+    r"is set to|are set to) (?:be )?(?P<verb>[a-z]+)\b(?P<rest>.*)$"
+)
+#: A time a plan is for.
+_TIME = cues(
+    r"(?:in|by|from|until|before|on) (?:early |late |mid-)?(?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|spring|summer|autumn|winter|\d{4})|next (?:week|month|"
+    r"year|season|spring|summer|autumn|winter)|this (?:week|month|year|summer|autumn|winter)|"
+    r"later this|within (?:weeks|months|days|a year)|on (?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)"
+)
+#: What a figure measures, and verbs for its change.
+_MEASURES = word_set(
+    """
+    sales profit profits revenue revenues prices price costs cost debt deficit growth unemployment
+    inflation rate rates shares turnover earnings output exports imports spending borrowing losses
+    income wages pay salaries fares fees bills numbers figures membership attendance traffic
+    """
+)
+_MOVED = cues(
+    r"rose|risen|rise|rising|fell|fallen|falling|jumped|climbed|dropped|slumped|increased|decreased|"
+    r"grew|grown|surged|plunged|declined|doubled|halved|soared|slipped|edged (?:up|down)|up by|down by"
+)
+#: Common irregular past forms: what an actor did.
+_PAST = (
+    "took|made|gave|won|lost|beat|scored|went|came|brought|bought|sold|built|began|broke|chose|drove|"
+    "fought|found|got|hit|held|kept|led|left|met|paid|put|ran|set|sent|showed|shot|spent|stood|struck|"
+    "threw|wrote|became|saw|told|fell|rose|grew|drew|flew|spoke|stole|swept|caught|taught|sought"
+)
+_ATTRIBUTING = word_set(
+    "added stated noted explained reported claimed insisted argued asked concluded revealed suggested "
+    "admitted confirmed announced warned described called named aged based used"
+)
+#: Words a subject of a passive cannot hold (it would be a clause, not a noun phrase).
+_NOT_IN_SUBJECT = word_set(
+    "and but or that which who when while as if because it they he she this these those there it's "
+    "no some any all few many such"
+)
+_DETERMINERS = word_set("the a an its their his her our this that these those")
+_NUMBER_WORDS = word_set(
+    "two three four five six seven eight nine ten eleven twelve dozens hundreds thousands"
+)
+#: A person introduced is named within this many words of the sentence's start (its subject).
+NEWCOMER_MAX_START = 5
+#: Endings of words for what a person does ("striker", "economist", "director").
+_ROLE_ENDS = ("er", "ist", "or", "ian", "ant", "ent", "eer", "ive")
+#: Words naming news outlets: whom a speaker told or who reported, never what a question asks about.
+_OUTLET_WORDS = word_set(
+    """
+    bbc cnn reuters afp guardian times telegraph herald mail mirror post independent observer journal
+    gazette express chronicle tribune newsweek website newspaper magazine itv abc nbc cbs fox msnbc
+    bloomberg politico
+    """
+)
+
+
+def is_outlet(actor: Actor) -> bool:
+    """Whether ``actor`` is a news outlet ("Daily Mail Australia", "the BBC News website")."""
+    return any(word.lower() in _OUTLET_WORDS for word in actor.text.split())
+
+
+#: A figure worth the wording "What do the figures show": a sum, a share, a quantity.
+_FIGURE = re.compile(r"[£$€¥]\s?\d|\d[\d,.]*\s?(?:%|per ?cent|percent|million|billion|bn|trillion|m\b)")
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a question is made from: the sentence an answer opens on, read."""
+
+    #: The opening unit's first sentence, and the whole unit.
+    sentence: str
+    text: str
+    #: What the sentence does (``cues.best_kind``), "" for a plain fact.
+    kind: str
+    actor: Actor | None
+    topic: str | None
+
+
+def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
+    """Questions of a form ``opening`` fits, the best fitting first, each with its specificity."""
+    actor, topic, sentence = opening.actor, opening.topic, opening.sentence
+    acts = actor is not None and actor.acts
+    if opening.kind == "say" and acts:
+        # What someone says is what a section of their words answers, newcomer or not.
+        yield from _kind_wordings(opening)
+    yield from _finding(sentence, topic)
+    if acts and actor is not None:
+        yield from _decision(sentence, actor, topic, cast)
+        yield from _reaction(sentence, actor, topic, cast)
+        yield from _reason_for_act(sentence, actor)
+    yield from _reason_for_event(sentence)
+    # What the actor does about the topic says more than who they are; who they are says more than a
+    # wording naming one of the two.
+    by_kind = list(_kind_wordings(opening))
+    yield from (w for w in by_kind if w[1] >= 2)
+    person = _newcomer(sentence, cast)
+    if person:
+        yield f"Who is {person}?", 2
+    yield from _when(sentence)
+    yield from _change(sentence, topic)
+    yield from (w for w in by_kind if w[1] < 2)
+    if acts and actor is not None and not opening.kind:
+        yield from _deed(sentence, actor)
+    happened = _passive_subject(sentence)
+    if happened:
+        yield f"What happened to {happened[0]}?", 1
+    if topic and _FIGURE.search(opening.text):
+        yield f"What do the figures show about {topic}?", 1 + acts
+
+
+def fallbacks(opening: Opening) -> Iterable[tuple[str, int]]:
+    """Wordings for a sentence no form fits: what is known about its topic, or its actor."""
+    if opening.topic:
+        yield f"What is known about {opening.topic}?", 1
+    if opening.actor is not None:
+        yield f"What else is known about {opening.actor.text}?", 1
+    yield from ((q, 0) for q in SPARE)
+
+
+def _agree(actor: Actor) -> dict[str, str]:
+    return {
+        "does": "do" if actor.plural else "does",
+        "is": "are" if actor.plural else "is",
+        "has": "have" if actor.plural else "has",
+        "was": "were" if actor.plural else "was",
+    }
+
+
+def _finding(sentence: str, topic: str | None) -> Iterable[tuple[str, int]]:
+    """ "What did the audit find?" when a study, survey or the figures report something."""
+    found = _FINDING.search(sentence)
+    if found is None or (found.group("noun")[:1].isupper() and found.start() > 0):
+        # "the Disaster Research Center found": a name, not a study.
+        return
+    noun = found.group("noun").lower()
+    before = sentence[: found.start()].split()
+    modifier = before[-1].lstrip("\"'“‘(") if before else ""
+    if modifier.lower() in STOPWORDS or modifier.lower() in _STUDY_DROPPED or not modifier.isalpha():
+        modifier = ""
+    elif modifier[:1].isupper() and len(before) == 1:
+        # A capital opening the sentence ("Research ...") says nothing.
+        modifier = ""
+    study = f"the {modifier} {noun}" if modifier else f"the {noun}"
+    asked = f"What do {study} show" if noun in _PLURAL_STUDIES else f"What did {study} find"
+    if topic and topic.lower() not in study:
+        yield f"{asked} about {topic}?", 2
+    if noun not in _BARE_FIGURES:
+        # "What do the figures show?" alone could head any story.
+        yield f"{asked}?", 1
+
+
+def _acted(sentence: str, cue: re.Pattern[str], actor: Actor, cast: Cast) -> bool:
+    """Whether ``actor`` is the subject of a verb ``cue`` finds in ``sentence``."""
+    subjects = [a for a in cast.subjects_of(sentence, cue) if a is not None]
+    # "The company decided ...": the actor is shown as the business the headline names.
+    named = {a.text for a in subjects} | {r.text for r in map(cast.resolved, subjects) if r is not None}
+    return actor.text in named
+
+
+def _decision(sentence: str, actor: Actor, topic: str | None, cast: Cast) -> Iterable[tuple[str, int]]:
+    if _acted(sentence, _DECISION, actor, cast):
+        if topic:
+            yield f"What did {actor.text} decide about {topic}?", 2
+        yield f"What did {actor.text} decide?", 1
+
+
+def _reaction(sentence: str, actor: Actor, topic: str | None, cast: Cast) -> Iterable[tuple[str, int]]:
+    if _acted(sentence, _REACTION, actor, cast):
+        if topic:
+            yield f"How did {actor.text} react to {topic}?", 2
+        yield f"How {_agree(actor)['has']} {actor.text} reacted?", 1
+
+
+def _reason_for_act(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
+    """ "Why has Tajikistan closed the border?": the actor's act, its object, and a cause after them."""
+    last = re.escape(actor.text.split()[-1])
+    acted = re.search(rf"\b{last} (?:(?:has|have|had) )?(?P<verb>[a-z]+ed) (?P<rest>.+)$", unquoted(sentence))
+    if acted is None or acted.group("verb") in _ATTRIBUTING:
+        return
+    verb, rest = acted.group("verb"), acted.group("rest")
+    cause = _REASON.search(rest)
+    thing = rest[: cause.start()].split() if cause else []
+    if not 1 <= len(thing) <= 5 or not _noun_phrase(thing):
+        return
+    yield f"Why {_agree(actor)['has']} {actor.text} {verb} {' '.join(thing)}?", 2
+
+
+def _deed(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
+    """ "What did Adam Lyth do?": a plain fact whose subject is the actor, in the past."""
+    last = re.escape(actor.text.split()[-1])
+    did = re.search(rf"\b{last} (?:(?P<aux>has|have|had) )?(?P<verb>[a-z]+ed|{_PAST})\b", unquoted(sentence))
+    if did is None or did.group("verb") in _ATTRIBUTING:
+        return
+    if did.group("aux") in ("has", "have"):
+        yield f"What {_agree(actor)['has']} {actor.text} done?", 1
+    else:
+        yield f"What did {actor.text} do?", 1
+
+
+def _when(sentence: str) -> Iterable[tuple[str, int]]:
+    """ "When will the tram line open?": a subject, what it will do, and a time for it."""
+    found = _WILL.match(unquoted(sentence))
+    if found is None or not _TIME.search(found.group("rest")):
+        return
+    subject = _subject(found.group("subject").split(" "))
+    if subject is None or found.group("verb") in STOPWORDS:
+        return
+    yield f"When will {subject} {found.group('verb')}?", 2
+
+
+def _change(sentence: str, topic: str | None) -> Iterable[tuple[str, int]]:
+    """ "How have sales changed?": a measure (sales, prices, profits) that rose or fell by a figure."""
+    head = topic.split()[-1].lower() if topic else ""
+    if topic and head in _MEASURES and _MOVED.search(sentence) and _FIGURE.search(sentence):
+        yield f"How {'have' if head.endswith('s') else 'has'} {topic} changed?", 2
+
+
+def _reason_for_event(sentence: str) -> Iterable[tuple[str, int]]:
+    """ "Why was the match postponed?": a passive opening with its cause."""
+    passive = _passive_subject(sentence)
+    if passive is None:
+        return
+    subject, aux, verb, end = passive
+    if not _REASON.search(unquoted(sentence)[end:]):
+        return
+    if " " in aux:
+        first, second = aux.split(" ")
+        yield f"Why {first} {subject} {second} {verb}?", 2
+    else:
+        yield f"Why {aux} {subject} {verb}?", 2
+
+
+def _passive_subject(sentence: str) -> tuple[str, str, str, int] | None:
+    """The subject, auxiliary and participle of a passive opening ("the match", "was", "postponed")."""
+    found = _PASSIVE.match(unquoted(sentence))
+    if found is None or found.group("verb") in _ATTRIBUTING:
+        return None
+    subject = _subject(found.group("subject").split(" "))
+    if subject is None:
+        return None
+    return subject, found.group("aux"), found.group("verb"), found.end()
+
+
+def _subject(words: list[str]) -> str | None:
+    """The noun phrase opening a sentence as a question shows it ("the match", "Eight guards" as
+    "eight guards"), or None when it is no noun phrase."""
+    first = words[0].lower()
+    if not _noun_phrase(words) or (first in STOPWORDS and first not in _DETERMINERS):
+        # "On Wednesday Adeli was jailed": a subject opens on its determiner or its noun.
+        return None
+    if first in STOPWORDS or first in _NUMBER_WORDS:
+        return " ".join([first, *words[1:]])
+    return " ".join(words) if _can_open_subject(words[0]) else None
+
+
+def _can_open_subject(word: str) -> bool:
+    """Whether a capitalised first word can open a subject: a name, not "When" or "It"."""
+    return word[:1].isupper() and word.lower() not in _NOT_IN_SUBJECT and word.lower() not in STOPWORDS
+
+
+def _noun_phrase(words: list[str]) -> bool:
+    """Whether ``words`` can be a noun phrase: no clause word, no verb form, no punctuation inside,
+    ending on a word that can be a noun."""
+    if not words or any(w[-1:] in ",;:" for w in words[:-1]):
+        return False
+    lowered = [w.lower().strip("\"'“”‘’") for w in words]
+    if any(
+        w in _NOT_IN_SUBJECT or w in ("said", "says", "is", "are", "was", "were", "has", "have")
+        for w in lowered
+    ):
+        return False
+    if any(w.endswith(("ed", "ing")) and w[:1].islower() and i > 0 for i, w in enumerate(words)):
+        return False
+    last = lowered[-1]
+    return bool(last) and last not in STOPWORDS and last.isalpha() and not last.endswith("ly")
+
+
+def _newcomer(sentence: str, cast: Cast) -> str | None:
+    """A person the story names first in ``sentence`` and says what they are: "Maria Lopez"."""
+    text = unquoted(sentence)
+    for name in cast.names(text):
+        words = name.words
+        at = text.find(" ".join(words))
+        opener = text[:at].split() if at > 0 else []
+        if (
+            len(opener) == 1
+            and opener[0].istitle()
+            and opener[0].isalpha()
+            and opener[0].lower() not in STOPWORDS
+        ):
+            # "Maria Lopez, a nurse, ...": a first name opening the sentence is still the name's.
+            words, at = (opener[0], *words), 0
+        if (
+            name.place
+            or not 2 <= len(words) <= 3
+            or words[-1].lower() in ORG_HEADS
+            or not all(re.fullmatch(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?", w) for w in words)
+            or not cast.named_first_in(name, sentence)
+            # Named late in the sentence, they are not what it is about ("insults against Mr X").
+            or at < 0
+            or len(text[:at].split()) > NEWCOMER_MAX_START
+        ):
+            continue
+        shown = " ".join(words)
+        before = text[:at].split()[-1:]
+        after = text[at + len(shown) :]
+        titled = any(t.lower().rstrip(".") not in ("mr", "mrs", "ms", "miss") for t in name.title)
+        role = bool(before) and (
+            before[0] in ACTOR_NOUNS or (before[0].islower() and before[0].endswith(_ROLE_ENDS))
+        )
+        appositive = re.match(r", (?:a|an|the|who|\d+|his|her|[a-z]+ (?:at|of|for|with)) ", after)
+        if titled or role or appositive:
+            return shown
+    return None
+
+
+#: Per kind, its wordings, most specific first: (template, needs the actor, needs the topic,
+#: specificity). {does}/{is}/{has} agree with the actor, {did} is the tense of its own "said";
+#: {a} is the actor, {topic} the topic.
+_KIND_WORDINGS: dict[str, tuple[tuple[str, bool, bool, int], ...]] = {
+    "say": (
+        ("What {did} {a} say about {topic}?", True, True, 2),
+        ("What {did} {a} say?", True, False, 1),
+    ),
+    "fear": (
+        ("Why {is} {a} worried about {topic}?", True, True, 2),
+        ("What {does} {a} fear?", True, False, 1),
+        ("What are the risks for {topic}?", False, True, 1),
+    ),
+    "next": (
+        ("What {does} {a} plan for {topic}?", True, True, 2),
+        ("What happens next for {topic}?", False, True, 1),
+        ("What {does} {a} plan next?", True, False, 1),
+    ),
+    "response": (
+        ("What {has} {a} done about {topic}?", True, True, 2),
+        ("How {is} {a} responding?", True, False, 1),
+        ("What is being done about {topic}?", False, True, 1),
+    ),
+    "position": (
+        ("Where {does} {a} stand on {topic}?", True, True, 2),
+        ("What is the position of {a}?", True, False, 1),
+        ("What is the dispute over {topic}?", False, True, 1),
+    ),
+    "background": (
+        ("What is the background to {topic}?", False, True, 1),
+        ("How did {a} get here?", True, False, 1),
+    ),
+}
+#: Wordings that ask about a thing, never about a name.
+_ABOUT_THINGS = frozenset(
+    {
+        "What is the background to {topic}?",
+        "What is the dispute over {topic}?",
+        "What is being done about {topic}?",
+        "What are the risks for {topic}?",
+    }
+)
+#: "said", "told": the question asks what was said, in the past.
+_PAST_SAID = cues(r"said|told|added|stated|explained|insisted|argued|wrote|claimed|admitted")
+
+
+def _plans(sentence: str, actor: Actor) -> bool:
+    """Whether ``actor`` is the subject of a verb of planning in ``sentence`` ("the agency will")."""
+    last = re.escape(actor.text.split()[-1])
+    return re.search(rf"\b{last}(?: [a-z]+){{0,2}}? {_PLANNING}", unquoted(sentence)) is not None
+
+
+_PLANNING = r"(?:will|plans?|intends?|expects?|aims?|hopes?|wants?|(?:is|are) (?:going|due|set) to)\b"
+
+
+def _kind_wordings(opening: Opening) -> Iterable[tuple[str, int]]:
+    """The wordings of the sentence's kind that its actor and topic can fill."""
+    actor, topic = opening.actor, opening.topic
+    acts = actor is not None and actor.acts
+    past = _PAST_SAID.search(opening.sentence) and not re.search(r"\bsays\b", opening.sentence)
+    words = {
+        **(_agree(actor) if actor is not None else _agree(Actor(""))),
+        "did": "did" if past else ("do" if actor is not None and actor.plural else "does"),
+        "a": actor.text if actor is not None else "",
+        "topic": topic or "",
+    }
+    plans = actor is not None and _plans(opening.sentence, actor)
+    for template, needs_actor, needs_topic, specificity in _KIND_WORDINGS.get(opening.kind, ()):
+        if needs_actor and opening.kind == "next" and not plans:
+            # "a repair plan was shelved": a plan in the sentence is not the actor's.
+            continue
+        if (acts or not needs_actor) and (topic or not needs_topic):
+            if not needs_actor and template in _ABOUT_THINGS and topic and topic[:1].isupper():
+                # A person has no "background to" and is no "dispute over"; who they are is asked
+                # otherwise.
+                continue
+            # A background topic named beside an actor says more than the topic alone.
+            bonus = int(acts) if opening.kind == "background" and needs_topic else 0
+            yield template.format(**words), specificity + bonus
+
+
+#: The last resort, when a section's sentences give neither a name nor a noun.
+SPARE = (
+    "What else is known?",
+    "What else should readers know?",
+    "What other details are there?",
+    "What more is there?",
+    "What else was reported?",
+    "What remains unclear?",
+)

@@ -1,0 +1,235 @@
+"""Question topics and wordings, one rule a test, on small texts written for these tests.
+
+A topic is a noun phrase naming a thing of the story (never a quote's inner words, a verb, a vague
+noun or a listener); a question's form comes from what its answer's first sentence does (a finding,
+a decision, a reaction, a reason, a person introduced, a plan with its date, a change in a figure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from test_condense_rules import briefing_of
+
+from digest.condense.extractive.cast import Cast
+from digest.condense.extractive.questions import Framed, Topics, frame, topic_phrase
+from digest.condense.extractive.units import Unit, paragraph_units, quoted_tokens, unquoted
+from digest.types import Briefing
+
+
+def units_of(paragraphs: list[str]) -> list[Unit]:
+    return [u for number, p in enumerate(paragraphs) for u in paragraph_units(p, 0, number)]
+
+
+def framed(
+    paragraphs: list[str], headline: str = "Rivermouth news", before: list[str] | None = None
+) -> Framed:
+    """The question of a one-section story whose lede was ``before``."""
+    lede = units_of(before or [])
+    section = [
+        Unit(u.parts, (0, u.order[1] + len(before or []), u.order[2]), u.end, u.words)
+        for u in units_of(paragraphs)
+    ]
+    cast = Cast([*lede, *section], headline, "")
+    return frame(section, 0, Topics.of([section], headline), cast, 2026, set())
+
+
+def topic_of(sentence: str, story: list[str] | None = None, exclude: set[str] | None = None) -> str | None:
+    section = units_of([sentence, *(story or [])])
+    return topic_phrase(sentence, 0, Topics.of([section], ""), exclude or set())
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+def test_a_quotes_inner_words_are_no_topic() -> None:
+    sentence = "Ola Brenn posted the comment 'See you at the quay, lads!' under a photo of the harbour wall."
+    topic = topic_of(sentence, exclude={"ola", "brenn"})
+    assert topic is not None and "lads" not in topic and "quay" not in topic
+    # Which words stand inside the quote.
+    tokens = sentence.split(" ")
+    inside = [t for t, q in zip(tokens, quoted_tokens(tokens), strict=True) if q]
+    assert inside == ["'See", "you", "at", "the", "quay,", "lads!'"]
+    assert unquoted('"We will reopen," the mayor said.') == "the mayor said."
+
+
+def test_a_name_a_quote_mentions_is_a_topic_when_the_writer_names_it_too() -> None:
+    quote = '"Nobody comes to Quarry Street any more," said Ana Duarte.'
+    story = ["The shops of Quarry Street lost half their trade when the ferry stopped."]
+    assert topic_of(quote, story, exclude={"ana", "duarte"}) == "Quarry Street"
+    assert topic_of(quote, exclude={"ana", "duarte"}) is None
+
+
+def test_a_verb_after_its_subject_is_not_part_of_the_topic() -> None:
+    topic = topic_of(
+        "Once installed, the program replaces all the icons.", ["The program spread.", "Icons went."]
+    )
+    assert topic is not None and "replaces" not in topic
+    # A plural noun after an adjective stays a noun.
+    assert topic_of("The charity ran a course for young drivers.", ["Young drivers crash most."]) == (
+        "young drivers"
+    )
+    # "the" only where the phrase had a determiner of its own, not one of an earlier clause.
+    assert (
+        topic_of("Over the summer, ferry ticket sales rose.", ["Ticket sales fell."]) == "ferry ticket sales"
+    )
+
+
+def test_a_vague_head_makes_no_topic() -> None:
+    assert topic_of("Fans are using the new players in novel ways.", ["Ways differ."]) != "novel ways"
+    assert topic_of("Phones can now show background images on their screens.") != "background images"
+
+
+def test_a_name_with_of_stays_whole_and_a_role_before_a_name_goes() -> None:
+    sentence = "Shares in the Bank of Rivermouth fell after the storm."
+    assert topic_of(sentence) == "the Bank of Rivermouth"
+    assert topic_of("He praised Rovers boss Mark Hughes for his patience.") == "Mark Hughes"
+
+
+def test_who_a_claim_is_according_to_is_not_its_topic() -> None:
+    topic = topic_of("According to Mr Lund, the ferry schedule will change in spring.", exclude=set())
+    assert topic is not None and "Lund" not in topic
+
+
+def test_an_owner_in_the_plural_keeps_its_apostrophe_and_article() -> None:
+    topic = topic_of("The minister rejected the Greens' levy on diesel cars.", ["The levy is new."])
+    assert topic == "the Greens' levy"
+
+
+def test_a_name_written_in_lower_case_is_no_topic() -> None:
+    story = [
+        "The crossing is run by Brenn Ferries.",
+        "The Brenn boats are old.",
+        "Staff at Brenn went on strike.",
+    ]
+    topic = topic_of("Passengers praised the brenn crossing on the forum.", story)
+    assert topic is None or "brenn" not in topic
+
+
+# --- wordings ---------------------------------------------------------------------------------
+
+
+def test_a_finding_asks_what_the_study_found() -> None:
+    question = framed(
+        ["An audit by the regional roads office found rust in three of the five spans."]
+    ).question
+    assert question.startswith("What did the audit find"), question
+
+
+def test_a_decision_asks_what_was_decided() -> None:
+    question = framed(["The town council voted on Tuesday to close the toll bridge to cars."]).question
+    assert question.startswith("What did the town council decide"), question
+
+
+def test_a_reaction_asks_how_they_reacted() -> None:
+    question = framed(["Residents welcomed the closure of the old bridge at a meeting on Friday."]).question
+    assert question.startswith("How did residents react to"), question
+
+
+def test_a_cause_asks_why() -> None:
+    passive = framed(["The cup final was postponed after heavy snow covered the pitch at Dunmore."])
+    assert passive.question == "Why was the cup final postponed?"
+    active = framed(
+        ["Keldara closed its border with Norvasse because of fighting near the crossing."],
+        before=["The mountain state of Keldara is small.", "Few roads cross Keldara."],
+    )
+    assert active.question == "Why has Keldara closed its border with Norvasse?", active.question
+
+
+def test_a_person_introduced_asks_who_they_are() -> None:
+    question = framed(
+        ["Maria Lopez, a nurse at the harbour clinic, saw the ferry strike the pier in the fog."]
+    ).question
+    assert question == "Who is Maria Lopez?"
+    # Named before, they are no newcomer.
+    again = framed(
+        ["Maria Lopez, a nurse at the harbour clinic, saw the ferry strike the pier in the fog."],
+        before=["Maria Lopez called the coastguard."],
+    ).question
+    assert again != "Who is Maria Lopez?"
+
+
+def test_a_plan_with_a_date_asks_when() -> None:
+    question = framed(["The new tram line will open in March after two years of building work."]).question
+    assert question == "When will the new tram line open?"
+
+
+def test_a_figure_that_moved_asks_how_it_changed() -> None:
+    question = framed(
+        ["Over the summer, ferry ticket sales rose 12% to 40,000.", "Ticket sales in winter were flat."]
+    ).question
+    assert question == "How have ferry ticket sales changed?", question
+
+
+def test_what_a_speaker_said_is_asked_in_the_tense_of_the_text() -> None:
+    said = framed(['"The pier will reopen in May," said Mayor Helen Vasquez, who visited the harbour.'])
+    assert said.question.startswith("What did Mayor Helen Vasquez say"), said.question
+    says = framed(['"The pier will reopen in May," says Mayor Helen Vasquez, who visited the harbour.'])
+    assert says.question.startswith("What does Mayor Helen Vasquez say"), says.question
+
+
+def test_an_outlet_that_reported_is_not_the_actor() -> None:
+    question = framed(
+        ["Two guards posted insults about the detainees on the forum, the Harbour Gazette reported."]
+    ).question
+    assert "Gazette" not in question, question
+
+
+def test_the_speaker_of_a_quote_is_the_one_named_outside_it() -> None:
+    quote = '"Keldara has the best harbour in the north," Brenn Ferries chief Ola Sand said.'
+    units = units_of([f'{quote} "We will add boats," he said.'])
+    cast = Cast(units, "Ferries expand", "")
+    assert [a.text for a in cast.speakers(units)] == ["Ola Sand"]
+
+
+# --- a whole briefing -------------------------------------------------------------------------
+
+PIER = [
+    "The island of Fallow lost its only ferry link on Monday when a storm tore away the end of the main "
+    "pier at Port Sella, leaving about 2,000 people without a crossing to the mainland.",
+    "The transport agency said the damage was worse than first thought. Waves of up to six metres struck "
+    "the pier during the night, and two of its steel piles cracked.",
+    "An inspection by agency engineers found that the deck had shifted by half a metre and that the "
+    "concrete under the ticket office had split. Their report said the pier could not be used safely.",
+    "The agency decided on Tuesday to charter two smaller passenger boats from a mainland operator, which "
+    "will sail from the fishing harbour twice a day until the pier is repaired.",
+    "Island shopkeepers welcomed the charter but said the boats could carry no freight. Deliveries of "
+    "fresh food have already slowed, and the island's only supermarket has rationed milk.",
+    "Petra Morland, a baker on Harbour Street, said she had closed two days this week for lack of flour. "
+    '"Without the ferry there is no one on the street at all," she said.',
+    "The school term was shortened after teachers who live on the mainland could not reach the island.",
+    "Repairs will begin in April and are expected to cost about 14 million euros, the agency said. The "
+    "regional government has promised to pay half.",
+    "Ticket sales for the charter boats rose 40% in their first week to 3,100, according to the operator.",
+    "The pier was built in 1958 and was last strengthened in 1994. Engineers had warned in 2021 that its "
+    "piles were corroding, but a repair plan was shelved when its cost doubled.",
+    "Opposition councillors blamed the agency for the delay. Councillor Anton Reyes said the island had "
+    "been promised a new pier three times in ten years and had been let down each time.",
+    "The agency said it would publish a timetable for the repairs by the end of the month and would hold "
+    "a public meeting on the island next week.",
+    "Doctors at the island clinic said patients who need hospital care would be flown to the mainland by "
+    "helicopter. The clinic has postponed eight planned operations until the crossing reopens.",
+    "The fishing fleet has offered its harbour as a landing place for freight. Skippers said they could "
+    "unload small cargoes at high tide if the agency paid for the extra crew.",
+]
+
+
+def pier_briefing() -> Briefing:
+    return briefing_of(PIER, title="Storm cuts Fallow off from the mainland")
+
+
+def test_a_briefings_questions_take_several_forms_each_naming_what_its_answer_says() -> None:
+    briefing = pier_briefing()
+    questions = [s.question for s in briefing.sections]
+    assert len(questions) >= 3 and len(set(questions)) == len(questions)
+    # No one wording heads most of the briefing.
+    forms = Counter(" ".join(q.split()[:3]) for q in questions)
+    assert forms.most_common(1)[0][1] <= len(questions) // 2, questions
+    assert not any(q.startswith("What is known about") for q in questions[:2]), questions
+    for section in briefing.sections:
+        answer = " ".join(section.answer)
+        # Every capitalised name a question shows is written in its answer (a person by surname).
+        for name in re.findall(r"(?<!^)\b[A-Z][a-z]+(?: [A-Z][a-z]+)*", section.question):
+            assert name.split()[-1] in answer, (section.question, answer)
+        assert len(section.question.split()) <= 12
