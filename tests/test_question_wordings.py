@@ -61,6 +61,20 @@ def test_a_name_a_quote_mentions_is_a_topic_when_the_writer_names_it_too() -> No
     assert topic_of(quote, exclude={"ana", "duarte"}) is None
 
 
+def test_a_name_modifying_a_quotes_noun_is_no_topic() -> None:
+    quote = '"The Keldaran economy is strong enough," said Ana Duarte.'
+    story = ["Exports from Keldaran ports rose."]
+    topic = topic_of(quote, story, exclude={"ana", "duarte"})
+    assert topic is None or "Keldaran" not in topic
+
+
+def test_who_acts_inside_a_quote_is_not_the_speaker() -> None:
+    question = framed(
+        ["'Hanoi and Nova Lisboa are full of bikes, and the commute here seems easy,' Lund said."]
+    ).question
+    assert "Lisboa" not in question, question
+
+
 def test_a_verb_after_its_subject_is_not_part_of_the_topic() -> None:
     topic = topic_of(
         "Once installed, the program replaces all the icons.", ["The program spread.", "Icons went."]

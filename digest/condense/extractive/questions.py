@@ -36,12 +36,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from digest.condense.extractive.cast import Actor, Cast
 from digest.condense.extractive.cues import KIND_CUES, QUOTE, best_kind, cues
-from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news, quoted_tokens
+from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news, quoted_tokens, unquoted
 from digest.condense.extractive.wordings import SPARE, Opening, fallbacks, is_outlet, wordings
 from digest.text import STOPWORDS, content_words, word_set
 
@@ -135,6 +135,7 @@ _ADJECTIVES = word_set(
     clear free open close far near wide deep huge tiny vast massive extra further particular chief
     best worst better worse separate sexual well straightaway natural fine poor rich sure true false
     right wrong ready able unable due alone alive dead brief busy fresh hot cold warm safe
+    largest biggest greatest highest lowest smallest longest oldest youngest richest strongest fastest
     closer bigger larger smaller higher lower greater longer shorter older younger stronger weaker
     faster slower cheaper harder easier tougher wider deeper richer poorer safer fewer
     """
@@ -259,6 +260,11 @@ def frame(
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
+            writer = unquoted(unit.text)
+            if actor is not None and actor.text.split()[-1] not in writer:
+                # '"Hanoi is full of bikes," Thompson said': who acts in a quote is not its speaker.
+                parts = tuple(unquoted(part) for part in unit.parts)
+                actor = cast.actor_of(replace(unit, parts=parts), KIND_CUES.get(kind), _ANY_VERB)
         if actor is not None and (
             (is_outlet(actor) and actor != cast.main) or any(mark in actor.text for mark in _NOT_IN_NAMES)
         ):
@@ -360,7 +366,7 @@ def topic_phrase(
             raw
             and not possessive
             and index >= after
-            and (not inside[index] or _bare(raw) in topics.named_outside)
+            and (not inside[index] or _named_in_quote(tokens, index, inside, topics))
             and not (raw.islower() and raw in topics.names)
             and not _acts_on(raw, before, tokens[index + 1] if index + 1 < len(tokens) else "", topics)
             and _topic_word(_bare(raw), index, exclude, before)
@@ -385,6 +391,14 @@ _OBJECT_OPENERS = word_set("the a an all its his her their our this that these t
 _TITLE_WORDS = word_set("mr mrs ms dr sir")
 #: Verbs whose object is the listener, not the topic.
 _TELLING = word_set("told tell tells telling")
+
+
+def _named_in_quote(tokens: Sequence[str], index: int, inside: Sequence[bool], topics: Topics) -> bool:
+    """Whether a quote's token ``index`` is a name the writer uses too ("to Quarry Street any more"),
+    not a modifier of the speaker's own noun ("the Indian economy")."""
+    following = tokens[index + 1].strip(_EDGE) if index + 1 < len(tokens) else ""
+    modifies = index + 1 < len(inside) and inside[index + 1] and following.islower()
+    return _bare(tokens[index]) in topics.named_outside and not (modifies and following not in STOPWORDS)
 
 
 def _joins_name(tokens: Sequence[str], index: int, run: Sequence[int]) -> bool:

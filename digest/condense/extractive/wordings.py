@@ -162,6 +162,8 @@ def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
         yield from _reaction(sentence, actor, topic, cast)
         yield from _reason_for_act(sentence, actor)
     yield from _reason_for_event(sentence)
+    yield from _when(sentence)
+    yield from _change(sentence, topic)
     # What the actor does about the topic says more than who they are; who they are says more than a
     # wording naming one of the two.
     by_kind = list(_kind_wordings(opening))
@@ -169,8 +171,6 @@ def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
     person = _newcomer(sentence, cast)
     if person:
         yield f"Who is {person}?", 2
-    yield from _when(sentence)
-    yield from _change(sentence, topic)
     yield from (w for w in by_kind if w[1] < 2)
     if acts and actor is not None and not opening.kind:
         yield from _deed(sentence, actor)
