@@ -167,6 +167,8 @@ def test_a_person_introduced_asks_who_they_are() -> None:
 def test_a_plan_with_a_date_asks_when() -> None:
     question = framed(["The new tram line will open in March after two years of building work."]).question
     assert question == "When will the new tram line open?"
+    passive = framed(["The new prizes will be awarded in May at a dinner in the old town hall."]).question
+    assert passive == "When will the new prizes be awarded?"
 
 
 def test_a_figure_that_moved_asks_how_it_changed() -> None:

@@ -18,9 +18,10 @@ details):
 4. ``sections``: what the lede left of the lead article is cut where its topic
    or actor changes, into 3-6 sections for a long article; other outlets'
    units make a last section.
-5. ``questions`` (with ``cast``, who can be named, and ``cues``, what a
-   sentence does): each section's question names its actor, what it does and
-   its topic, built from the sentence its answer opens on.
+5. ``questions`` (with ``cast``, who can be named, ``cues``, what a sentence
+   does, and ``wordings``, the form a question takes): each section's question
+   names its actor, what it does and its topic, built from the sentence its
+   answer opens on.
 
 A story of fewer than 60 words, or too few sentences for a lede and one
 section, gives None: it belongs in "Briefly".

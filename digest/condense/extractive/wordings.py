@@ -72,7 +72,7 @@ _PASSIVE = re.compile(
 #: "The new line will open in March": a subject, "will" (or "is due to"), a verb and what follows.
 _WILL = re.compile(
     r"^(?P<subject>(?:[\w'’-]+ ){0,4}?[\w'’-]+) (?:will|is due to|are due to|is expected to|are expected to|"
-    r"is set to|are set to) (?:be )?(?P<verb>[a-z]+)\b(?P<rest>.*)$"
+    r"is set to|are set to) (?P<be>be )?(?P<verb>[a-z]+)\b(?P<rest>.*)$"
 )
 #: A time a plan is for.
 _TIME = cues(
@@ -278,7 +278,8 @@ def _when(sentence: str) -> Iterable[tuple[str, int]]:
     subject = _subject(found.group("subject").split(" "))
     if subject is None or found.group("verb") in STOPWORDS:
         return
-    yield f"When will {subject} {found.group('verb')}?", 2
+    # "The prizes will be awarded in May": "When will the prizes be awarded?"
+    yield f"When will {subject} {found.group('be') or ''}{found.group('verb')}?", 2
 
 
 def _change(sentence: str, topic: str | None) -> Iterable[tuple[str, int]]:
