@@ -122,6 +122,11 @@ def test_a_fused_caption_goes_and_the_sentence_after_it_stays() -> None:
     # Inside an open quotation the capital is the speaker's, not a new sentence.
     quoted = '"We trained all week and the team was ready He said nothing," the coach said.'
     assert without_captions(quoted) == quoted
+    # "A" or "An" before a lower-case word opens the sentence after a caption too.
+    article = "The ferry waits at the quay in Rivermouth A storm closed the crossing on Monday."
+    assert without_captions(article) == "A storm closed the crossing on Monday."
+    leaning = "The ferry waits at the quay For instance, the crossing closed on Monday."
+    assert without_captions(leaning) == "For instance, the crossing closed on Monday."
 
 
 def test_a_fused_run_that_reads_as_prose_keeps_its_place_with_a_full_stop() -> None:
@@ -177,8 +182,9 @@ def test_caption_labels_go_and_titles_with_colons_stay() -> None:
     ) == [
         # A caption that ends on a full stop is a sentence once its label goes.
         "The suspects were named on Sunday. The trial opens in May.",
-        # One without a stop, fused to the next sentence, goes up to where that sentence starts.
-        "Sgt Lee Daniels, 31, was shot A senior officer said the band had camped there for days.",
+        # One without a stop, fused to the next sentence, goes up to where that sentence starts; so
+        # does the unlabelled caption before it, fused to "A senior officer".
+        "A senior officer said the band had camped there for days.",
         "The band formed in 2009.",
     ]
     kept = [

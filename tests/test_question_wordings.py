@@ -59,6 +59,9 @@ def test_a_name_a_quote_mentions_is_a_topic_when_the_writer_names_it_too() -> No
     story = ["The shops of Quarry Street lost half their trade when the ferry stopped."]
     assert topic_of(quote, story, exclude={"ana", "duarte"}) == "Quarry Street"
     assert topic_of(quote, exclude={"ana", "duarte"}) is None
+    # So is a common noun the writer uses too.
+    pipes = '"The old pipes burst every winter," said Ana Duarte.'
+    assert topic_of(pipes, ["The utility will replace old pipes soon."], {"ana", "duarte"}) == "the old pipes"
 
 
 def test_a_name_modifying_a_quotes_noun_is_no_topic() -> None:
@@ -169,6 +172,12 @@ def test_a_plan_with_a_date_asks_when() -> None:
     assert question == "When will the new tram line open?"
     passive = framed(["The new prizes will be awarded in May at a dinner in the old town hall."]).question
     assert passive == "When will the new prizes be awarded?"
+    # A verb with an object asks about the object, not when its subject acts; a capital that only
+    # opens the sentence is not kept.
+    transitive = framed(["Engineers will fit sensors to every cable next year.", "Sensors are cheap."])
+    assert not transitive.question.startswith("When will"), transitive.question
+    common = framed(["Trams will return in March after two years away from the town.", "Trams are quiet."])
+    assert common.question == "When will trams return?", common.question
 
 
 def test_a_figure_that_moved_asks_how_it_changed() -> None:

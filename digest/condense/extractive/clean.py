@@ -20,7 +20,7 @@ so it looks central. Method, per paragraph:
 3. Fused captions: a caption has no full stop, so it and the sentence after it
    arrive as one. Where a word without closing punctuation is followed by a
    word that only ever opens a sentence ("He", "She", "They", "It", "But", "In",
-   "The" before a lower-case word...), the text before that point, back to the
+   "The" or "A" before a lower-case word...), the text before that point, back to the
    last sentence end, is a caption run and goes. A run that holds a sentence
    end of its own is kept (a fused caption never does), and so is one with a
    quotation mark left open (the "word" might be inside a quote). A run that
@@ -94,9 +94,9 @@ _ONLY_OPENERS = (
     r"He|She|They|We|But|However|In|His|Her|Their|Its|After|When|During|Asked|Speaking|According|"
     r"Meanwhile|Yesterday|Earlier|Although|While|Since"
 )
-_TITLE_OPENERS = r"It|The|This|These|Those|Last|Now|Then|There|Some|Many|Most|One"
+_TITLE_OPENERS = r"It|The|This|These|Those|Last|Now|Then|There|Some|Many|Most|One|For"
 #: "... account He joined": the point where a caption without a full stop meets the next sentence.
-_FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS})\s+[a-z]))")
+_FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS}|A|An)\s+[a-z]))")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
 #: A fused run that is the story's prose, not a caption: it leans on what came before (a connective,
 #: or a pronoun as its subject within its first two words), or it reports speech in the past tense.

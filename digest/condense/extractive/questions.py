@@ -194,8 +194,8 @@ class Topics:
     #: Words the story writes capitalised mid-sentence more often than in lower case: names, which a
     #: topic never shows lower-cased.
     names: frozenset[str] = frozenset()
-    #: Capitalised words the story writes outside quotations: a name a quote mentions ("Quarry Street")
-    #: may be a topic when the writer names it too.
+    #: Words the story writes outside quotations, lower-cased: a word a quote uses ("Quarry Street",
+    #: "the pipes") may be in a topic when the writer uses it too; a quote's own words never are.
     named_outside: frozenset[str] = frozenset()
 
     @classmethod
@@ -214,8 +214,8 @@ class Topics:
             for word, quoted in zip(tokens[1:], quoted_tokens(tokens)[1:], strict=True):
                 bare = word.strip(_EDGE)
                 (lower if bare.islower() else capital if bare.istitle() else Counter())[bare.lower()] += 1
-                if bare[:1].isupper() and not quoted:
-                    outside.add(bare)
+                if not quoted:
+                    outside.add(bare.lower())
         names = frozenset(w for w, n in capital.items() if n > lower[w])
         headline_words = frozenset(content_words(headline))
         return cls(counts, spread, headline_words, nouns, names, frozenset(outside))
@@ -394,11 +394,18 @@ _TELLING = word_set("told tell tells telling")
 
 
 def _named_in_quote(tokens: Sequence[str], index: int, inside: Sequence[bool], topics: Topics) -> bool:
-    """Whether a quote's token ``index`` is a name the writer uses too ("to Quarry Street any more"),
-    not a modifier of the speaker's own noun ("the Indian economy")."""
+    """Whether a quote's token ``index`` is a word the writer uses too ("to Quarry Street any more",
+    "the oldest pipes"); a name modifying a noun the writer never uses ("the Keldaran economy") is
+    the speaker's."""
+    if _bare(tokens[index]).lower() not in topics.named_outside:
+        return False
     following = tokens[index + 1].strip(_EDGE) if index + 1 < len(tokens) else ""
-    modifies = index + 1 < len(inside) and inside[index + 1] and following.islower()
-    return _bare(tokens[index]) in topics.named_outside and not (modifies and following not in STOPWORDS)
+    modifies = (
+        index + 1 < len(inside) and inside[index + 1] and following.islower() and following not in STOPWORDS
+    )
+    return not (
+        tokens[index][:1].isupper() and modifies and _bare(following).lower() not in topics.named_outside
+    )
 
 
 def _joins_name(tokens: Sequence[str], index: int, run: Sequence[int]) -> bool:
@@ -541,10 +548,11 @@ def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) ->
     determined = False
     for token in reversed(tokens[max(0, start - 3) : start]):
         # "the old toll bridge": a determiner before the phrase's own modifiers, in the same clause.
-        if token.lower() in _DETERMINERS or token[-1:] in ",;:":
-            determined = token.lower() in _DETERMINERS
+        word = token.lower().strip(_EDGE)
+        if word in _DETERMINERS or token[-1:] in ",;:":
+            determined = word in _DETERMINERS
             break
-        if token.lower() in STOPWORDS or token.lower() in _FUNCTION_WORDS:
+        if word in STOPWORDS or word in _FUNCTION_WORDS:
             break
     if determined or not (head.endswith("s") or head.endswith(_MASS_ENDS)):
         return f"the {phrase}"
