@@ -194,9 +194,10 @@ class Topics:
     #: Words the story writes capitalised mid-sentence more often than in lower case: names, which a
     #: topic never shows lower-cased.
     names: frozenset[str] = frozenset()
-    #: Words the story writes outside quotations, lower-cased: a word a quote uses ("Quarry Street",
-    #: "the pipes") may be in a topic when the writer uses it too; a quote's own words never are.
-    named_outside: frozenset[str] = frozenset()
+    #: Per section, the words it writes outside quotations, lower-cased: a word a quote uses ("Quarry
+    #: Street", "the pipes") may be in a topic when the section's writer uses it too, so the answer
+    #: names the topic in its own words; a quote's own words never are.
+    named_outside: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(cls, sections: Sequence[Sequence[Unit]], headline: str) -> Topics:
@@ -208,17 +209,20 @@ class Topics:
         nouns = frozenset(m.lower() for m in _AFTER_DETERMINER.findall(text))
         lower: Counter[str] = Counter()
         capital: Counter[str] = Counter()
-        outside: set[str] = set()
-        for sentence in (part for section in sections for u in section for part in u.parts):
-            tokens = sentence.split(" ")
-            for word, quoted in zip(tokens[1:], quoted_tokens(tokens)[1:], strict=True):
-                bare = word.strip(_EDGE)
-                (lower if bare.islower() else capital if bare.istitle() else Counter())[bare.lower()] += 1
-                if not quoted:
-                    outside.add(bare.lower())
+        outside: list[frozenset[str]] = []
+        for section in sections:
+            writer: set[str] = set()
+            for sentence in (part for u in section for part in u.parts):
+                tokens = sentence.split(" ")
+                for word, quoted in zip(tokens[1:], quoted_tokens(tokens)[1:], strict=True):
+                    bare = word.strip(_EDGE)
+                    (lower if bare.islower() else capital if bare.istitle() else Counter())[bare.lower()] += 1
+                    if not quoted:
+                        writer.add(bare.lower())
+            outside.append(frozenset(writer))
         names = frozenset(w for w, n in capital.items() if n > lower[w])
         headline_words = frozenset(content_words(headline))
-        return cls(counts, spread, headline_words, nouns, names, frozenset(outside))
+        return cls(counts, spread, headline_words, nouns, names, tuple(outside))
 
     def mentions(self, word: str) -> int:
         """How often the story says ``word``."""
@@ -366,7 +370,7 @@ def topic_phrase(
             raw
             and not possessive
             and index >= after
-            and (not inside[index] or _named_in_quote(tokens, index, inside, topics))
+            and (not inside[index] or _named_in_quote(tokens, index, inside, topics.named_outside[section]))
             and not (raw.islower() and raw in topics.names)
             and not _acts_on(raw, before, tokens[index + 1] if index + 1 < len(tokens) else "", topics)
             and _topic_word(_bare(raw), index, exclude, before)
@@ -393,19 +397,19 @@ _TITLE_WORDS = word_set("mr mrs ms dr sir")
 _TELLING = word_set("told tell tells telling")
 
 
-def _named_in_quote(tokens: Sequence[str], index: int, inside: Sequence[bool], topics: Topics) -> bool:
+def _named_in_quote(
+    tokens: Sequence[str], index: int, inside: Sequence[bool], writer: frozenset[str]
+) -> bool:
     """Whether a quote's token ``index`` is a word the writer uses too ("to Quarry Street any more",
     "the oldest pipes"); a name modifying a noun the writer never uses ("the Keldaran economy") is
     the speaker's."""
-    if _bare(tokens[index]).lower() not in topics.named_outside:
+    if _bare(tokens[index]).lower() not in writer:
         return False
     following = tokens[index + 1].strip(_EDGE) if index + 1 < len(tokens) else ""
     modifies = (
         index + 1 < len(inside) and inside[index + 1] and following.islower() and following not in STOPWORDS
     )
-    return not (
-        tokens[index][:1].isupper() and modifies and _bare(following).lower() not in topics.named_outside
-    )
+    return not (tokens[index][:1].isupper() and modifies and _bare(following).lower() not in writer)
 
 
 def _joins_name(tokens: Sequence[str], index: int, run: Sequence[int]) -> bool:
