@@ -14,7 +14,9 @@ told, between or during runs, to misbehave the ways real servers do:
   connection dropped instead of the 250 (the server has the message, the
   sender never learns it); one message each;
 - ``hold``: a recipient whose RCPT gets no answer until ``release`` is set
-  (at most a minute): a sender caught in the middle of its send.
+  (at most a minute): a sender caught in the middle of its send;
+- ``hold_data``: likewise for a recipient's DATA, the message in the server's
+  hands and not yet acknowledged (the sender has written its ``sending`` mark).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class ScriptedHandler:
         self.replies: dict[str, list[str]] = {}
         self.vanish_after_data: set[str] = set()
         self.hold: str | None = None
+        self.hold_data: str | None = None
         self.release = threading.Event()
         self.mail_commands = 0
 
@@ -70,9 +73,7 @@ class ScriptedHandler:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address.lower() == self.hold:
-            until = time.monotonic() + 60
-            while not self.release.is_set() and time.monotonic() < until:
-                await asyncio.sleep(0.01)
+            await self._held()
         with self.lock:
             queued = self.replies.get(address.lower())
             if queued:
@@ -80,7 +81,14 @@ class ScriptedHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def _held(self) -> None:
+        until = time.monotonic() + 60
+        while not self.release.is_set() and time.monotonic() < until:
+            await asyncio.sleep(0.01)
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hold_data in (recipient.lower() for recipient in envelope.rcpt_tos):
+            await self._held()
         with self.lock:
             vanish = False
             for recipient in envelope.rcpt_tos:

@@ -80,6 +80,9 @@ class Deliverer(Protocol):
     ) -> None:
         """Deliver every message, calling ``on_outcome`` once for each, in any order.
 
+        A backend that stops early (the server down, a claim refused) takes no more messages
+        from ``messages`` and reports only those it took; the caller accounts for the rest.
+
         Args:
             messages: consumed lazily; each message is made when it is about to be sent.
             on_outcome: called as soon as a message's fate is known (from worker threads too,

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from digest.config import BouncesConfig, Config, EditionConfig, resolve_path
+from digest.deliver import Outcome
 from digest.deliver.mailboxes import Mail, is_imap
 from digest.deliver.message import message_id_hash
 from digest.deliver.reports import Event, Report, ReportError, read_report
@@ -51,6 +52,8 @@ GRAVITY = {"complaint": 0, "hard": 1, "soft": 2}
 REPORTS_PER_COMMIT = 200
 #: A Message-ID ``digest send`` made: 32 hex digits of hash, then ``edition.issue``.
 SENT_MESSAGE_ID = re.compile(r"^<?([0-9a-f]{32})\.([^@>]+)@[^>]*>?$")
+#: The RFC 3463 status in a server's reply ("550 5.1.1 no such user").
+SMTP_STATUS = re.compile(r"\b(5\.\d{1,3}\.\d{1,3})\b")
 
 
 @dataclass
@@ -229,6 +232,25 @@ def _record(
     waiting.clear()
 
 
+def count_refusal(
+    state: State, settings: BouncesConfig, edition: str, issue_id: str, refused: Outcome
+) -> bool:
+    """A permanent refusal at SMTP time (a 5xx to RCPT or DATA), recorded as one hard bounce of the
+    address in the figures ``digest bounces`` keeps, so the same ``hard_limit`` suppresses it;
+    True when it did so now.
+
+    It is kept as a report of its own, named after the issue and the address, so that counting the
+    same refusal again (a send resumed) counts nothing.
+    """
+    status = SMTP_STATUS.search(refused.detail)
+    event = BounceEvent(
+        edition, refused.address, "hard", status.group(1) if status else "5.0.0", refused.detail[:1000]
+    )
+    record = ReportRecord(f"smtp:{edition}:{issue_id}:{refused.address}", "matched", (event,))
+    done = state.bounces.record_reports([record], lambda _, counts: verdict(settings, counts))
+    return bool(done[0])
+
+
 def mailboxes(
     config: Config, editions: Iterable[EditionConfig], location: str | None
 ) -> list[tuple[str, str | None]]:
@@ -257,4 +279,4 @@ def _account(url: str) -> str:
     return rest if ":" in rest.rpartition("@")[2] else f"{rest}:993"
 
 
-__all__ = ["BounceRun", "Subscribers", "events_of", "mailboxes", "read_bounces", "verdict"]
+__all__ = ["BounceRun", "Subscribers", "count_refusal", "events_of", "mailboxes", "read_bounces", "verdict"]

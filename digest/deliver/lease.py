@@ -1,4 +1,7 @@
-"""One sender per edition at a time: a lease in the state store.
+"""One sender per edition at a time on SQLite: a lease in the state store.
+
+(On PostgreSQL several senders share an issue instead, each claiming the subscribers it mails:
+deliver/shared.py. A dry run, which records nothing, takes neither.)
 
 A send reads the delivery ledger once, at its start, and mails every active subscriber without
 an outcome. Two sends of one edition at the same time (an editor's ``digest send`` while
@@ -80,11 +83,11 @@ def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = _n
         # On PostgreSQL the advisory lock says whether another sender is alive; holding it, a
         # lease row left behind belongs to a dead one and is taken over at once.
         if locked is False:
-            _refuse(edition, state.leases.send_lease(edition), timeout)
+            _refuse(edition, state.leases.send_lease(edition), timeout, alone=False)
         wait = timedelta(0) if locked else timeout
         lease = state.leases.take_send_lease(edition, holder, clock(), timeout=wait)
         if lease.holder != holder:
-            _refuse(edition, lease, timeout)
+            _refuse(edition, lease, timeout, alone=not state.shares_sends)
         held = Lease(state, edition, holder, timeout, clock)
         held.start()
         try:
@@ -94,11 +97,17 @@ def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = _n
             state.leases.release_send_lease(edition, holder)
 
 
-def _refuse(edition: str, lease: SendLease | None, timeout: timedelta) -> NoReturn:
+def _refuse(edition: str, lease: SendLease | None, timeout: timedelta, *, alone: bool) -> NoReturn:
     since = f" (since {lease.since:%Y-%m-%d %H:%M:%S} UTC)" if lease else ""
     free_at = f"{lease.renewed_at + timeout:%H:%M:%S} UTC" if lease else ""
     crashed = f" (a send that crashed leaves its lease until {free_at} at the latest)" if lease else ""
+    why = (
+        " An SQLite state store allows one sender at a time; several senders share an issue when "
+        "the store is on PostgreSQL (database_url)."
+        if alone
+        else ""
+    )
     raise DeliveryError(
         f"edition {edition}: another send is in progress{since}; nothing was sent. "
-        f"Run it again when that one is done{crashed}."
+        f"Run it again when that one is done{crashed}.{why}"
     )

@@ -2,7 +2,8 @@
 
 The steps, each a function below:
 
-1. take the edition's send lease (lease.py), so no other send reads the ledger meanwhile;
+1. take the edition's send lease (lease.py), so no other send reads the ledger meanwhile; or, on
+   PostgreSQL, join the senders sharing the issue, claiming subscribers in batches (shared.py);
 2. read the subscribers file, the suppression list and the ledger; the subscribers to mail are
    the active ones without an outcome. A ``sending`` mark left by a send that died while mailing
    is a message of unknown fate: reported, then sent again (``delivery.unknown_outcome: resend``,
@@ -12,6 +13,8 @@ The steps, each a function below:
    deliverer asks for them;
 4. the deliverer sends; before each message's data goes out its ``sending`` mark is committed
    (only while the lease is this sender's), and each outcome is committed as soon as it is known.
+   A permanent refusal (a 5xx) also counts as a hard bounce of the address, in the figures
+   ``digest bounces`` keeps, so that an address refused ``hard_limit`` times is suppressed.
 
 So, per (issue, subscriber): a message the ledger records as ``sent`` went out and the server
 took it; one with no row (or a ``sending`` row with ``resend``) is sent by the next run; one the
@@ -75,6 +78,8 @@ class SendReport:
     unknown_outcome: str = "resend"
     #: Messages of this run whose data went out without a reply, not resent (``skip``).
     unknown: tuple[Outcome, ...] = ()
+    #: Subscribers this run found to mail that other senders sharing the issue settled (PostgreSQL).
+    by_others: int = 0
 
     def summary(self) -> str:
         verb = "written" if self.dry_run else "sent"
@@ -87,6 +92,8 @@ class SendReport:
             line += f", {len(self.interrupted)} of unknown fate after an interrupted send ({done})"
         if self.unknown:
             line += f", {len(self.unknown)} of unknown fate (not sent again)"
+        if self.by_others:
+            line += f", {self.by_others} by other senders of the issue"
         return line
 
     def pending_error(self) -> str | None:
@@ -115,22 +122,29 @@ def send_issue(
 ) -> SendReport:
     """Send the issue in ``issue_dir`` to every active subscriber the ledger has no outcome for.
 
-    One send of an edition at a time (lease.py): while another is in progress this one stops
-    with a DeliveryError before it reads the ledger. A dry run writes the messages to
+    On SQLite, one send of an edition at a time (lease.py): while another is in progress this one
+    stops with a DeliveryError before it reads the ledger. On PostgreSQL any number of sends share
+    the issue, each claiming the subscribers it mails (shared.py). A dry run writes the messages to
     ``issue_dir/outbox/``, takes no lease and records nothing. ``deliverer`` replaces the
     configured backend; ``on_outcome`` hears of each message once its outcome is recorded and
     ``on_wait`` of each wait before a retry; ``progress`` hears both as events, for a person
     waiting (digest/progress.py).
     """
     from digest.deliver.lease import send_lease
+    from digest.deliver.shared import SharedSend, sharing
 
     delivery = edition.delivery
     if delivery is None:
         raise UsageError(f"{config.path}: edition {edition.name} has no delivery settings")
+    timeout = timedelta(seconds=delivery.lease_timeout)
+    if not dry_run and state.shares_sends:
+        with sharing(state, timeout) as claimer:
+            shared = SharedSend(
+                config, edition, delivery, state, issue_dir, claimer, on_outcome=on_outcome, progress=progress
+            )
+            return _run(shared, edition, delivery, issue_dir, deliverer, now, on_wait, progress)
     held: AbstractContextManager[Lease | None] = (
-        nullcontext()
-        if dry_run
-        else send_lease(state, edition.name, timedelta(seconds=delivery.lease_timeout))
+        nullcontext() if dry_run else send_lease(state, edition.name, timeout)
     )
     with held as lease:
         run = _Send(
@@ -144,15 +158,29 @@ def send_issue(
             on_outcome=on_outcome,
             progress=progress,
         )
-        backend = deliverer or get_deliverer("files" if dry_run else "smtp", delivery, issue_dir)
+        return _run(run, edition, delivery, issue_dir, deliverer, now, on_wait, progress)
 
-        def waiting(address: str, why: str, seconds: float) -> None:
-            progress(ProgressEvent("retry-wait", edition.name, seconds=seconds, detail=f"{address}: {why}"))
-            if on_wait is not None:
-                on_wait(address, why, seconds)
 
-        progress(ProgressEvent("sending", edition.name, 0, len(run.todo)))
-        return run.deliver(backend, now or datetime.now(UTC), waiting)
+def _run(
+    run: _Send,
+    edition: EditionConfig,
+    delivery: DeliveryConfig,
+    issue_dir: Path,
+    deliverer: Deliverer | None,
+    now: datetime | None,
+    on_wait: WaitCallback | None,
+    progress: Progress,
+) -> SendReport:
+    """The deliverer (the configured one unless given) sending what ``run`` hands it."""
+    backend = deliverer or get_deliverer("files" if run.dry_run else "smtp", delivery, issue_dir)
+
+    def waiting(address: str, why: str, seconds: float) -> None:
+        progress(ProgressEvent("retry-wait", edition.name, seconds=seconds, detail=f"{address}: {why}"))
+        if on_wait is not None:
+            on_wait(address, why, seconds)
+
+    progress(ProgressEvent("sending", edition.name, 0, len(run.todo)))
+    return run.deliver(backend, now or datetime.now(UTC), waiting)
 
 
 class _Send:
@@ -186,12 +214,8 @@ class _Send:
         ledger = state.ledger.deliveries(edition.name, self.issue.issue_id)
         suppressed = state.ledger.suppressed(edition.name)
         self.active = [s for s in self.roster.subscribers if s.address not in suppressed]
-        self.interrupted = tuple(s.address for s in self.active if ledger.get(s.address) == "sending")
-        self._report_interrupted()
-        resend = delivery.unknown_outcome == "resend"
-        self.todo = [
-            s for s in self.active if s.address not in ledger or (resend and ledger[s.address] == "sending")
-        ]
+        #: Addresses an earlier send was mailing when it died (a ``sending`` mark it left).
+        self.interrupted: list[str] = []
         self.sent = 0
         self.failed: list[Outcome] = []
         self.pending: list[Outcome] = []
@@ -199,13 +223,25 @@ class _Send:
         self.reported: set[str] = set()
         #: Addresses whose ``sending`` mark this send wrote.
         self._marked: set[str] = set()
+        self.todo = self._plan(ledger)
 
-    def _report_interrupted(self) -> None:
-        if not self.interrupted:
+    def _plan(self, ledger: dict[str, str]) -> list[Subscriber]:
+        """The subscribers to mail: the active ones without an outcome (see the module docstring)."""
+        interrupted = [s.address for s in self.active if ledger.get(s.address) == "sending"]
+        self._report_interrupted(interrupted)
+        resend = self.delivery.unknown_outcome == "resend"
+        return [
+            s for s in self.active if s.address not in ledger or (resend and ledger[s.address] == "sending")
+        ]
+
+    def _report_interrupted(self, interrupted: list[str]) -> None:
+        """Say which messages an earlier send left of unknown fate; with ``skip``, record them so."""
+        if not interrupted:
             return
-        first = ", ".join(self.interrupted[:5]) + (", ..." if len(self.interrupted) > 5 else "")
+        self.interrupted.extend(interrupted)
+        first = ", ".join(interrupted[:5]) + (", ..." if len(interrupted) > 5 else "")
         what = f"edition {self.edition.name} issue {self.issue.issue_id}: " + counted(
-            len(self.interrupted), "message"
+            len(interrupted), "message"
         )
         if self.delivery.unknown_outcome == "resend":
             log.warning(
@@ -219,16 +255,20 @@ class _Send:
             "%s of unknown fate (an earlier send died while sending them): not sent again: %s", what, first
         )
         if not self.dry_run:
-            for address in self.interrupted:
+            for address in interrupted:
                 self._write(Outcome(address, "unknown", SKIPPED_UNKNOWN))
 
     def deliver(self, backend: Deliverer, now: datetime, on_wait: WaitCallback | None) -> SendReport:
-        backend.deliver(self._messages(self._maker(now)), self._record, on_wait)
+        self._deliver_all(backend, self._maker(now), on_wait)
+        # A deliverer that stopped early (the server down, the lease lost) took no more messages:
+        # the subscribers it never took are pending too, for the same reason.
         if self.lease is not None and not self.lease.held:
             log.error("edition %s: this send's lease was taken over by another send", self.edition.name)
-            for subscriber in self.todo:
-                if subscriber.address not in self.reported:
-                    self.pending.append(Outcome(subscriber.address, "pending", LEASE_LOST))
+            reason = LEASE_LOST
+        else:
+            reason = self.pending[0].detail if self.pending else "not tried: the send stopped"
+        for address in self._left_over():
+            self._record(Outcome(address, "pending", reason))
         return SendReport(
             edition=self.edition.name,
             issue_id=self.issue.issue_id,
@@ -240,10 +280,24 @@ class _Send:
             done_before=len(self.active) - len(self.todo),
             suppressed=len(self.roster.subscribers) - len(self.active),
             problems=tuple(str(problem) for problem in self.roster.problems),
-            interrupted=self.interrupted,
+            interrupted=tuple(self.interrupted),
             unknown_outcome=self.delivery.unknown_outcome,
             unknown=tuple(self.unknown),
+            by_others=self._by_others(),
         )
+
+    def _deliver_all(self, backend: Deliverer, maker: MessageMaker, on_wait: WaitCallback | None) -> None:
+        backend.deliver(self._messages(maker), self._record, on_wait)
+
+    def _left_over(self) -> list[str]:
+        """The subscribers to mail that the deliverer never took (it stopped early); none in a dry
+        run, whose outbox may keep a sample."""
+        if self.dry_run:
+            return []
+        return [s.address for s in self.todo if s.address not in self.reported]
+
+    def _by_others(self) -> int:
+        return 0
 
     def _wants_pdf(self, subscriber: Subscriber) -> bool:
         return self.delivery.attach_pdf if subscriber.pdf is None else subscriber.pdf
@@ -267,11 +321,7 @@ class _Send:
         signer = unsubscribe.TokenSigner(secret)
         return_path = returnpath.envelope_sender(self.delivery.bounces.return_path, self.edition.name, secret)
         mailto = self.delivery.unsubscribe.mailto
-        for subscriber in self.todo:
-            # A send whose lease was taken over hands nothing more out: the send that took it
-            # over read the ledger afresh and mails the rest.
-            if self.lease is not None and not self.lease.held:
-                return
+        for subscriber in self._subscribers():
             token = signer.token(self.edition.name, subscriber.address)
             personal = Personal(
                 address=subscriber.address,
@@ -287,6 +337,14 @@ class _Send:
                 envelope_from=return_path(subscriber.address),
             )
 
+    def _subscribers(self) -> Iterator[Subscriber]:
+        for subscriber in self.todo:
+            # A send whose lease was taken over hands nothing more out: the send that took it
+            # over read the ledger afresh and mails the rest.
+            if self.lease is not None and not self.lease.held:
+                return
+            yield subscriber
+
     def _claim(self, address: str) -> bool:
         """The ``sending`` mark, committed before the message's data goes out."""
         if self.lease is None:
@@ -300,12 +358,12 @@ class _Send:
         self.reported.add(outcome.address)
         if outcome.status == "pending":
             self.pending.append(outcome)
-            if outcome.address in self._marked:
-                # Certainly not delivered: the next send sends it as if it had never been tried.
-                self.state.ledger.forget_sending(self.edition.name, self.issue.issue_id, outcome.address)
+            self._forget(outcome.address)
         else:
             if not self.dry_run:
                 self._write(outcome)
+                if outcome.status == "failed":
+                    self._count_refusal(outcome)
             if outcome.status == "sent":
                 self.sent += 1
             elif outcome.status == "unknown":
@@ -321,10 +379,27 @@ class _Send:
         if self._on_outcome is not None:
             self._on_outcome(outcome)
 
+    def _forget(self, address: str) -> None:
+        if address in self._marked:
+            # Certainly not delivered: the next send sends it as if it had never been tried.
+            self.state.ledger.forget_sending(self.edition.name, self.issue.issue_id, address)
+
     def _write(self, outcome: Outcome) -> None:
         self.state.ledger.record_delivery(
             self.edition.name, self.issue.issue_id, outcome.address, outcome.status, outcome.detail
         )
+
+    def _count_refusal(self, outcome: Outcome) -> None:
+        """A permanent refusal at SMTP time is a hard bounce, as a bounce report read later would be."""
+        from digest.deliver.bounces import count_refusal
+
+        if count_refusal(self.state, self.delivery.bounces, self.edition.name, self.issue.issue_id, outcome):
+            log.warning(
+                "%s: suppressed from edition %s after %s",
+                outcome.address,
+                self.edition.name,
+                counted(self.delivery.bounces.hard_limit, "hard bounce"),
+            )
 
 
 def message_maker(

@@ -24,10 +24,12 @@ its own, all taking the next message from one shared stream):
   ``resend_unknown`` off (``delivery.unknown_outcome: skip``), reported
   ``unknown`` and never tried again;
 - a message whose tries run out is ``pending``. When its last fault was the
-  connection's, the server is taken to be down: every worker stops, and the
-  messages not yet tried are ``pending`` too, so the run ends quickly with one
-  line naming the server. Refusals no retry can cure (login refused, a 5xx to
-  MAIL FROM or to the greeting, no STARTTLS offered) stop the run at once;
+  connection's, the server is taken to be down: every worker stops, the
+  messages put back for a later try are ``pending`` too, and no more are taken
+  from the stream (the caller reports those it handed out and were never
+  taken), so the run ends quickly with one line naming the server. Refusals
+  no retry can cure (login refused, a 5xx to MAIL FROM or to the greeting, no
+  STARTTLS offered) stop the run at once;
 - ``smtp.rate`` spaces all workers' transactions at least ``1/rate`` seconds
   apart (one shared schedule, so the limit holds across connections).
 """
@@ -209,9 +211,9 @@ class _Stream:
             heapq.heappush(self._deferred, (time.monotonic() + delay, id(queued), queued))
 
     def rest(self) -> Iterator[_Queued]:
-        """What no worker took: the new messages, then the deferred."""
+        """What workers took and put back: the deferred. The messages never taken stay in the
+        stream: making them only to report them would make (or claim) every one of them."""
         with self._lock:
-            yield from (_Queued(item) for item in self._messages)
             while self._deferred:
                 yield heapq.heappop(self._deferred)[2]
 
@@ -332,7 +334,7 @@ class SmtpDeliverer:
         if crashes:
             raise crashes[0]
         reason = stopped_because[0] if stopped_because else "stopped"
-        # What no worker took is pending too: the next run sends it.
+        # What a worker took and put back is pending too: the next run sends it.
         for queued in stream.rest():
             report(Outcome(queued.item.address, "pending", queued.reason or reason))
 

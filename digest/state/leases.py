@@ -109,7 +109,7 @@ class Leases:
         if self._db.engine.dialect.name != "postgresql":
             yield None
             return
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        key = advisory_key(name)
         try:
             with self._db.engine.connect() as conn:
                 held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
@@ -164,6 +164,11 @@ def retried(db: Database, take: Callable[[Connection], T], race: type[Exception]
             if isinstance(err, StateError) and not isinstance(err.__cause__, IntegrityError):
                 raise
     raise StateError(f"{masked(db.url)}: {what} keeps changing hands")
+
+
+def advisory_key(name: str) -> int:
+    """The bigint key of PostgreSQL's advisory lock called ``name`` (the same in every process)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def renew(conn: Connection, edition: str, holder: str, now: datetime) -> bool:

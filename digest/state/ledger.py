@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, String, Table, Text, delete, func, insert, select
+from sqlalchemy import Column, ColumnElement, Connection, String, Table, Text, delete, func, insert, select
 
-from digest.state.db import Database, instant, metadata, now_stamp, stamp
+from digest.state.db import Database, batches, instant, metadata, now_stamp, stamp
 
 deliveries = Table(
     "deliveries",
@@ -65,33 +65,29 @@ class Ledger:
         )
         return self._db.run(lambda conn: {address: status for address, status in conn.execute(query)})
 
+    def statuses(self, edition: str, issue_id: str, addresses: list[str]) -> dict[str, str]:
+        """address -> status of those of ``addresses`` that the ledger has for the issue."""
+
+        def read(conn: Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for batch in batches(addresses):
+                query = select(deliveries.c.address, deliveries.c.status).where(
+                    deliveries.c.edition == edition,
+                    deliveries.c.issue_id == issue_id,
+                    deliveries.c.address.in_(batch),
+                )
+                found.update({address: status for address, status in conn.execute(query)})
+            return found
+
+        return self._db.run(read)
+
     def record_delivery(self, edition: str, issue_id: str, address: str, status: str, detail: str) -> None:
         """One delivery's outcome, committed at once (the ledger is only as exact as its commits)."""
-        row = {
-            "edition": edition,
-            "issue_id": issue_id,
-            "address": address,
-            "status": status,
-            "detail": detail,
-            "at": now_stamp(),
-        }
-        key = (deliveries.c.edition == edition) & (deliveries.c.issue_id == issue_id)
-
-        def write(conn: Connection) -> None:
-            conn.execute(delete(deliveries).where(key, deliveries.c.address == address))
-            conn.execute(insert(deliveries), [row])
-
-        self._db.run(write)
+        self._db.run(lambda conn: write_delivery(conn, edition, issue_id, address, status, detail))
 
     def forget_sending(self, edition: str, issue_id: str, address: str) -> None:
         """Delete a message's ``sending`` mark: it was certainly not delivered; the next send sends it."""
-        query = delete(deliveries).where(
-            deliveries.c.edition == edition,
-            deliveries.c.issue_id == issue_id,
-            deliveries.c.address == address,
-            deliveries.c.status == "sending",
-        )
-        self._db.run(lambda conn: conn.execute(query))
+        self._db.run(lambda conn: forget_sending(conn, edition, issue_id, address))
 
     def last_send(self, edition: str) -> SendRecord | None:
         """The edition's issue most recently delivered to a subscriber, per the delivery ledger."""
@@ -134,8 +130,42 @@ class Ledger:
 
 
 def mark_sending(conn: Connection, edition: str, issue_id: str, address: str, now: datetime) -> None:
-    """A message's ``sending`` mark, in the caller's transaction (which checks the lease)."""
-    key = (deliveries.c.edition == edition) & (deliveries.c.issue_id == issue_id)
-    conn.execute(delete(deliveries).where(key, deliveries.c.address == address))
-    row = {"edition": edition, "issue_id": issue_id, "address": address, "status": "sending"}
-    conn.execute(insert(deliveries), [{**row, "detail": "", "at": stamp(now)}])
+    """A message's ``sending`` mark, in the caller's transaction (which checks the lease or claim)."""
+    write_delivery(conn, edition, issue_id, address, "sending", "", now)
+
+
+def write_delivery(
+    conn: Connection,
+    edition: str,
+    issue_id: str,
+    address: str,
+    status: str,
+    detail: str,
+    at: datetime | None = None,
+) -> None:
+    """One message's status in the ledger, replacing what it had, in the caller's transaction."""
+    conn.execute(delete(deliveries).where(_message(edition, issue_id, address)))
+    row = {"edition": edition, "issue_id": issue_id, "address": address, "status": status, "detail": detail}
+    conn.execute(insert(deliveries), [{**row, "at": stamp(at) if at else now_stamp()}])
+
+
+def forget_sending(conn: Connection, edition: str, issue_id: str, address: str) -> None:
+    """Delete a message's ``sending`` mark, in the caller's transaction."""
+    conn.execute(
+        delete(deliveries).where(_message(edition, issue_id, address), deliveries.c.status == "sending")
+    )
+
+
+def status_of(conn: Connection, edition: str, issue_id: str, address: str) -> str | None:
+    """The message's status in the ledger, or None, in the caller's transaction."""
+    query = select(deliveries.c.status).where(_message(edition, issue_id, address))
+    found = conn.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def _message(edition: str, issue_id: str, address: str) -> ColumnElement[bool]:
+    return (
+        (deliveries.c.edition == edition)
+        & (deliveries.c.issue_id == issue_id)
+        & (deliveries.c.address == address)
+    )

@@ -1,0 +1,173 @@
+"""Who is mailing which subscriber of an issue now, when several senders share it (PostgreSQL).
+
+- ``send_claims(edition, issue_id, address, position, holder, lock_key, heartbeat,
+  PK(edition, issue_id, address))``: one row per subscriber of the issue still to be mailed.
+  Every sender that starts adds the subscribers it found without an outcome (a row present is
+  left as it is), in the order of the subscribers file (``position``). A sender claims the next
+  rows with ``SELECT ... FOR UPDATE SKIP LOCKED``, so two senders never claim the same row, and
+  writes itself in as their ``holder`` (a random token), with the key of the session advisory
+  lock it holds while it lives (``lock_key``) and a ``heartbeat`` it renews.
+
+A row is claimable when nobody holds it, when its holder's advisory lock is gone (the server
+drops it with the holder's connection: a killed sender's rows are taken over at once), or when
+its heartbeat is older than the edition's ``delivery.lease_timeout`` (a sender frozen with its
+connection still up). A row is deleted in the transaction that writes its subscriber's outcome
+to the ledger, so while a sender is mailing someone the row is there and no sender that starts
+meanwhile can add that subscriber again. ``deliver/shared.py`` says what the senders do with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from digest.state.db import Database, batches, metadata, stamp
+
+send_claims = Table(
+    "send_claims",
+    metadata,
+    Column("edition", String(200), primary_key=True),
+    Column("issue_id", String(200), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("holder", String(64)),
+    Column("lock_key", BigInteger),
+    Column("heartbeat", String(32)),
+    Index("send_claims_order", "edition", "issue_id", "position"),
+)
+
+#: The next rows nobody alive holds, locked (skipping rows another sender is claiming this
+#: instant), then written as the claimer's. An advisory lock on a bigint key shows in pg_locks
+#: as its high and low 32 bits (classid, objid) with objsubid 1.
+_CLAIM = text(
+    """
+    WITH picked AS (
+        SELECT c.edition, c.issue_id, c.address FROM send_claims c
+        WHERE c.edition = :edition AND c.issue_id = :issue_id
+          AND (c.holder IS NULL OR c.heartbeat < :stale OR NOT EXISTS (
+                SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND ((l.classid::int8 << 32) | l.objid::int8) = c.lock_key))
+        ORDER BY c.position
+        LIMIT :limit
+        FOR UPDATE OF c SKIP LOCKED
+    )
+    UPDATE send_claims s SET holder = :holder, lock_key = :lock_key, heartbeat = :now
+    FROM picked
+    WHERE s.edition = picked.edition AND s.issue_id = picked.issue_id AND s.address = picked.address
+    RETURNING s.address, s.position
+    """
+)
+
+
+class Claims:
+    """The claim rows of the issues being sent by several senders at once."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, edition: str, issue_id: str, addresses: Sequence[tuple[int, str]]) -> None:
+        """Rows for these (position, address) pairs, unclaimed; a row already there is left as it is."""
+        rows = [
+            {"edition": edition, "issue_id": issue_id, "address": address, "position": position}
+            for position, address in addresses
+        ]
+
+        def write(conn: Connection) -> None:
+            for batch in batches(rows):
+                conn.execute(pg_insert(send_claims).on_conflict_do_nothing(), batch)
+
+        if rows:
+            self._db.run(write)
+
+    def claim(
+        self,
+        edition: str,
+        issue_id: str,
+        holder: str,
+        lock_key: int,
+        now: datetime,
+        *,
+        timeout: timedelta,
+        limit: int,
+    ) -> list[str]:
+        """Up to ``limit`` claimable rows, now ``holder``'s: their addresses, in the file's order."""
+        values = {
+            "edition": edition,
+            "issue_id": issue_id,
+            "stale": stamp(now - timeout),
+            "limit": limit,
+            "holder": holder,
+            "lock_key": lock_key,
+            "now": stamp(now),
+        }
+        rows = self._db.run(lambda conn: conn.execute(_CLAIM, values).all())
+        return [address for address, _ in sorted(rows, key=lambda row: row[1])]
+
+    def held_by_others(self, edition: str, issue_id: str, holder: str) -> int:
+        """Rows of the issue that another sender holds (or that nobody holds yet)."""
+        query = select(func.count()).where(
+            send_claims.c.edition == edition,
+            send_claims.c.issue_id == issue_id,
+            send_claims.c.holder.is_distinct_from(holder),
+        )
+        return int(self._db.run(lambda conn: conn.execute(query).scalar_one()))
+
+    def renew(self, holder: str, now: datetime) -> None:
+        """The holder's heartbeat, on every row it holds."""
+        query = update(send_claims).where(send_claims.c.holder == holder).values(heartbeat=stamp(now))
+        self._db.run(lambda conn: conn.execute(query))
+
+    def drop(self, edition: str, issue_id: str, address: str) -> None:
+        """The subscriber's row, gone without an outcome (nobody is to mail it in this send)."""
+        self._db.run(lambda conn: drop(conn, edition, issue_id, address))
+
+    def release(self, holder: str) -> None:
+        """Give back every row ``holder`` still holds (its subscribers not tried): claimable at once."""
+        query = (
+            update(send_claims)
+            .where(send_claims.c.holder == holder)
+            .values(holder=None, lock_key=None, heartbeat=None)
+        )
+        self._db.run(lambda conn: conn.execute(query))
+
+
+def holds(conn: Connection, edition: str, issue_id: str, address: str, holder: str, now: datetime) -> bool:
+    """Whether ``holder`` holds the subscriber's row (renewing it), in the caller's transaction."""
+    renewed = conn.execute(
+        update(send_claims)
+        .where(_row(edition, issue_id, address), send_claims.c.holder == holder)
+        .values(heartbeat=stamp(now))
+    )
+    return bool(renewed.rowcount == 1)
+
+
+def drop(conn: Connection, edition: str, issue_id: str, address: str) -> None:
+    """The subscriber's row, gone with its outcome (in the caller's transaction)."""
+    conn.execute(delete(send_claims).where(_row(edition, issue_id, address)))
+
+
+def _row(edition: str, issue_id: str, address: str) -> ColumnElement[bool]:
+    return (
+        (send_claims.c.edition == edition)
+        & (send_claims.c.issue_id == issue_id)
+        & (send_claims.c.address == address)
+    )
