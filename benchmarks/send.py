@@ -13,26 +13,38 @@ Then it times, each from a fresh ledger:
 * greylisting: ``digest send`` to 500 subscribers (``--greylist-subscribers``)
   of whom 15 (``--greylisted``, spread through the list) get ``451`` to their
   first RCPT, as a greylisting server answers, one connection, the default
-  retry policy.
+  retry policy;
+* shared: the state store on PostgreSQL (a temporary cluster, as the tests
+  start one: tests/pgcluster.py), a server that waits 5 ms before it answers
+  each message's data (``--latency-ms``), and 2,000 subscribers
+  (``--shared-subscribers``): one ``digest send`` process, then four sharing
+  the issue (``--senders``), each from a fresh database, one connection each.
+  The server counts the copies each recipient got: exactly one each, or the
+  row fails.
 
 Usage::
 
-    .venv/bin/pip install -e '.[test]'
-    .venv/bin/python benchmarks/send.py [--subscribers 2000] [--only greylisting]
+    .venv/bin/pip install -e '.[test,postgres]'
+    .venv/bin/python benchmarks/send.py [--subscribers 2000] [--only greylisting|shared]
 
 ``--only greylisting`` runs that row alone; with ``PYTHONPATH`` set to another
 checkout it measures that checkout's code (the row uses only ``pipeline.send_issue``).
+``--only shared`` runs the shared row alone (it needs Debian's PostgreSQL 15 server).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import smtplib
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -201,14 +213,94 @@ def greylisting_row(subscribers: int, greylisted: int) -> tuple[str, int, float]
         return f"digest send, {greylisted} greylisted (451 once)", report.sent, elapsed
 
 
+class SlowSink:
+    """Counts each recipient's copies, answering each message's data after ``latency`` seconds."""
+
+    def __init__(self, latency: float) -> None:
+        self.latency = latency
+        self.copies: Counter[str] = Counter()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.latency)
+        self.copies.update(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def shared_row(subscribers: int, senders: int, latency: float) -> list[tuple[str, int, float]]:
+    """One ``digest send`` process, then ``senders`` sharing the issue, on a temporary PostgreSQL."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pgcluster import PostgresCluster
+
+    cluster = PostgresCluster().start()
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            addresses = [f"reader{i}@example.org" for i in range(subscribers)]
+            (folder / "subscribers.csv").write_text(
+                "email,name\n" + "".join(f"{a},Reader\n" for a in addresses)
+            )
+            port = free_port()
+            configure(folder, port, 1, "shared")
+            issue_dir = write_invented_issue(folder, load_config(folder / "feeds.yaml").editions["bench"])
+            rows = []
+            for count in (1, senders):
+                sink = SlowSink(latency)
+                controller = Controller(sink, hostname="127.0.0.1", port=port)
+                controller.start()
+                url = cluster.database()
+                State(url).close()  # the schema made before the clock starts
+                text = (folder / "feeds.yaml").read_text()
+                (folder / "feeds.yaml").write_text(f"database_url: {url}\n" + text.split("\n", 1)[1])
+                command = [sys.executable, "-m", "digest", "send", "--config", str(folder / "feeds.yaml")]
+                command += ["--issue", str(issue_dir)]
+                try:
+                    started = time.perf_counter()
+                    running = [
+                        subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(count)
+                    ]
+                    outputs = [process.communicate()[0] for process in running]
+                    elapsed = time.perf_counter() - started
+                finally:
+                    controller.stop()
+                    cluster.drop(url)
+                codes = [process.returncode for process in running]
+                assert codes == [0] * count, (codes, outputs)
+                # Exactly once, counted at the server.
+                assert sink.copies == Counter(addresses), sorted(
+                    set(sink.copies.items()) - {(a, 1) for a in addresses}
+                )
+                plural = "s" if count > 1 else ""
+                name = f"digest send on PostgreSQL, {count} sender{plural}, {latency * 1000:.0f} ms/msg"
+                rows.append((name, sum(sink.copies.values()), elapsed))
+            return rows
+    finally:
+        cluster.stop()
+
+
+def print_shared(rows: list[tuple[str, int, float]]) -> None:
+    for name, count, seconds in rows:
+        print(f"{name:<52} {count:>8} {seconds:>8.2f} {count / seconds:>8.0f}")
+    (_, _, one), (name, _, many) = rows
+    senders = name.split(", ")[1]
+    print(
+        f"{senders} took {many / one:.0%} of one sender's time ({one / many:.2f}x as fast), each mailed once"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--greylist-subscribers", type=int, default=500)
     parser.add_argument("--greylisted", type=int, default=15)
-    parser.add_argument("--only", choices=["greylisting"], default=None)
+    parser.add_argument("--shared-subscribers", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--latency-ms", type=float, default=5.0)
+    parser.add_argument("--only", choices=["greylisting", "shared"], default=None)
     args = parser.parse_args()
     os.environ.setdefault("DIGEST_SECRET", "benchmark-secret")
+    if args.only == "shared":
+        print_shared(shared_row(args.shared_subscribers, args.senders, args.latency_ms / 1000))
+        return
     if args.only == "greylisting":
         name, count, seconds = greylisting_row(args.greylist_subscribers, args.greylisted)
         print(f"{name}: {count} messages in {seconds:.2f} s")
@@ -281,6 +373,8 @@ def main() -> None:
     print(f"\ndigest send's best rate is {best / baseline:.0%} of plain smtplib's (target: at least 50%)")
     name, count, seconds = greylisting_row(args.greylist_subscribers, args.greylisted)
     print(f"\n{name:<44} {count:>8} {seconds:>8.2f} {count / seconds:>8.0f}")
+    print()
+    print_shared(shared_row(args.shared_subscribers, args.senders, args.latency_ms / 1000))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from digest.deliver.send import SKIPPED_UNKNOWN, _Send
 from digest.errors import StateError
 from digest.progress import Progress
 from digest.state import ClaimedMark, State
+from digest.state.claims import SETTLED
 from digest.state.leases import advisory_key
 
 if TYPE_CHECKING:
@@ -57,12 +58,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("digest")
 
 #: Seconds between looks at the claim rows while only other senders hold some.
-POLL = 0.2
+POLL = 0.1
 #: Subscribers claimed at once per SMTP connection: enough that claiming costs little next to
 #: sending, few enough that the senders finish together.
 BATCH_PER_CONNECTION = 25
-#: Outcomes that end a subscriber's ledger entry.
-SETTLED = frozenset({"sent", "failed", "unknown"})
 
 Clock = Callable[[], datetime]
 
@@ -125,7 +124,7 @@ class SharedSend(_Send):
         progress: Progress,
     ) -> None:
         self.claimer = claimer
-        #: Subscribers whose mark this sender declined to write, and why (State.mark_claimed).
+        #: Subscribers whose mark this sender declined to write, and why (Claims.mark).
         self._declined: dict[str, ClaimedMark] = {}
         #: Subscribers whose row another sender took over before this one marked them.
         self._lost: set[str] = set()
@@ -212,7 +211,7 @@ class SharedSend(_Send):
         return self.delivery.unknown_outcome == "resend"
 
     def _claim(self, address: str) -> bool:
-        verdict = self.state.mark_claimed(
+        verdict = self.state.claims.mark(
             self.edition.name,
             self.issue.issue_id,
             address,
@@ -257,13 +256,13 @@ class SharedSend(_Send):
         if self._closing or address in self._lost:
             return
         if address in self._marked:
-            self.state.settle_claimed(self.edition.name, self.issue.issue_id, address, "pending", "")
+            self.state.claims.settle(self.edition.name, self.issue.issue_id, address, "pending", "")
         else:
             self.state.claims.drop(self.edition.name, self.issue.issue_id, address)
 
     def _write(self, outcome: Outcome) -> None:
         self._settled_here.add(outcome.address)
-        self.state.settle_claimed(
+        self.state.claims.settle(
             self.edition.name, self.issue.issue_id, outcome.address, outcome.status, outcome.detail
         )
 

@@ -32,13 +32,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Literal
 
 from sqlalchemy import Connection
 
 from digest.config import Config
 from digest.state import bounces, buildleases, claims, entries, fetch, issues, leases, ledger, runs, schema
 from digest.state.buildleases import BuildLease
+from digest.state.claims import ClaimedMark
 from digest.state.db import Database, masked, state_url
 from digest.state.fetch import SourceHealth
 from digest.state.issues import IssueRecord
@@ -155,63 +155,6 @@ class State:
         """Whether several senders may share an issue: claims need ``FOR UPDATE SKIP LOCKED`` and
         advisory locks (PostgreSQL); on SQLite one sender holds the edition's lease."""
         return self._db.engine.dialect.name == "postgresql"
-
-    def mark_claimed(
-        self,
-        edition: str,
-        issue_id: str,
-        address: str,
-        holder: str,
-        now: datetime,
-        *,
-        own_mark: bool,
-        resend_unknown: bool,
-        skipped: str,
-    ) -> ClaimedMark:
-        """A shared send's ``sending`` mark, written only while ``holder`` holds the subscriber's
-        claim row, in one transaction that reads the ledger first:
-
-        - ``lost``: the row is no longer the holder's (taken over), nothing written;
-        - ``done``: the ledger has the subscriber's outcome already (another sender), row dropped;
-        - ``skipped``: a ``sending`` mark another sender left (it died mailing it) and the edition
-          sends such messages at most once: recorded ``unknown`` with ``skipped``, row dropped;
-        - ``resent``: such a mark, and the edition sends them again: marked anew;
-        - ``marked``: marked (``own_mark``: a mark this sender wrote for an earlier try is its own).
-        """
-
-        def write(conn: Connection) -> ClaimedMark:
-            if not claims.holds(conn, edition, issue_id, address, holder, now):
-                return "lost"
-            status = ledger.status_of(conn, edition, issue_id, address)
-            if status in {"sent", "failed", "unknown"}:
-                claims.drop(conn, edition, issue_id, address)
-                return "done"
-            verdict: ClaimedMark = "resent" if status == "sending" and not own_mark else "marked"
-            if verdict == "resent" and not resend_unknown:
-                ledger.write_delivery(conn, edition, issue_id, address, "unknown", skipped)
-                claims.drop(conn, edition, issue_id, address)
-                return "skipped"
-            ledger.mark_sending(conn, edition, issue_id, address, now)
-            return verdict
-
-        return self._db.run(write)
-
-    def settle_claimed(self, edition: str, issue_id: str, address: str, status: str, detail: str) -> None:
-        """A shared send's outcome for one subscriber and the end of its claim row, in one
-        transaction; ``pending`` deletes the ``sending`` mark instead (certainly not delivered)."""
-
-        def write(conn: Connection) -> None:
-            if status == "pending":
-                ledger.forget_sending(conn, edition, issue_id, address)
-            else:
-                ledger.write_delivery(conn, edition, issue_id, address, status, detail)
-            claims.drop(conn, edition, issue_id, address)
-
-        self._db.run(write)
-
-
-#: What ``State.mark_claimed`` did.
-ClaimedMark = Literal["lost", "done", "skipped", "resent", "marked"]
 
 
 def migrate(url: str) -> schema.Migration:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -38,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from digest.state.db import Database, batches, metadata, stamp
+from digest.state.db import Database, batches, metadata, now_stamp, stamp
 
 send_claims = Table(
     "send_claims",
@@ -76,6 +77,60 @@ _CLAIM = text(
     RETURNING s.address, s.position
     """
 )
+
+
+#: A subscriber's ``sending`` mark, in one statement (committed alone: one round trip per
+#: message, where a transaction of four statements took six): the row renewed if still the
+#: holder's, the ledger read, and the mark written when the row is the holder's and the ledger
+#: has no outcome (nor a mark left by another sender, unless ``proceed`` says to send again).
+_MARK = text(
+    """
+    WITH held AS (
+        UPDATE send_claims SET heartbeat = :now
+        WHERE edition = :edition AND issue_id = :issue_id AND address = :address AND holder = :holder
+        RETURNING 1
+    ), current AS (
+        SELECT status FROM deliveries WHERE edition = :edition AND issue_id = :issue_id AND address = :address
+    ), marked AS (
+        INSERT INTO deliveries (edition, issue_id, address, status, detail, at)
+        SELECT :edition, :issue_id, :address, 'sending', '', :now
+        WHERE EXISTS (SELECT 1 FROM held)
+          AND NOT EXISTS (SELECT 1 FROM current WHERE status <> 'sending')
+          AND (:proceed OR NOT EXISTS (SELECT 1 FROM current))
+        ON CONFLICT (edition, issue_id, address)
+        DO UPDATE SET status = 'sending', detail = '', at = EXCLUDED.at
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM held), (SELECT status FROM current), EXISTS (SELECT 1 FROM marked)
+    """
+)
+#: A subscriber's outcome written and its row deleted, in one statement.
+_SETTLE = text(
+    """
+    WITH gone AS (
+        DELETE FROM send_claims WHERE edition = :edition AND issue_id = :issue_id AND address = :address
+    )
+    INSERT INTO deliveries (edition, issue_id, address, status, detail, at)
+    VALUES (:edition, :issue_id, :address, :status, :detail, :at)
+    ON CONFLICT (edition, issue_id, address) DO UPDATE
+    SET status = EXCLUDED.status, detail = EXCLUDED.detail, at = EXCLUDED.at
+    """
+)
+#: A message certainly not delivered: its ``sending`` mark and its row deleted, in one statement.
+_FORGET = text(
+    """
+    WITH gone AS (
+        DELETE FROM send_claims WHERE edition = :edition AND issue_id = :issue_id AND address = :address
+    )
+    DELETE FROM deliveries
+    WHERE edition = :edition AND issue_id = :issue_id AND address = :address AND status = 'sending'
+    """
+)
+
+#: What ``Claims.mark`` did.
+ClaimedMark = Literal["lost", "done", "skipped", "resent", "marked"]
+#: Outcomes that end a subscriber's entry in the ledger.
+SETTLED = frozenset({"sent", "failed", "unknown"})
 
 
 class Claims:
@@ -136,6 +191,57 @@ class Claims:
         query = update(send_claims).where(send_claims.c.holder == holder).values(heartbeat=stamp(now))
         self._db.run(lambda conn: conn.execute(query))
 
+    def mark(
+        self,
+        edition: str,
+        issue_id: str,
+        address: str,
+        holder: str,
+        now: datetime,
+        *,
+        own_mark: bool,
+        resend_unknown: bool,
+        skipped: str,
+    ) -> ClaimedMark:
+        """A shared send's ``sending`` mark, written only while ``holder`` holds the subscriber's
+        row and the ledger has no outcome for it (the row and the ledger change together here):
+
+        - ``lost``: the row is no longer the holder's (taken over), nothing written;
+        - ``done``: the ledger has the subscriber's outcome already (another sender), row dropped;
+        - ``skipped``: a ``sending`` mark another sender left (it died mailing it) and the edition
+          sends such messages at most once: recorded ``unknown`` with ``skipped``, row dropped;
+        - ``resent``: such a mark, and the edition sends them again: marked anew;
+        - ``marked``: marked (``own_mark``: a mark this sender wrote for an earlier try is its own).
+        """
+        values = {
+            "edition": edition,
+            "issue_id": issue_id,
+            "address": address,
+            "holder": holder,
+            "now": stamp(now),
+            "proceed": own_mark or resend_unknown,
+        }
+        row = self._db.run_alone(_MARK, values)[0]
+        held, status, marked = row[0], row[1], row[2]
+        if not held:
+            return "lost"
+        if marked:
+            return "resent" if status == "sending" and not own_mark else "marked"
+        if status in SETTLED:
+            self.drop(edition, issue_id, address)
+            return "done"
+        self.settle(edition, issue_id, address, "unknown", skipped)
+        return "skipped"
+
+    def settle(self, edition: str, issue_id: str, address: str, status: str, detail: str) -> None:
+        """A shared send's outcome for one subscriber, and the end of its row, at once;
+        ``pending`` deletes the ``sending`` mark instead (certainly not delivered)."""
+        key = {"edition": edition, "issue_id": issue_id, "address": address}
+        if status == "pending":
+            self._db.run_alone(_FORGET, key)
+            return
+        self._db.run_alone(_SETTLE, {**key, "status": status, "detail": detail, "at": now_stamp()})
+
     def drop(self, edition: str, issue_id: str, address: str) -> None:
         """The subscriber's row, gone without an outcome (nobody is to mail it in this send)."""
         self._db.run(lambda conn: drop(conn, edition, issue_id, address))
@@ -150,18 +256,8 @@ class Claims:
         self._db.run(lambda conn: conn.execute(query))
 
 
-def holds(conn: Connection, edition: str, issue_id: str, address: str, holder: str, now: datetime) -> bool:
-    """Whether ``holder`` holds the subscriber's row (renewing it), in the caller's transaction."""
-    renewed = conn.execute(
-        update(send_claims)
-        .where(_row(edition, issue_id, address), send_claims.c.holder == holder)
-        .values(heartbeat=stamp(now))
-    )
-    return bool(renewed.rowcount == 1)
-
-
 def drop(conn: Connection, edition: str, issue_id: str, address: str) -> None:
-    """The subscriber's row, gone with its outcome (in the caller's transaction)."""
+    """The subscriber's row, gone (in the caller's transaction)."""
     conn.execute(delete(send_claims).where(_row(edition, issue_id, address)))
 
 

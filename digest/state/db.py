@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, MetaData, create_engine, event
+from sqlalchemy import Connection, Executable, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -116,6 +116,16 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 return work(conn)
+        except SQLAlchemyError as err:
+            raise self.error(err) from err
+
+    def run_alone(self, statement: Executable, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """One statement committed by itself (autocommit), its rows: a statement is atomic, and a
+        transaction around it would cost two more round trips to the server."""
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                result = conn.execute(statement, values)
+                return [tuple(row) for row in result.all()] if result.returns_rows else []
         except SQLAlchemyError as err:
             raise self.error(err) from err
 

@@ -156,13 +156,6 @@ def forget_sending(conn: Connection, edition: str, issue_id: str, address: str) 
     )
 
 
-def status_of(conn: Connection, edition: str, issue_id: str, address: str) -> str | None:
-    """The message's status in the ledger, or None, in the caller's transaction."""
-    query = select(deliveries.c.status).where(_message(edition, issue_id, address))
-    found = conn.execute(query).scalar()
-    return None if found is None else str(found)
-
-
 def _message(edition: str, issue_id: str, address: str) -> ColumnElement[bool]:
     return (
         (deliveries.c.edition == edition)

@@ -89,6 +89,8 @@ def ensure_current(db: Database, *, migrate: bool) -> None:
             "state.auto_migrate is false: run `digest migrate`"
         )
     done = upgrade(db)
+    if not done.changed:
+        return  # another process upgraded it while this one waited for the lock
     # From no revision: a new store (or a release's, completed); said only with --verbose, since
     # every first command on a new store does it. Between revisions: worth a line.
     level = logging.INFO if done.before else logging.DEBUG
