@@ -394,12 +394,18 @@ def test_sigkill_at_random_points_then_resume(project: Project, mode: str) -> No
     final = subprocess.run(project.command(), capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr
     stderr.append(final.stderr)
+    assert_every_copy_accounted_for(project, subscribers, mode, "".join(stderr), kills)
 
+
+def assert_every_copy_accounted_for(
+    project: Project, subscribers: int, mode: str, reported: str, kills: int
+) -> None:
+    """After kills and a send to the end: a subscriber with two copies (same Message-ID) was named
+    as of unknown fate; with ``skip`` nobody got two, and anyone without one is recorded unknown."""
     copies: dict[str, list[bytes]] = defaultdict(list)
     for to, raw in project.smtp.received:
         copies[to].append(raw)
     ledger = project.ledger()
-    reported = "".join(stderr)
     repeated = {to for to, raws in copies.items() if len(raws) > 1}
     for to in repeated:
         assert len({message_id(raw) for raw in copies[to]}) == 1, f"{to}: copies differ in Message-ID"
@@ -411,6 +417,7 @@ def test_sigkill_at_random_points_then_resume(project: Project, mode: str) -> No
                 assert ledger[address(n)] == "unknown" and address(n) in reported
     else:
         assert set(copies) == {address(n) for n in range(subscribers)}, "at least once: everyone"
+    assert set(ledger) == {address(n) for n in range(subscribers)}
     assert all(status in {"sent", "unknown"} for status in ledger.values())
     duplicates = sum(len(raws) - 1 for raws in copies.values())
     print(f"{mode}: {kills} kills, {duplicates} duplicate copies, {duplicates / kills:.2f} per kill")
@@ -502,6 +509,33 @@ def test_senders_on_postgresql_share_an_issue_and_mail_each_subscriber_once(shar
     assert set(shared.ledger().values()) == {"sent"}
     with State(state_url(shared.config())) as state:
         assert state.claims.held_by_others(EDITION, ISSUE_ID, "nobody") == 0, "no claim row is left"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["resend", "skip"])
+def test_shared_senders_killed_at_random_points_then_resumed(shared: Project, mode: str) -> None:
+    subscribers, rounds = 80, 3
+    # Ten minutes: only a killed sender's advisory lock, gone with its connection, frees its rows sooner.
+    shared.configure(subscribers, extra=f"      unknown_outcome: {mode}\n      lease_timeout: 600\n", rate=40)
+    chance = random.Random(f"shared-kill-{mode}")
+    stderr: list[str] = []
+    for _ in range(rounds):
+        started = len(shared.smtp.received)
+        pair = [subprocess.Popen(shared.command(), stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        # Each killed at a random moment among its messages: the first while the other runs on.
+        wait_until(
+            lambda started=started, pair=pair: (
+                len(shared.smtp.received) > started or all(p.poll() is not None for p in pair)
+            )
+        )
+        for sender in chance.sample(pair, 2):
+            time.sleep(chance.uniform(0, 0.4))
+            sender.send_signal(signal.SIGKILL)
+        stderr += [sender.communicate(timeout=30)[1] for sender in pair]
+    final = subprocess.run(shared.command(), capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    stderr.append(final.stderr)
+    assert_every_copy_accounted_for(shared, subscribers, mode, "".join(stderr), 2 * rounds)
 
 
 @pytest.mark.slow
