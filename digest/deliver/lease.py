@@ -39,7 +39,7 @@ from digest.state import SendLease, State
 Clock = Callable[[], datetime]
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -76,7 +76,7 @@ class Lease:
 
 
 @contextmanager
-def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = _now) -> Iterator[Lease]:
+def send_lease(state: State, edition: str, timeout: timedelta, clock: Clock = utc_now) -> Iterator[Lease]:
     """The edition's send lease for the block; DeliveryError when another send holds it."""
     holder = uuid.uuid4().hex
     with state.leases.session_lock(f"digest send {edition}") as locked:

@@ -38,12 +38,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest.config import Config, DeliveryConfig, EditionConfig
 from digest.deliver import Deliverer, Outcome, WaitCallback
+from digest.deliver.lease import Clock, utc_now
 from digest.deliver.send import SKIPPED_UNKNOWN, _Send
 from digest.errors import StateError
 from digest.progress import Progress
@@ -63,12 +64,6 @@ POLL = 0.1
 #: sending, few enough that the senders finish together.
 BATCH_PER_CONNECTION = 25
 
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 class Claimer:
     """This sender's standing among those sharing issues: its token, its lock, its heartbeat."""
@@ -78,7 +73,9 @@ class Claimer:
         self.timeout = timeout
         self.clock = clock
         self.holder = uuid.uuid4().hex
-        self.lock_key = advisory_key(f"digest sender {self.holder}")
+        #: The session advisory lock this sender holds while it lives, and its key in pg_locks.
+        self.lock_name = f"digest sender {self.holder}"
+        self.lock_key = advisory_key(self.lock_name)
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name="send claims", daemon=True)
 
@@ -90,20 +87,26 @@ class Claimer:
             except StateError:
                 continue  # the store busy for a moment: the next beat tries again, well inside the timeout
 
+    def start(self) -> None:
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._heartbeat.join()
+
 
 @contextmanager
-def sharing(state: State, timeout: timedelta, clock: Clock = _now) -> Iterator[Claimer]:
+def sharing(state: State, timeout: timedelta, clock: Clock = utc_now) -> Iterator[Claimer]:
     """This process as one of the senders sharing issues, for the block (method step 2)."""
     claimer = Claimer(state, timeout, clock)
-    with state.leases.session_lock(f"digest sender {claimer.holder}") as locked:
+    with state.leases.session_lock(claimer.lock_name) as locked:
         if not locked:
             raise StateError(f"send claims: the advisory lock of sender {claimer.holder} is taken")
-        claimer._heartbeat.start()
+        claimer.start()
         try:
             yield claimer
         finally:
-            claimer._stop.set()
-            claimer._heartbeat.join()
+            claimer.stop()
             # What it claimed and never tried goes back to the others at once.
             state.claims.release(claimer.holder)
 
