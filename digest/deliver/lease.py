@@ -15,9 +15,9 @@ the same ledger and mail the same subscribers twice. So a send first takes the e
 - A heartbeat thread (digest/heartbeat.py) renews the lease every ``timeout / 4``. A lease not renewed for
   ``timeout`` (``delivery.lease_timeout``) belongs to a send that died or froze, and the next
   send takes it over; so a crashed send delays the next one by ``timeout`` at most.
-- On PostgreSQL a send also holds a session advisory lock for the edition, which the server
-  releases when the sender's connection drops: a send that died is taken over at once, and a
-  second send is refused while the first one's session lives, however long it stalls.
+- Where the store has session advisory locks (PostgreSQL, should a lease be taken there) the
+  holder also holds one for the edition, which the server releases when the holder's
+  connection drops: a holder that died is taken over at once, a live one never.
 - Each message's ``sending`` mark is written only in a transaction that finds the lease still
   this sender's (``State.mark_sending``). A sender whose lease was taken over therefore stops
   before its next message; and a message it had marked just before (frozen between the mark
