@@ -52,11 +52,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from digest import pipeline
-from digest.assemble import links_for
-from digest.config import EditionConfig, load_config
+from digest.config import Config, load_config
+from digest.deliver.files import OutboxDeliverer
 from digest.output import write_issue
-from digest.render import render_issue
-from digest.render.templates import environment
 from digest.state import State, state_url
 from digest.types import Briefing, Dateline, Issue, Section, SourceRef
 from digest.workers import PdfRenderer
@@ -179,11 +177,12 @@ def configure(folder: Path, port: int, connections: int, run: str) -> None:
     )
 
 
-def write_invented_issue(folder: Path, edition: EditionConfig) -> Path:
+def write_invented_issue(folder: Path, config: Config) -> Path:
+    """The issue folder as ``digest build`` writes it for an edition with delivery (its bodies
+    carry the unsubscribe endpoint, so ``digest send`` need not render them again)."""
     issue = invented_issue()
     with PdfRenderer() as renderer:
-        links = links_for(edition.base_url, issue.issue_id)
-        rendered = render_issue(issue, edition, links, environment(None), renderer)
+        rendered = pipeline.render(config, config.editions["bench"], issue, renderer)
     return write_issue(folder / "out" / "bench", issue.issue_id, rendered)
 
 
@@ -197,7 +196,7 @@ def greylisting_row(subscribers: int, greylisted: int) -> tuple[str, int, float]
         configure(folder, port, 1, "greylisting")
         config = load_config(folder / "feeds.yaml")
         edition = config.editions["bench"]
-        issue_dir = write_invented_issue(folder, edition)
+        issue_dir = write_invented_issue(folder, config)
         step = subscribers // greylisted if greylisted else 1
         sink = Greylisting({addresses[i * step + step // 2] for i in range(greylisted)})
         controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -241,7 +240,7 @@ def shared_row(subscribers: int, senders: int, latency: float) -> list[tuple[str
             )
             port = free_port()
             configure(folder, port, 1, "shared")
-            issue_dir = write_invented_issue(folder, load_config(folder / "feeds.yaml").editions["bench"])
+            issue_dir = write_invented_issue(folder, load_config(folder / "feeds.yaml"))
             rows = []
             for count in (1, senders):
                 sink = SlowSink(latency)
@@ -316,7 +315,7 @@ def main() -> None:
         configure(folder, port, 1, "dry")
         config = load_config(folder / "feeds.yaml")
         edition = config.editions["bench"]
-        issue_dir = write_invented_issue(folder, edition)
+        issue_dir = write_invented_issue(folder, config)
 
         sink = Sink()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -325,7 +324,9 @@ def main() -> None:
         try:
             started = time.perf_counter()
             with State(state_url(config)) as state:
-                pipeline.send_issue(config, edition, state, issue_dir, dry_run=True)
+                # Every message written (a dry run otherwise writes a sample): the baseline sends them.
+                outbox = OutboxDeliverer.for_issue(issue_dir, sample=None)
+                pipeline.send_issue(config, edition, state, issue_dir, dry_run=True, deliverer=outbox)
             rows.append(
                 ("digest send --dry-run (make + write .eml)", args.subscribers, time.perf_counter() - started)
             )
