@@ -33,7 +33,6 @@ finds marked and treats as one of unknown fate.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,6 +46,7 @@ from digest.deliver import Deliverer, Outcome, WaitCallback
 from digest.deliver.lease import Clock, utc_now
 from digest.deliver.send import SKIPPED_UNKNOWN, _Send
 from digest.errors import StateError
+from digest.heartbeat import Heartbeat
 from digest.progress import Progress
 from digest.state import ClaimedMark, State
 from digest.state.claims import SETTLED
@@ -76,23 +76,11 @@ class Claimer:
         #: The session advisory lock this sender holds while it lives, and its key in pg_locks.
         self.lock_name = f"digest sender {self.holder}"
         self.lock_key = advisory_key(self.lock_name)
-        self._stop = threading.Event()
-        self._heartbeat = threading.Thread(target=self._beat, name="send claims", daemon=True)
+        self.heartbeat = Heartbeat(self._renew, timeout, "send claims")
 
-    def _beat(self) -> None:
-        every = self.timeout.total_seconds() / 4
-        while not self._stop.wait(every):
-            try:
-                self.state.claims.renew(self.holder, self.clock())
-            except StateError:
-                continue  # the store busy for a moment: the next beat tries again, well inside the timeout
-
-    def start(self) -> None:
-        self._heartbeat.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._heartbeat.join()
+    def _renew(self) -> bool:
+        self.state.claims.renew(self.holder, self.clock())
+        return True  # a row taken over shows at its next mark, row by row; the others stay this sender's
 
 
 @contextmanager
@@ -102,11 +90,10 @@ def sharing(state: State, timeout: timedelta, clock: Clock = utc_now) -> Iterato
     with state.leases.session_lock(claimer.lock_name) as locked:
         if not locked:
             raise StateError(f"send claims: the advisory lock of sender {claimer.holder} is taken")
-        claimer.start()
         try:
-            yield claimer
+            with claimer.heartbeat:
+                yield claimer
         finally:
-            claimer.stop()
             # What it claimed and never tried goes back to the others at once.
             state.claims.release(claimer.holder)
 
