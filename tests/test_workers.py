@@ -125,7 +125,10 @@ def test_a_build_whose_pdf_runs_out_of_time_fails_with_that_error_and_writes_not
                     now=NOW,
                     renderer=renderer,
                 )
+            # What the build learnt was written while the PDF was made, and not committed.
             assert state.issues.last_issue("bench") is None
+            assert state.entries.kept_entries("bench") == ()
+            assert state.fetch.validators(server.urls()) == {}
     assert not [p for p in (tmp_path / "out").glob("bench/*") if not p.name.startswith(".")]
 
 
