@@ -129,10 +129,12 @@ def test_a_build_written_in_a_block_commits_when_the_block_ends_and_not_if_it_ra
         issue=record("2026-03-14", NOW),
         used=("a",),
     )
-    with pytest.raises(RuntimeError, match="the folder could not be written"):
-        with state.committing_build(learnt) as pending:
-            pending.write()
-            raise RuntimeError("the folder could not be written")
+    with (
+        pytest.raises(RuntimeError, match="the folder could not be written"),
+        state.committing_build(learnt) as pending,
+    ):
+        pending.write()
+        raise RuntimeError("the folder could not be written")
     assert state.issues.issue_ids("morning") == set()
     assert state.fetch.validators(["https://a.example/feed"]) == {}
     assert state.entries.seen_before(["a"]) == {}
