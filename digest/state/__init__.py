@@ -19,9 +19,10 @@ tables (each module's docstring lists them), and a small class over the one shar
 ``schema.py`` keeps the schema current through the Alembic revisions in ``migrations/``.
 
 What a build learnt (the validators, the entries first seen, the entries kept for later, the
-issue and its used entries) is written in one transaction (``State.commit_build``), after the
-issue's folder is in place, so a build that fails or is killed anywhere leaves the store as it
-was and the next build fetches and publishes the same news. That one write crosses concerns, so
+issue and its used entries) is written in one transaction (``State.committing_build``: written
+while the PDF renders, committed once the issue's folder is in place), so a build that fails or is
+killed anywhere before leaves the store as it was and the next build fetches and publishes the
+same news. That one write crosses concerns, so
 it lives here, made of the parts' writes that take the caller's connection.
 """
 
