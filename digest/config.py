@@ -61,7 +61,7 @@ from digest.configvalues import (
     site_url,
 )
 from digest.errors import ConfigError, Problem
-from digest.schedule import CronSchedule
+from digest.schedule import DAILY_AT_SEVEN
 
 EDITION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -268,7 +268,7 @@ class EditionConfig(Model):
     name: str = ""
     title: str
     #: Standard five-field cron; 0 and 7 are Sunday.
-    schedule: Schedule = CronSchedule.parse("0 7 * * *")
+    schedule: Schedule = DAILY_AT_SEVEN
     timezone: TimeZone = ZoneInfo("UTC")
     #: A first issue's window ("24h", "7d"); None: "all".
     lookback: Lookback = timedelta(hours=24)

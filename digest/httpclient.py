@@ -113,6 +113,9 @@ def get(
     try:
         with http.stream("GET", url, headers=conditional) as response:
             if response.status_code == HTTPStatus.NOT_MODIFIED:
+                # Read to its (empty) end: a response left unread closes its connection, and the
+                # next request to the host would open another.
+                response.read()
                 return None
             if not 200 <= response.status_code < 300:
                 raise FetchError(url, _status_text(response))

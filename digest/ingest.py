@@ -3,12 +3,9 @@
 Fetching. ``fetch_sources`` downloads every source over one shared client (digest/httpclient.py:
 the User-Agent, a feed-preferring Accept header, the size cap, redirect and time limits), in
 threads, at most a few requests to one host at a time, and parses each document in the calling
-thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). The
-sources go in groups of ``FETCH_GROUP`` through the ``map`` the stage is given, each group
-fetched and parsed that way: downloading is Python work under the GIL too (HTTP parsing,
-chunks), so a map that runs on several processes (digest/workers.py) spreads both over the
-cores. A group takes half of a host's lanes, since another group may be fetched at the same
-time. Each request sends If-None-Match / If-Modified-Since from the previous fetch's
+thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). One
+client serves every source, so a host's connections are kept alive from one feed to the next.
+Each request sends If-None-Match / If-Modified-Since from the previous fetch's
 validators; a 304 becomes ``not-modified``.
 
 Every failure of one source becomes ``FeedResult(status="failed", error="<url>: <reason>")``, one
@@ -52,7 +49,6 @@ its Content-Type, then its suffix) as a feed, an HTML page or plain text. A page
 
 from __future__ import annotations
 
-import builtins
 import calendar
 import html
 import logging
@@ -74,7 +70,7 @@ from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.httpclient import Body, Validators
 from digest.readable import main_html
 from digest.text import WIRE_DATELINE, normalize_space, word_count
-from digest.types import Entry, FeedResult, Map, Source
+from digest.types import Entry, FeedResult, Source
 from digest.urls import without_credentials
 
 logger = logging.getLogger(__name__)
@@ -83,8 +79,6 @@ FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-#: Sources fetched together, by threads of one process: a map hands out such groups.
-FETCH_GROUP = 25
 #: Characters of hex digest kept for an entry id.
 ENTRY_ID_LENGTH = 20
 
@@ -157,48 +151,15 @@ def fetch_sources(
     validators: Mapping[str, Validators],
     now: datetime,
     on_done: Callable[[FeedResult], None] | None = None,
-    map: Map = builtins.map,
 ) -> tuple[FeedResult, ...]:
     """Fetch and parse every source concurrently; results in the order of ``sources``.
 
     Never raises for one source's failure: it gives ``FeedResult(status="failed")`` with a
     one-line error naming the URL or path. ``validators`` maps a source URL to the (etag,
     last_modified) of its previous fetch; a 304 gives ``status="not-modified"``, no entries and
-    those same validators. ``on_done`` is called (in the calling thread) once per source as its
-    group finishes.
+    those same validators. ``on_done`` is called (in the calling thread) once per source as it
+    is parsed.
     """
-    groups = [sources[start : start + FETCH_GROUP] for start in range(0, len(sources), FETCH_GROUP)]
-    jobs = [
-        (group, settings, {s.url: validators[s.url] for s in group if s.url in validators}, now)
-        for group in groups
-    ]
-    results: list[FeedResult] = []
-    for fetched in map(_fetch_group, jobs):
-        for result in fetched:
-            if on_done is not None:
-                on_done(result)
-            results.append(result)
-    return tuple(results)
-
-
-def _fetch_group(
-    job: tuple[Sequence[Source], FetchConfig, Mapping[str, Validators], datetime],
-) -> tuple[FeedResult, ...]:
-    """One group of ``fetch_sources`` (a module-level function: a map may run it in another process),
-    with half of each host's lanes: another group may be fetched at the same time."""
-    sources, settings, validators, now = job
-    return _fetch_here(sources, settings, validators, now, None, max(1, httpclient.PER_HOST // 2))
-
-
-def _fetch_here(
-    sources: Sequence[Source],
-    settings: FetchConfig,
-    validators: Mapping[str, Validators],
-    now: datetime,
-    on_done: Callable[[FeedResult], None] | None = None,
-    per_host: int = httpclient.PER_HOST,
-) -> tuple[FeedResult, ...]:
-    """``fetch_sources`` in this process: threads download, this thread parses."""
     if not sources:
         return ()
     results: dict[int, FeedResult] = {}
@@ -208,7 +169,6 @@ def _fetch_here(
         downloads = httpclient.each_by_host(
             [source.url for source in sources],
             lambda index: _download(client, sources[index], settings, validators.get(sources[index].url)),
-            per_host=per_host,
         )
         for index, downloaded in downloads:
             source = sources[index]

@@ -9,11 +9,11 @@ Read it as a table of contents::
     send_issue      issue folder -> subscribers - suppressed - ledger -> per subscriber: the build's
                     bodies personalised -> mark sending -> deliver -> ledger (deliver/send.py)
 
-Everything is gathered in memory first; only a finished issue is written
-(atomically), and only then does the state store learn anything: the feeds'
-validators, the entries seen, the entries kept for the next issue and the issue
-itself, in one commit. A build that fails anywhere before leaves the store as it
-was, so the next one fetches and publishes the same news.
+Everything is gathered in memory first; only a finished issue is written (atomically), and only
+then does the state store learn anything: the feeds' validators, the entries seen and kept for the
+next issue and the issue itself, in one transaction (written while the PDF is made, committed once
+the folder is in place). A build that fails before leaves the store as it was, so the next one
+fetches and publishes the same news.
 
 No stage here knows about processes: the caller (the command line, the scheduler) hands the
 build a ``map`` and a PDF renderer (digest/workers.py), and the pipeline passes them on to the
@@ -54,9 +54,8 @@ from digest.types import (
     Source,
 )
 
-# The stages after fetching (extract, cluster, condense, render, output, deliver) are imported in
-# the functions that use them: a build whose every source answers 304 needs none of them, and
-# importing them all would take half of its one-second budget (issue 8).
+# The stages after fetching are imported in the functions that use them: a build whose every
+# source answers 304 needs none of them, and importing them would take half of its time.
 if TYPE_CHECKING:
     from digest.condense import Condenser
     from digest.deliver import Deliverer
@@ -149,25 +148,17 @@ def build_edition(
         results=results,
         report=(*condenser.notes(), *(str(s) for s in condensed.skipped)),
     )
-    path = write(config, edition, issue, edition_dir, renderer, progress)
     record = IssueRecord(
         edition=edition.name,
         issue_id=issue.issue_id,
         built_at=now,
         resume_from=resume_point(condensed.left_over, now),
-        path=str(path),
+        path=str(edition_dir / issue.issue_id),
         stories=len(issue.stories),
     )
     kept = tuple(e for story in condensed.left_over for e in story.entries)
-    try:
-        state.commit_build(dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids))
-    except BaseException:
-        # Unrecorded, the folder would be published a second time by the next build, under
-        # another id; without it, the next build makes the same issue again.
-        from digest import output
-
-        output.withdraw_issue(path)
-        raise
+    learnt = dataclasses.replace(learnt, kept=kept, issue=record, used=issue.entry_ids)
+    path = write(config, edition, issue, edition_dir, renderer, progress, state, learnt)
     write_archive(config, edition, edition_dir)
     return BuildResult(edition=edition.name, path=path, issue=issue)
 
@@ -186,13 +177,9 @@ def fetch(
     on_feed: FeedCallback | None,
 ) -> tuple[FeedResult, ...]:
     """Every source, concurrently (threads of this process); failures are logged and kept in the
-    results. The validators the sources sent are committed with the rest of the build
-    (``BuildRecord``), not here.
-
-    The workers are not used here: fetching mostly waits on the network, and handing it to them
-    would start their processes (a second of imports) in every build, also in one whose every
-    source answers 304, which then needs no process at all. Measured, the cold build was no faster
-    with them (benchmarks/build.py)."""
+    results. The validators the sources sent are committed with the rest of the build (``BuildRecord``).
+    Not through the workers: fetching mostly waits on the network, and a build whose every source
+    answers 304 needs no process at all (their start costs a second of imports)."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
     validators = state.fetch.validators(s.url for s in sources)
     results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed)
@@ -270,16 +257,28 @@ def write(
     issue: Issue,
     edition_dir: Path,
     renderer: Renderer,
-    progress: Progress = ignore,
+    progress: Progress,
+    state: State,
+    learnt: BuildRecord,
 ) -> Path:
-    """Render every output of the issue in memory, then move the finished folder into place."""
+    """Render every output of the issue in memory, then move the finished folder into place; what the
+    build learnt is written meanwhile (as the PDF is made) and committed after. A folder whose commit
+    fails is withdrawn: unrecorded, the next build would publish it again, under another id."""
     from digest import output
 
     issue = dataclasses.replace(issue, config=config_reference(config, edition_dir / issue.issue_id))
-    progress(ProgressEvent("rendering", edition.name))
-    rendered = render(config, edition, issue, renderer)
-    progress(ProgressEvent("writing", edition.name))
-    return output.write_issue(edition_dir, issue.issue_id, rendered)
+    path: Path | None = None
+    try:
+        with state.committing_build(learnt) as pending:
+            progress(ProgressEvent("rendering", edition.name))
+            rendered = render(config, edition, issue, renderer, meanwhile=pending.write)
+            progress(ProgressEvent("writing", edition.name))
+            path = output.write_issue(edition_dir, issue.issue_id, rendered)
+    except BaseException:
+        if path is not None:
+            output.withdraw_issue(path)
+        raise
+    return path
 
 
 def config_reference(config: Config, issue_dir: Path) -> str:
@@ -291,7 +290,13 @@ def config_reference(config: Config, issue_dir: Path) -> str:
         return str(target)
 
 
-def render(config: Config, edition: EditionConfig, issue: Issue, renderer: Renderer) -> Rendered:
+def render(
+    config: Config,
+    edition: EditionConfig,
+    issue: Issue,
+    renderer: Renderer,
+    meanwhile: Callable[[], object] | None = None,
+) -> Rendered:
     """Every output of the issue, in memory, with the edition's theme, links and sender."""
     from digest.render import render_issue
     from digest.render.templates import environment
@@ -303,7 +308,7 @@ def render(config: Config, edition: EditionConfig, issue: Issue, renderer: Rende
     endpoint = endpoint_url(edition.base_url) if edition.delivery else ""
     links = assemble.links_for(edition.base_url, issue.issue_id, unsubscribe=endpoint)
     sender = edition.delivery.from_ if edition.delivery else None
-    rendered = render_issue(issue, edition, links, env, renderer, sender=sender)
+    rendered = render_issue(issue, edition, links, env, renderer, sender=sender, meanwhile=meanwhile)
     # What rendering adds to the run report (what the e-mail left out to fit) is said on stderr too.
     for line in rendered.report:
         if line not in issue.report:

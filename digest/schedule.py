@@ -27,9 +27,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+# APScheduler (and asyncio with it) is imported where a schedule is checked or a trigger made: a
+# config without schedules, read by every `digest build`, needs neither.
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 #: APScheduler's day names, Monday first (its index is APScheduler's weekday number).
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -138,6 +142,8 @@ class CronSchedule:
         except ValueError as err:
             raise ValueError(f"weekday field {weekday!r}: {err}") from None
         values = dict(zip(CRON_FIELDS, (minute, hour, day, month, day_of_week), strict=True))
+        from apscheduler.triggers.cron import CronTrigger
+
         # APScheduler names no field in its messages: check the fields one by one to say which.
         for field, value in values.items():
             try:
@@ -151,10 +157,19 @@ class CronSchedule:
 
     def trigger(self, zone: tzinfo) -> CronTrigger:
         """An APScheduler 3 CronTrigger firing in ``zone`` (it keeps local times across DST changes)."""
+        from apscheduler.triggers.cron import CronTrigger
+
         return CronTrigger(timezone=zone, **dict(self.fields))
 
     def __str__(self) -> str:
         return self.expression
+
+
+#: An edition's schedule when it names none: 07:00 every day. Written out, as ``parse`` gives it,
+#: so that defining the config's models checks nothing with APScheduler.
+DAILY_AT_SEVEN = CronSchedule(
+    "0 7 * * *", (("minute", "0"), ("hour", "7"), ("day", "*"), ("month", "*"), ("day_of_week", "*"))
+)
 
 
 def cron_trigger(expression: str, timezone: str | tzinfo) -> CronTrigger:

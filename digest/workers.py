@@ -151,10 +151,16 @@ def _kill_processes(executor: ProcessPoolExecutor) -> None:
 class _Pool:
     """A process pool started in a background thread: starting a process blocks until the fork
     server has made its imports, which the calling thread need not wait for. ``warm_up`` is then
-    handed to each process, to run while the caller goes on."""
+    handed to each process, to run while the caller goes on; the pool is ``ready`` once every
+    process has run it. A map hands work only to a ready pool: a chunk queued behind a worker's
+    start-up imports (half a second) kept the build waiting for it, when the build's own process
+    would have done it sooner."""
 
     def __init__(self, processes: int, warm_up: Callable[[], object] | None = None) -> None:
         self.executor = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_die_with_parent)
+        #: Every process has started (or the start failed).
+        self.started = threading.Event()
+        #: Every process has started and run ``warm_up``.
         self.ready = threading.Event()
         self._starter = threading.Thread(
             target=self._start, args=(processes, warm_up), name="digest-pool-start", daemon=True
@@ -163,26 +169,39 @@ class _Pool:
 
     def _start(self, processes: int, warm_up: Callable[[], object] | None) -> None:
         # A broken start leaves the pool not ready: the work is done in the calling process.
-        with contextlib.suppress(Exception):
-            for started in [self.executor.submit(_started) for _ in range(processes)]:
-                started.result()
-            if warm_up is not None:
-                for _ in range(processes):
-                    self.executor.submit(warm_up)
-            self.ready.set()
+        try:
+            with contextlib.suppress(Exception):
+                for started in [self.executor.submit(_started) for _ in range(processes)]:
+                    started.result()
+                self.started.set()
+                if warm_up is not None:
+                    for warmed in [self.executor.submit(warm_up) for _ in range(processes)]:
+                        warmed.result()
+                self.ready.set()
+        finally:
+            self.started.set()
 
     def wait_started(self) -> None:
+        """Until every process has started: work handed over now waits only for the warm-up."""
+        self.started.wait()
+
+    def wait_ready(self) -> None:
+        """Until the pool is ready, or has failed to start."""
         self._starter.join()
 
     def close(self, *, kill: bool = False) -> None:
-        """Shut the pool down; ``kill``: ending its processes whatever they are doing. A pool still
-        starting is waited for (the fork server's imports, begun as the build began): a process
-        half started would otherwise fail noisily once this one is gone."""
+        """Shut the pool down; ``kill``: ending its processes whatever they are doing (a warm-up
+        included). A pool still starting its processes is waited for (the fork server's imports,
+        begun as the build began): a process half started would otherwise fail noisily once this
+        one is gone."""
         self.wait_started()
         if kill:
             _kill_processes(self.executor)
+        else:
+            self.wait_ready()
         # Futures of killed processes fail by themselves (Python 3.11 trips over one cancelled here).
         self.executor.shutdown(wait=True, cancel_futures=not kill)
+        self._starter.join()
 
 
 class _Closed:
@@ -211,15 +230,15 @@ class Workers(_Closed):
         return self
 
     def start(self) -> bool:
-        """Start the workers now rather than with the first map, and wait until they have started
-        (or failed to); whether they are ready."""
+        """Start the workers now rather than with the first map, and wait until they are ready
+        (or have failed to start); whether they are ready."""
         with self._lock:
             if self._pool is None and not self._closed and self.processes > 0:
                 self._pool = _Pool(self.processes, warm_up=_import_stages)
             pool = self._pool
         if pool is None:
             return False
-        pool.wait_started()
+        pool.wait_ready()
         return pool.ready.is_set()
 
     def close(self) -> None:

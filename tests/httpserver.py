@@ -18,7 +18,7 @@ HTTP/1.1 with a Content-Length on every response so clients can reuse connection
 ``with`` block stops the server and every slow response still trickling, so nothing outlives the
 test. Every request that arrives is appended to ``requests`` (method, path, lower-cased headers)
 before it is answered, so tests can assert what a client sent (conditional GET headers,
-User-Agent, Accept).
+User-Agent, Accept) and over which connection (``client_port``).
 
 Routes:
 
@@ -58,6 +58,8 @@ class RecordedRequest:
     path: str
     #: Header names lower-cased.
     headers: Mapping[str, str]
+    #: The client's port: requests with the same port came over the same connection.
+    client_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ class LoopbackServer:
 
             def _answer(self, send_body: bool) -> None:
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                server._record(RecordedRequest(self.command, self.path, headers))
+                server._record(RecordedRequest(self.command, self.path, headers, self.client_address[1]))
                 route = server._lookup(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route(404, (b"not found",), {"Content-Type": "text/plain"})

@@ -324,5 +324,7 @@ def test_a_build_with_nothing_new_imports_no_later_stage(tmp_path: Path) -> None
     later |= {"jinja2", "premailer", "weasyprint", "lxml"}
     assert later - {"weasyprint"} <= cold_modules, "the cold build is what makes the check meaningful"
     assert not (later | {"feedparser"}) & warm_modules
+    # Schedules are digest run's: a config without one checks nothing with APScheduler.
+    assert "apscheduler" not in cold_modules | warm_modules
     if feedparse.BACKEND == "feedparser-rs":
         assert "feedparser" not in cold_modules, "the reference parser is for documents that need it"

@@ -65,6 +65,15 @@ def test_a_source_client_sends_the_user_agent_and_honours_304(http_server: Loopb
     assert request.headers["accept"] == "application/rss+xml"
 
 
+def test_a_304_leaves_its_connection_open_for_the_next_request(http_server: LoopbackServer) -> None:
+    url = http_server.route("/feed.xml", b"<rss/>", etag='"v1"')
+    with client(FetchConfig(), "application/rss+xml", content=False) as http:
+        for _ in range(3):
+            assert get(http, url, FetchConfig(), ('"v1"', None)) is None
+    # A warm build sends a conditional GET per source, often all to one host: one connection serves them.
+    assert len({request.client_port for request in http_server.requests_to("/feed.xml")}) == 1
+
+
 def test_a_content_client_is_guarded_but_a_source_client_is_not(http_server: LoopbackServer) -> None:
     url = http_server.route("/page.html", b"<p>x</p>", content_type="text/html")
     with client(FetchConfig(), "text/html", content=False) as http:

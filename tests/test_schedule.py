@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.schedule import cron_trigger, next_fire_times, translate_weekdays
+from digest.schedule import DAILY_AT_SEVEN, CronSchedule, cron_trigger, next_fire_times, translate_weekdays
 
 
 @pytest.mark.parametrize(
@@ -146,3 +146,7 @@ def test_a_time_the_spring_change_skips_fires_once_that_day() -> None:
         datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
         datetime(2026, 3, 30, 0, 30, tzinfo=UTC),
     ]
+
+
+def test_the_default_schedule_is_what_parsing_its_expression_gives() -> None:
+    assert CronSchedule.parse(DAILY_AT_SEVEN.expression) == DAILY_AT_SEVEN

@@ -11,7 +11,7 @@ import pytest
 
 from digest.config import Config
 from digest.errors import StateError
-from digest.state import IssueRecord, State, masked, state_url
+from digest.state import BuildRecord, IssueRecord, State, masked, state_url
 from digest.types import FeedResult, Source
 
 NOW = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
@@ -118,6 +118,33 @@ def test_an_entry_used_twice_fails_and_records_nothing(state: State) -> None:
     # One transaction: neither the issue nor its other entry stayed.
     assert state.issues.issue_ids("morning") == {"2026-03-13"}
     assert state.entries.used_entries("morning") == {"a"}
+
+
+def test_a_build_written_in_a_block_commits_when_the_block_ends_and_not_if_it_raises(state: State) -> None:
+    learnt = BuildRecord(
+        edition="morning",
+        now=NOW,
+        results=(result("https://a.example/feed", "ok", etag='"v1"'),),
+        first_seen={"a": NOW},
+        issue=record("2026-03-14", NOW),
+        used=("a",),
+    )
+    with (
+        pytest.raises(RuntimeError, match="the folder could not be written"),
+        state.committing_build(learnt) as pending,
+    ):
+        pending.write()
+        raise RuntimeError("the folder could not be written")
+    assert state.issues.issue_ids("morning") == set()
+    assert state.fetch.validators(["https://a.example/feed"]) == {}
+    assert state.entries.seen_before(["a"]) == {}
+
+    with state.committing_build(learnt) as pending:
+        pending.write()
+        pending.write()  # once only: a second write would break the store's primary keys
+    assert state.issues.issue_ids("morning") == {"2026-03-14"}
+    assert state.entries.used_entries("morning") == {"a"}
+    assert state.fetch.validators(["https://a.example/feed"]) == {"https://a.example/feed": ('"v1"', None)}
 
 
 def test_state_url_creates_the_state_folder_beside_the_config(tmp_path: Path) -> None:

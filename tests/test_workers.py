@@ -8,6 +8,7 @@ with SIGKILL at any moment leaves no process of its own behind.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import random
@@ -27,7 +28,7 @@ from digest.errors import RenderError, WorkerError
 from digest.render import pdf
 from digest.render.pdf import PdfInfo
 from digest.state import State
-from digest.workers import PdfRenderer, Workers
+from digest.workers import PdfRenderer, Workers, _Pool
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -86,6 +87,28 @@ def test_a_map_gives_what_builtins_map_gives_and_the_pool_leaves_no_process() ->
     assert gone(pids - {PARENT}) == set()
 
 
+def wait_for(path: Path) -> None:
+    """A warm-up that lasts until ``path`` exists (bounded)."""
+    for _ in range(3000):
+        if path.exists():
+            return
+        time.sleep(0.01)
+
+
+def test_a_pool_is_ready_for_work_only_once_its_processes_have_warmed_up(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    pool = _Pool(1, warm_up=functools.partial(wait_for, go))
+    try:
+        pool.wait_started()
+        # Started, but still warming up: a map hands it nothing yet and works in its own process.
+        assert not pool.ready.is_set()
+        go.touch()
+        pool.wait_ready()
+        assert pool.ready.is_set()
+    finally:
+        pool.close(kill=True)
+
+
 def test_without_worker_processes_a_map_works_here() -> None:
     with Workers(0) as workers:
         assert not workers.start()
@@ -125,7 +148,10 @@ def test_a_build_whose_pdf_runs_out_of_time_fails_with_that_error_and_writes_not
                     now=NOW,
                     renderer=renderer,
                 )
+            # What the build learnt was written while the PDF was made, and not committed.
             assert state.issues.last_issue("bench") is None
+            assert state.entries.kept_entries("bench") == ()
+            assert state.fetch.validators(server.urls()) == {}
     assert not [p for p in (tmp_path / "out").glob("bench/*") if not p.name.startswith(".")]
 
 

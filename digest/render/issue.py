@@ -23,7 +23,9 @@ naming the template, before anything is written.
 
 The PDF takes seconds where the rest takes a fraction of one, so
 ``render_issue`` hands briefing.html to the renderer it is given first and
-renders the other files while the PDF is made.
+renders the other files while the PDF is made; then it runs the caller's
+``meanwhile`` (a build writes what it learnt to the state store, uncommitted)
+before it waits for the PDF.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -126,9 +128,10 @@ def render_issue(
     renderer: Renderer,
     *,
     sender: str | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Rendered:
     """Every file of the issue's folder, the PDF by ``renderer``. ``sender`` defaults to the
-    edition's delivery address."""
+    edition's delivery address; ``meanwhile`` is called while the PDF is still being made."""
     title = _title(issue, env)
     briefing_html = _render(env, "briefing.html", issue=issue, links=links, title=title)
     folders = template_folders(env)
@@ -146,6 +149,8 @@ def render_issue(
         issue = dataclasses.replace(issue, report=earlier + fit_report(fit), subject=subject)
         message = _preview_message(issue, edition, text, email_html, sender)
         issue_json = issuejson.dumps(issue)
+        if meanwhile is not None:
+            meanwhile()
         briefing_pdf = pending.result()
     return Rendered(
         issue_json=issue_json,

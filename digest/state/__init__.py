@@ -20,15 +20,17 @@ tables (each module's docstring lists them), and a small class over the one shar
 ``schema.py`` keeps the schema current through the Alembic revisions in ``migrations/``.
 
 What a build learnt (the validators, the entries first seen, the entries kept for later, the
-issue and its used entries) is written in one transaction (``State.commit_build``), after the
-issue's folder is in place, so a build that fails or is killed anywhere leaves the store as it
-was and the next build fetches and publishes the same news. That one write crosses concerns, so
+issue and its used entries) is written in one transaction (``State.committing_build``: written
+while the PDF renders, committed once the issue's folder is in place), so a build that fails or is
+killed anywhere before leaves the store as it was and the next build fetches and publishes the
+same news. That one write crosses concerns, so
 it lives here, made of the parts' writes that take the caller's connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -125,17 +127,19 @@ class State:
 
         Raises StateError when the issue id is taken or an entry was already used by the edition.
         """
+        with self.committing_build(record) as pending:
+            pending.write()
 
-        def write(conn: Connection) -> None:
-            fetch.write_validators(conn, record.results)
-            entries.add_seen(conn, record.first_seen)
-            entries.replace_kept(
-                conn, record.edition, record.now, record.kept, record.kept_before, record.kept_unread
-            )
-            if record.issue is not None:
-                _record_issue(conn, record.issue, record.used)
-
-        self._db.run(write)
+    @contextmanager
+    def committing_build(self, record: BuildRecord) -> Iterator[PendingBuild]:
+        """``commit_build`` around a block: the transaction opens here, ``write()`` writes the
+        record in it whenever the block is ready to (at the latest as the block ends), and it
+        commits when the block ends; if the block raises, nothing is committed. A build writes
+        while its PDF is rendered, and commits once the issue's folder is in place."""
+        with self._db.transaction() as conn:
+            pending = PendingBuild(conn, record)
+            yield pending
+            pending.write()
 
     def mark_sending(self, edition: str, issue_id: str, address: str, holder: str, now: datetime) -> bool:
         """Write a message's ``sending`` mark, if ``holder`` still holds the edition's send lease
@@ -157,6 +161,28 @@ class State:
         return self._db.engine.dialect.name == "postgresql"
 
 
+class PendingBuild:
+    """A build's record being written in an open transaction (``State.committing_build``)."""
+
+    def __init__(self, conn: Connection, record: BuildRecord) -> None:
+        self._conn, self._record = conn, record
+        self._written = False
+
+    def write(self) -> None:
+        """Write the record (once; later calls do nothing). Raises StateError as ``commit_build``."""
+        if self._written:
+            return
+        self._written = True
+        conn, record = self._conn, self._record
+        fetch.write_validators(conn, record.results)
+        entries.add_seen(conn, record.first_seen)
+        entries.replace_kept(
+            conn, record.edition, record.now, record.kept, record.kept_before, record.kept_unread
+        )
+        if record.issue is not None:
+            _record_issue(conn, record.issue, record.used)
+
+
 def migrate(url: str) -> schema.Migration:
     """Bring the store at ``url`` to this code's schema (``digest migrate``); refuses one ahead of it."""
     db = Database(url)
@@ -176,6 +202,7 @@ __all__ = [
     "BuildRecord",
     "ClaimedMark",
     "IssueRecord",
+    "PendingBuild",
     "RunOutcome",
     "RunRecord",
     "SendLease",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -113,9 +114,15 @@ class Database:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """``work`` in one transaction (committed on return, rolled back on error)."""
+        with self.transaction() as conn:
+            return work(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction held open for the block: committed when it ends, rolled back if it raises."""
         try:
             with self.engine.begin() as conn:
-                return work(conn)
+                yield conn
         except SQLAlchemyError as err:
             raise self.error(err) from err
 
