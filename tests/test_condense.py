@@ -17,7 +17,7 @@ from digest.cli import main
 from digest.condense import available, briefly_item, get_condenser, source_refs
 from digest.condense.extractive.questions import story_words
 from digest.condense.extractive.sections import answer_paragraphs
-from digest.condense.extractive.units import Unit
+from digest.condense.extractive.units import Unit, telling_news
 from digest.config import CondenseConfig
 from digest.errors import CondenseError
 from digest.extract import extract
@@ -279,6 +279,34 @@ def test_multi_source_story_cites_both_and_repeats_nothing() -> None:
     assert "Insurers estimate the damage" in " ".join(others[0].answer)
     assert "hydrant line on the quay failed" in " ".join(used)
     assert len(used) == len(set(used))
+
+
+def test_an_other_source_retelling_the_story_adds_only_what_it_alone_tells() -> None:
+    """The wire's first sentence mixes facts of three of the lead's sentences, so no single one
+    of them repeats it; the briefing as a whole already holds them."""
+    lead = make_article("harbour-fire.txt", title="Fire destroys grain warehouse in Valmora")
+    wire = make_article("harbour-fire-wire.txt", title="Valmora port fire", feed="Harbour Wire")
+    briefing = condense(lead, wire)
+    assert briefing is not None
+    assert_briefing_invariants(briefing, lead, wire)
+    (added,) = [s for s in briefing.sections if s.question == "What does Harbour Wire add?"]
+    told = " ".join([*briefing.lede, *(p for s in briefing.sections if s is not added for p in s.answer)])
+    retelling = split_sentences((DATA / "harbour-fire-wire.txt").read_text("utf-8"))[0]
+    assert "Marta Kessel" in told and "Two schools" in told and "Dutch trading firm" in told
+    answer = " ".join(added.answer)
+    assert retelling not in answer
+    assert "three grain trains a day" in answer
+    # Its words are mostly told already ("grain", "tonnes", "port"); its figure is not.
+    assert "2.4 million tonnes" in answer
+
+
+def test_telling_news_counts_a_figure_as_written() -> None:
+    told = ["About 8,000 people live in the district, and the line carried its first passengers."]
+    # One word of four is new ("riders"): too little alone; the figure, new as written, tips it.
+    unit = Unit(("The line carried 3,000 riders.",), (1, 0, 0), 0, 5)
+    assert telling_news([unit], told) == [unit], "3,000 is news though '000' was told"
+    again = Unit(("The line carried 8,000 riders.",), (1, 0, 0), 0, 5)
+    assert telling_news([again], told) == []
 
 
 def test_too_short_entry_gives_none() -> None:

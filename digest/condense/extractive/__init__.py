@@ -83,8 +83,9 @@ class ExtractiveCondenser:
                 for sentence in split_sentences(paragraph):
                     seen.add(sentence)
             others = distinct_units(story, seen, first_article=1)
-            if others and len(sections) < MAX_HEADED_SECTIONS:
-                sections.append(others_section(others, story))
+            last = others_section(others, story, lead.paragraphs) if others else None
+            if last is not None and len(sections) < MAX_HEADED_SECTIONS:
+                sections.append(last)
         else:
             drafted = _draft(story)
             if drafted is None:
@@ -138,10 +139,11 @@ def _draft(story: Story) -> tuple[tuple[str, ...], list[Section]] | None:
     cast = Cast(units, story.lead.entry.title, story.lead.place)
     own = [u for u in rest if u.article == 0]
     others = [u for u in rest if u.article > 0]
-    sections = draft_sections(own, others, story, cast, set())
+    lede_paragraphs = tuple(" ".join(u.text for u in p) for p in lede)
+    sections = draft_sections(own, others, story, cast, set(), lede_paragraphs)
     if not sections:
         return None
-    return tuple(" ".join(u.text for u in p) for p in lede), sections
+    return lede_paragraphs, sections
 
 
 def _headline(lead: Article) -> str:

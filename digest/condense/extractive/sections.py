@@ -26,7 +26,8 @@ Method:
    before it.
 
 Other articles' units that no section used make a last section, "What does
-<outlet> add?" (or "What are others reporting?" for several outlets).
+<outlet> add?" (or "What are others reporting?" for several outlets), of those
+that tell something the lede and the sections above did not (``telling_news``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from digest.condense.extractive.units import (
     misleading_opener,
     points_back,
     runs,
+    telling_news,
     total_words,
     within,
 )
@@ -66,7 +68,12 @@ OTHERS_MAX_WORDS = 150
 
 
 def draft_sections(
-    own: Sequence[Unit], others: Sequence[Unit], story: Story, cast: Cast, asked: set[str]
+    own: Sequence[Unit],
+    others: Sequence[Unit],
+    story: Story,
+    cast: Cast,
+    asked: set[str],
+    lede: Sequence[str] = (),
 ) -> list[Section]:
     """The sections of a story's briefing: the lead's remaining units by topic, then other outlets'."""
     slots = MAX_SECTIONS - (1 if others else 0)
@@ -76,13 +83,18 @@ def draft_sections(
         Section(f.question, answer_paragraphs(f.opener, segment))
         for f, segment in zip(framed, segments, strict=True)
     ]
-    if others:
-        sections.append(others_section(others, story))
+    told = [*lede, *(paragraph for section in sections for paragraph in section.answer)]
+    if others and (last := others_section(others, story, told)) is not None:
+        sections.append(last)
     return sections
 
 
-def others_section(others: Sequence[Unit], story: Story) -> Section:
-    """What only the other outlets of a story tell, under a question naming the outlet when it is one."""
+def others_section(others: Sequence[Unit], story: Story, told: Sequence[str]) -> Section | None:
+    """What only the other outlets of a story tell, under a question naming the outlet when it is
+    one; None when they only retell what ``told`` (the briefing so far) says."""
+    others = telling_news(others, told)
+    if not others:
+        return None
     feeds = sorted({story.articles[u.article].entry.feed for u in others} - {""})
     question = f"What does {feeds[0]} add?" if len(feeds) == 1 else "What are others reporting?"
     if len(question.split()) > 12:

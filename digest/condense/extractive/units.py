@@ -44,6 +44,10 @@ CHUNK_WORDS = 60
 #: are held to a stricter share, since a reader meets their sentences after the lede's.
 REPEAT_OVERLAP = 0.7
 SECTION_REPEAT_OVERLAP = 0.5
+#: Share of an other outlet's content words new to the briefing for its unit to be worth telling.
+NEWS_SHARE = 0.4
+#: A figure as written: "3,000", "9.2", "1987".
+FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
 #: Words in more units than this are not used to find repeats (they would make it quadratic).
 REPEAT_INDEX_LIMIT = 200
 SECTION_MAX_PARAGRAPHS = 6
@@ -134,6 +138,30 @@ class Repeats:
         for word in words:
             self._index[word].append(number)
         return True
+
+
+def telling_news(units: Sequence[Unit], told: Iterable[str]) -> list[Unit]:
+    """The units of which at least NEWS_SHARE of the content words appear in none of ``told``.
+
+    Another outlet's version of a story opens by retelling it, each sentence mixing facts the
+    briefing already gave in several of its own: no single told text overlaps it enough for
+    Repeats, but together they hold most of it, and the reader would meet the story twice.
+    """
+    known: set[str] = set()
+    known_figures: set[str] = set()
+    for text in told:
+        known.update(content_words(text))
+        known_figures.update(FIGURE.findall(text))
+    kept = []
+    for unit in units:
+        words = set(content_words(unit.text))
+        # Word tokens cut figures up ("3,000" leaves "000", told by any other thousand), so
+        # each figure as written counts as one more word, new unless given before.
+        figures = set(FIGURE.findall(unit.text))
+        new = len(words - known) + len(figures - known_figures)
+        if words and new >= NEWS_SHARE * (len(words) + len(figures)):
+            kept.append(unit)
+    return kept
 
 
 def _has_quote(text: str) -> bool:
