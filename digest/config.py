@@ -49,10 +49,10 @@ from digest.configvalues import (
     HttpUrl,
     Lookback,
     Mailbox,
+    ReturnPathTemplate,
     Schedule,
     TimeZone,
     absolute,
-    bare_address,
     checking_of,
     existing_file,
     http_url,
@@ -193,7 +193,7 @@ class DkimConfig(Model):
 
 class BouncesConfig(Model):
     #: The envelope sender, e.g. ``bounces+{token}@example.org``; None: the ``from`` address, as before.
-    return_path: str | None = None
+    return_path: ReturnPathTemplate | None = None
     #: Hard bounces (5.x.x) of an address before it is suppressed.
     hard_limit: int = Field(default=1, ge=1)
     #: Soft bounces (4.x.x, delays) before it is suppressed; None: counted, never suppressed.
@@ -202,18 +202,6 @@ class BouncesConfig(Model):
     mailbox: str | None = None
     #: The IMAP password's environment variable, for an imaps:// mailbox.
     password_env: EnvName | None = None
-
-    @field_validator("return_path")
-    @classmethod
-    def _template(cls, template: str) -> str:
-        # Imported here: only editions that deliver need it, and a build need not pay for its import.
-        from digest.deliver.returnpath import return_path, template_problem
-
-        if problem := template_problem(template):
-            raise ValueError(problem)
-        # The template with a token filled in must be an address a server takes as MAIL FROM.
-        bare_address(return_path(template, "token"))
-        return template
 
     @field_validator("mailbox")
     @classmethod

@@ -173,6 +173,23 @@ def _address(display_name: bool) -> Callable[[str], str]:
     return validate
 
 
+#: The placeholder of a return path template (``delivery.bounces.return_path``).
+PLACEHOLDER = "{token}"
+
+
+def _return_path_template(template: str) -> str:
+    local, at, domain = template.rpartition("@")
+    if template.count(PLACEHOLDER) != 1 or PLACEHOLDER not in local:
+        raise ValueError(
+            f"must hold {PLACEHOLDER} once, before the @, as in bounces+{PLACEHOLDER}@example.org"
+        )
+    if not at or not domain or "<" in template or " " in template.strip():
+        raise ValueError(f"must be a bare address such as bounces+{PLACEHOLDER}@example.org")
+    # With a token filled in, it must be an address a server takes as MAIL FROM.
+    bare_address(template.replace(PLACEHOLDER, "token"))
+    return template
+
+
 def existing_file(value: str, info: ValidationInfo) -> str:
     checking = checking_of(info)
     if checking is not None and checking.ready and not absolute(checking.folder, value).is_file():
@@ -196,6 +213,8 @@ Mailbox = Annotated[str, AfterValidator(_address(display_name=True))]
 #: Checks a bare address: ``leave@example.org``.
 bare_address = _address(display_name=False)
 Address = Annotated[str, AfterValidator(bare_address)]
+#: An envelope sender with a per-subscriber token: ``bounces+{token}@example.org``.
+ReturnPathTemplate = Annotated[str, AfterValidator(_return_path_template)]
 
 
 # --- Problems at a place of their own ------------------------------------------------------------------

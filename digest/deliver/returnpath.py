@@ -30,12 +30,12 @@ import hmac
 import re
 from collections.abc import Callable
 
+from digest.configvalues import PLACEHOLDER
+
 #: What the key is derived under, so these tokens never equal any other token made from the secret.
 _KEY_LABEL = b"digest return path token"
 #: Bytes of the MAC kept: 80 bits, so two subscribers' tokens do not collide in practice.
 _MAC_BYTES = 10
-#: The placeholder of ``delivery.bounces.return_path``.
-PLACEHOLDER = "{token}"
 _TOKEN = "[a-z2-7]{16}"
 
 
@@ -63,16 +63,6 @@ def envelope_sender(template: str | None, edition: str, secret: bytes) -> Callab
     return lambda address: return_path(template, tokens.token(edition, address))
 
 
-def template_problem(template: str) -> str | None:
-    """Why ``template`` cannot be a return path template, or None when it can."""
-    local, at, domain = template.rpartition("@")
-    if template.count(PLACEHOLDER) != 1 or PLACEHOLDER not in local:
-        return f"must hold {PLACEHOLDER} once, before the @, as in bounces+{PLACEHOLDER}@example.org"
-    if not at or not domain or "<" in template or " " in template.strip():
-        return f"must be a bare address such as bounces+{PLACEHOLDER}@example.org"
-    return None
-
-
 def token_pattern(template: str) -> re.Pattern[str]:
     """Matches the addresses made from ``template`` (any case) and captures the token."""
     before, _, after = template.partition(PLACEHOLDER)
@@ -84,6 +74,5 @@ __all__ = [
     "ReturnPathTokens",
     "envelope_sender",
     "return_path",
-    "template_problem",
     "token_pattern",
 ]
