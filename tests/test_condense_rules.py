@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from digest.condense import get_condenser
-from digest.condense.extractive.cast import Actor, Cast
+from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.clean import (
     clean_paragraphs,
     is_furniture,
@@ -28,6 +28,7 @@ from digest.condense.extractive.clean import (
 )
 from digest.condense.extractive.lede import lede_units
 from digest.condense.extractive.questions import Topics, _phrases, frame, story_words, topic_phrase
+from digest.condense.extractive.roles import Actor
 from digest.condense.extractive.sections import segment
 from digest.condense.extractive.units import (
     Repeats,

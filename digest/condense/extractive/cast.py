@@ -9,7 +9,8 @@
   stays in front of the name it belongs to; a later "Vasquez" is shown as the
   first full "Mayor Helen Vasquez".
 * Actors are the speakers of quotes and "X said" clauses, and the subjects of
-  verbs, taken only when they form a clean noun phrase at a clause boundary: a
+  verbs (``roles`` holds the words and phrase grammar that make one), taken
+  only when they form a clean noun phrase at a clause boundary: a
   name of 1-4 words, "the" and 1-3 words ending in a noun that can act ("the
   transport department"), a possessive ("the city's audit office"), or a group
   ("officials", "health workers").
@@ -35,68 +36,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.condense.extractive.cues import KIND_CUES, QUOTE, SAID_AFTER, SAID_BEFORE
+from digest.condense.extractive.roles import (
+    ACTOR_NOUNS,
+    BUSINESS_REFERENCES,
+    EDGE_PUNCTUATION,
+    GROUP_NOUNS,
+    ORG_HEADS,
+    PLACE_ENDS,
+    PLACE_OPENERS,
+    POSSESSIVE,
+    VERBISH,
+    Actor,
+    bare,
+    before_appositive,
+    is_demonym,
+    is_title,
+    opens_clause,
+    role_phrase,
+)
 from digest.condense.extractive.units import PRONOUN_SAID, Unit, unquoted
-from digest.text import ABBREVIATIONS, STOPWORDS, word_set
+from digest.text import STOPWORDS, word_set
 
 #: What stands before "said" when the speaker follows it: '"...," said X', "..., said X".
 _INVERSION_ENDS = ",\"”’'"
 #: A speaker named within this many words of a sentence's start opens it ("Deputy minister Karin Holm said").
 OPENING_SPEAKER_WORDS = 8
 
-#: Lower-case nouns for bodies and roles that act, speak and take positions ("the agency").
-ACTOR_NOUNS = word_set(
-    """
-    agency council government ministry department mayor president minister company firm bank union party
-    court committee commission authority utility operator city state board regulator association group
-    spokesman spokeswoman spokesperson director chief team governor prosecutor judge club manager coach
-    chairman chairwoman chair executive owner administration office army military navy airline carrier
-    insurer charity organisation organization federation league parliament senate congress cabinet premier
-    chancellor leader opposition institute university school hospital service trust fund corporation
-    developer contractor landlord network broadcaster police watchdog inquiry panel secretary ambassador
-    embassy county province region prime king queen prince campaign manufacturer producer retailer
-    official spokesman economist analyst source
-    """
-)
-#: How a story refers back to the business it is about ("the company said ...").
-BUSINESS_REFERENCES = frozenset(f"the {noun}" for noun in word_set("company firm group corporation business"))
-#: Plural nouns for groups that act ("officials", "health workers").
-GROUP_NOUNS = word_set(
-    """
-    officials police authorities analysts economists residents engineers scientists researchers critics
-    campaigners experts doctors nurses teachers workers farmers landlords tenants shopkeepers unions
-    investors traders lawmakers legislators ministers leaders negotiators protesters activists voters fans
-    players parents students patients passengers airlines banks companies firms regulators inspectors
-    firefighters rescuers volunteers officers troops soldiers prosecutors judges opponents supporters
-    diplomats governments members staff executives developers producers manufacturers retailers
-    consumers customers drivers pilots owners businesses opposition governors mayors councillors
-    """
-)
-#: Capitalised words ending an organisation's name: it is shown with "the" ("the Labor Department").
-ORG_HEADS = word_set(
-    """
-    agency department ministry council commission association society institute university service office
-    authority union fund board committee corporation party bank trust foundation federation league
-    organisation organization alliance court coalition observatory company group network centre center
-    """
-)
-#: A name ending in one of these (or opening on one of the openers) is a place, which does not act.
-PLACE_ENDS = word_set(
-    """
-    street st road rd avenue ave lane square boulevard blvd quay station walk way drive bridge river lake
-    bay hills valley island islands highway motorway airport harbour harbor town city village district
-    terminal park shelf coast beach canal
-    """
-)
-PLACE_OPENERS = word_set("lake mount mt river cape port fort gulf")
-#: Titles kept in front of a person's name ("Mayor Helen Vasquez").
-TITLES = word_set(
-    """
-    mayor president governor dr prof professor sen senator gov minister chancellor judge king queen prince
-    princess pope general gen captain capt sir lord lady dame councillor secretary chief deputy inspector
-    sheriff coach rev mr mrs ms prime foreign finance health transport interior defence defense justice
-    commissioner ambassador director sergeant sgt colonel col lieutenant lt detective
-    """
-)
 _NOT_NAMES = word_set(
     """
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
@@ -104,20 +69,7 @@ _NOT_NAMES = word_set(
     tomorrow after before while when although officials police according
     """
 )
-#: Words that follow a name used as a name (a verb, an auxiliary), never a demonym.
-_VERBISH = word_set(
-    """
-    is was are were has have had said says will would could can may might must did does should told added
-    also has wants warned
-    """
-)
-_DEMONYM_ENDS = ("an", "ese", "ish", "ic", "ch", "i")
 _NAME_TOKEN = re.compile(r"[A-Z][\w.'’&-]*")
-_EDGE_PUNCTUATION = "\"'“”‘’(),;:!?[]…"
-_POSSESSIVE = re.compile(r"['’]s?$")
-_CLAUSE_OPENERS = word_set(
-    "and but that while as after when because so where although though if then whom who"
-)
 _AUXILIARIES = word_set(
     "has have had also is are was were will would could did does do not then now already quickly swiftly "
     "since today yesterday later still both"
@@ -135,17 +87,6 @@ _HEADLINE_VERBS = word_set(
     tore underwent upheld wrote written is are was were be to face faces eye vows vow
     """
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who or what a question names."""
-
-    #: As shown in a question: "Mayor Helen Vasquez", "the agency", "officials", "the Kestrel moon lander".
-    text: str
-    plural: bool = False
-    #: False for a thing the story is about: it is never asked to respond, speak or take a position.
-    acts: bool = True
 
 
 @dataclass(frozen=True)
@@ -167,14 +108,6 @@ class Name:
         if not self.title and self.words[-1].lower() in ORG_HEADS and len(self.words) >= 2:
             return "the " + text
         return text
-
-
-def _bare(raw: str) -> str:
-    """A token without its surrounding punctuation, possessive or sentence-final period."""
-    word = _POSSESSIVE.sub("", raw.strip(_EDGE_PUNCTUATION))
-    if word.endswith(".") and word[:-1].lower() not in ABBREVIATIONS:
-        word = word.rstrip(".")
-    return word
 
 
 def _sentence_starts(tokens: Sequence[str]) -> set[int]:
@@ -205,9 +138,9 @@ class Cast:
         for sentence in sentences:
             tokens = sentence.split(" ")
             starts = _sentence_starts(tokens)
-            capitals = [_bare(raw)[:1].isupper() for raw in tokens]
+            capitals = [bare(raw)[:1].isupper() for raw in tokens]
             for index, raw in enumerate(tokens):
-                word = _bare(raw)
+                word = bare(raw)
                 if not word:
                     continue
                 if word.islower():
@@ -216,10 +149,10 @@ class Cast:
                     self._mid_caps[word] += 1
                     if not capitals[index - 1] and not (index + 1 < len(tokens) and capitals[index + 1]):
                         self._mid_alone.add(word)
-                if word[:1].isupper() and index + 1 < len(tokens) and raw == raw.rstrip(_EDGE_PUNCTUATION):
-                    possessive = bool(_POSSESSIVE.search(raw.strip(_EDGE_PUNCTUATION)))
-                    followers[word].append("'s" if possessive else _bare(tokens[index + 1]))
-        self._demonyms = frozenset(w for w, after in followers.items() if _is_demonym(w, after))
+                if word[:1].isupper() and index + 1 < len(tokens) and raw == raw.rstrip(EDGE_PUNCTUATION):
+                    possessive = bool(POSSESSIVE.search(raw.strip(EDGE_PUNCTUATION)))
+                    followers[word].append("'s" if possessive else bare(tokens[index + 1]))
+        self._demonyms = frozenset(w for w, after in followers.items() if is_demonym(w, after))
         # "The Conservatives are ...": a name in -s that takes a plural verb names a group.
         self._plural_names = frozenset(
             w
@@ -255,7 +188,7 @@ class Cast:
         found: list[Name] = []
         run: list[tuple[int, str, str]] = []
         for index, raw in enumerate(tokens):
-            word = _bare(raw)
+            word = bare(raw)
             is_name = (
                 bool(_NAME_TOKEN.match(word))
                 and word.lower() not in _NOT_NAMES
@@ -276,7 +209,7 @@ class Cast:
         while run and run[-1][1] == "of":
             run.pop()
         # A capital at a sentence's start proves nothing: the word must be capitalised mid-sentence too.
-        if run and run[0][0] in starts and not _is_title(run[0][1]):
+        if run and run[0][0] in starts and not is_title(run[0][1]):
             first = run[0][1]
             alone = len(run) == 1
             if (
@@ -291,11 +224,11 @@ class Cast:
         # "Health Ministry" is a body; in "UK Foreign Secretary Jack Straw" the person is "Jack Straw",
         # with the title "Foreign Secretary" (what comes before a title only qualifies it).
         if run and run[-1][1].lower() not in ORG_HEADS:
-            at = next((i for i, item in enumerate(run[:-1]) if _is_title(item[1])), len(run))
+            at = next((i for i, item in enumerate(run[:-1]) if is_title(item[1])), len(run))
             end = at
-            while end < len(run) - 1 and _is_title(run[end][1]):
+            while end < len(run) - 1 and is_title(run[end][1]):
                 end += 1
-            title = [raw.strip(_EDGE_PUNCTUATION) for _, _, raw in run[at:end]]
+            title = [raw.strip(EDGE_PUNCTUATION) for _, _, raw in run[at:end]]
             run = run[end:] if title else run
         words = tuple(word for _, word, _ in run)
         if not words or len(words) > 4:
@@ -386,7 +319,7 @@ class Cast:
             return None
         if tokens[0] in ("the", "The"):
             clause = re.split(r"[,.;:]", text, maxsplit=1)[0]
-            return _role_phrase(clause.split(" ")[:5])
+            return role_phrase(clause.split(" ")[:5])
         return None
 
     def _phrase_before(self, text: str) -> Actor | None:
@@ -398,19 +331,19 @@ class Cast:
         if (
             len(tokens) >= 2
             and tokens[-1].lower() in _SUBJECT_PRONOUNS
-            and _bare(tokens[-2]) in ("said", "says", "added", "announced")
+            and bare(tokens[-2]) in ("said", "says", "added", "announced")
         ):
             tokens = tokens[:-2]
             while tokens and tokens[-1].lower() in _AUXILIARIES:
                 tokens.pop()
         if tokens and tokens[-1].endswith(","):
-            tokens = _before_appositive(tokens)
+            tokens = before_appositive(tokens)
         if not tokens or not tokens[-1] or tokens[-1][-1:] in ",;:":
             return None
         # The longest clean phrase ending here, whose first word opens a clause.
         for size in range(min(5, len(tokens)), 0, -1):
             phrase, before = tokens[-size:], tokens[:-size]
-            if any(raw[-1:] in ",;:" for raw in phrase[:-1]) or not _opens_clause(before, phrase):
+            if any(raw[-1:] in ",;:" for raw in phrase[:-1]) or not opens_clause(before, phrase):
                 continue
             actor = self._noun_phrase(phrase, at_start=not before)
             if actor is not None:
@@ -427,21 +360,19 @@ class Cast:
             names = self.names(sentence)
             if (
                 len(names) == 1
-                and " ".join(phrase)
-                .strip(_EDGE_PUNCTUATION)
-                .startswith((*names[0].title, *names[0].words)[0])
-                and _bare(phrase[-1]) == names[0].words[-1]
+                and " ".join(phrase).strip(EDGE_PUNCTUATION).startswith((*names[0].title, *names[0].words)[0])
+                and bare(phrase[-1]) == names[0].words[-1]
             ):
                 return self._known_actor(names[0])
             return self._group(phrase, at_start) if len(phrase) == 1 else None  # "Residents welcomed"
-        role = _role_phrase(phrase)
+        role = role_phrase(phrase)
         if role is not None:
             return role
         return self._group(phrase, at_start)
 
     def _group(self, phrase: list[str], at_start: bool) -> Actor | None:
         """A group: "officials", "health workers", "Keldaran officials" (a plural noun, one modifier)."""
-        head = _bare(phrase[-1])
+        head = bare(phrase[-1])
         if len(phrase) == 1 and at_start and head.istitle():
             # "Unions accuse ...": a group opening the sentence.
             head = head.lower()
@@ -449,8 +380,8 @@ class Cast:
             return None
         if len(phrase) == 1:
             return Actor(head, plural=True)
-        modifier = _bare(phrase[0])
-        if modifier.lower() in STOPWORDS or modifier.lower() in _VERBISH or not modifier.isalpha():
+        modifier = bare(phrase[0])
+        if modifier.lower() in STOPWORDS or modifier.lower() in VERBISH or not modifier.isalpha():
             return None
         if (
             modifier[:1].isupper()
@@ -543,7 +474,7 @@ class Cast:
 
     def _headline_subject(self, headline: str) -> Actor | None:
         """The headline's words before its first verb, when they form a short noun phrase the text uses."""
-        tokens = [t.strip(_EDGE_PUNCTUATION) for t in headline.split()]
+        tokens = [t.strip(EDGE_PUNCTUATION) for t in headline.split()]
         if not tokens or not tokens[0] or tokens[0].lower() in STOPWORDS:
             return None
         verb_at = next((i for i in range(1, len(tokens)) if self._is_headline_verb(tokens[i])), 0)
@@ -555,10 +486,10 @@ class Cast:
             # "Carry On star Patsy Rowlands dies": the person named at the end.
             lower_at = max(i for i, cap in enumerate(capitalised) if not cap)
             subject = subject[lower_at + 1 :]
-        elif _POSSESSIVE.search(subject[-1]):
+        elif POSSESSIVE.search(subject[-1]):
             return None
         # A headline capitalises its first word whatever it is: keep the capital only for a name.
-        first = _bare(subject[0])
+        first = bare(subject[0])
         if self._lower[first.lower()] >= max(1, self._mid_caps[first]):
             subject = [subject[0].lower(), *subject[1:]]
         if all(t[:1].isupper() or t == "and" for t in subject):
@@ -566,11 +497,11 @@ class Cast:
         head = subject[-1]
         # A thing the text itself calls "the ... line" ("the new tram line"), or names ("Kestrel").
         definite = re.search(rf"\bthe (?:[\w'’-]+ ){{0,3}}{re.escape(head.lower())}\b", self._lower_text)
-        named = any(t[:1].isupper() and self._mid_caps[_bare(t)] for t in subject)
+        named = any(t[:1].isupper() and self._mid_caps[bare(t)] for t in subject)
         if len(subject) > 3 or not (definite or (named and self._lower[head.lower()])):
             return None
         # "Tarvonia's central bank" and "officials" as they are; "the singer's film", "the council".
-        named_owner = _POSSESSIVE.search(subject[0]) is not None and subject[0][:1].isupper()
+        named_owner = POSSESSIVE.search(subject[0]) is not None and subject[0][:1].isupper()
         plural = head in GROUP_NOUNS
         text = " ".join(subject) if named_owner or plural else "the " + " ".join(subject)
         return Actor(text, plural=plural, acts=head in ACTOR_NOUNS or plural)
@@ -616,85 +547,3 @@ class Cast:
             and len(token) > 3
             and not re.search(rf"\b{_NOUN_MARKERS} {re.escape(token)}\b", self._lower_text)
         )
-
-
-def _is_title(word: str) -> bool:
-    return word.lower().rstrip(".") in TITLES
-
-
-def _before_appositive(tokens: list[str]) -> list[str]:
-    """The words before an appositive ending ``tokens``.
-
-    "Karin Holm, who attended the opening," -> "Karin Holm".
-    """
-    for start in range(len(tokens) - 2, max(-1, len(tokens) - 14), -1):
-        if tokens[start].endswith(","):
-            # "Ross Walker, UK economist at the bank,": a role word early in it marks an appositive too.
-            opening = [t.lower().strip(",") for t in tokens[start + 1 : start + 4]]
-            if opening[0] in _APPOSITIVE_OPENERS or ACTOR_NOUNS.intersection(opening[:3]):
-                return [*tokens[:start], tokens[start][:-1]]
-            return []
-    return []
-
-
-_APPOSITIVE_OPENERS = word_set("who which whose a an the its his her their one")
-
-
-def _opens_clause(before: Sequence[str], phrase: Sequence[str]) -> bool:
-    """Whether ``phrase`` (which ``before`` precedes) starts a clause, so it can be a verb's subject.
-
-    Role words may stand between a clause's start and a name: "Deputy transport minister Karin Holm".
-    """
-    if phrase[0][:1].isupper():
-        rest = list(before)
-        for _ in range(3):
-            if (
-                rest
-                and rest[-1].isalpha()
-                and (
-                    rest[-1].lower() in TITLES
-                    or rest[-1].lower() in ACTOR_NOUNS
-                    or (rest[-1].islower() and rest[-1] not in STOPWORDS)
-                )
-            ):
-                rest.pop()
-        # "UBS economist Maury Harris", "Long-time Labour supporter X": who the role is at or with.
-        owner = [*rest[:-2], *(t for t in rest[-2:] if not t[:1].isupper())]
-        if len(rest) < len(before) and len(owner) < len(rest) and _opens_clause(owner, ["x"]):
-            rest = owner
-        before = rest
-    if not before:
-        return True
-    return before[-1][-1:] in ',;:"”' or before[-1].lower() in _CLAUSE_OPENERS
-
-
-def _is_demonym(word: str, followers: Sequence[str]) -> bool:
-    """Whether ``word`` is only ever an adjective of origin ("Marengan aid group", never "Marengan said")."""
-    if not word.endswith(_DEMONYM_ENDS) or not word.isalpha():
-        return False
-    before_lower = [w for w in followers if w.islower() and w not in _VERBISH and w not in STOPWORDS]
-    used_as_name = any(w == "'s" or w.lower() in _VERBISH for w in followers)
-    return bool(before_lower) and not used_as_name
-
-
-def _role_phrase(tokens: Sequence[str]) -> Actor | None:
-    """A role: "the agency", "the city council", "the city's audit office", "Tarvonia's central bank"."""
-    words = [_bare(t) if i == len(tokens) - 1 else t.strip(_EDGE_PUNCTUATION) for i, t in enumerate(tokens)]
-    if not words:
-        return None
-    # The role word ends the phrase; the words before it must be modifiers, never verbs.
-    if words[-1] not in ACTOR_NOUNS:
-        if words and words[-1] in GROUP_NOUNS and words[0] in ("the", "The") and len(words) <= 3:
-            return Actor(" ".join(["the", *words[1:]]), plural=True)
-        return None
-    middle = words[1:-1]
-    if len(middle) > 2 or any(w.lower() in _VERBISH or w.lower() in STOPWORDS for w in middle):
-        return None
-    if words[0] in ("the", "The", "a", "A", "an", "An"):
-        if any(not re.fullmatch(r"[a-z][\w-]*(?:['’]s)?", w) for w in middle):
-            return None
-        # "A senior official told ...": one of many, so the question keeps the "a".
-        return Actor(" ".join([words[0].lower(), *words[1:]]))
-    if _POSSESSIVE.search(words[0]) and words[0][:1].isupper() and len(words) <= 4:
-        return Actor(" ".join(words))
-    return None

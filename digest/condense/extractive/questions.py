@@ -39,8 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
 
-from digest.condense.extractive.cast import Actor, Cast
+from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.cues import KIND_CUES, QUOTE, best_kind, cues
+from digest.condense.extractive.roles import Actor
 from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news, quoted_tokens, unquoted
 from digest.condense.extractive.wordings import SPARE, Opening, fallbacks, is_outlet, wordings
 from digest.text import STOPWORDS, content_words, word_set

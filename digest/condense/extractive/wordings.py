@@ -35,8 +35,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from digest.condense.extractive.cast import ACTOR_NOUNS, ORG_HEADS, Actor, Cast
+from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.cues import cues
+from digest.condense.extractive.roles import ACTOR_NOUNS, ORG_HEADS, Actor
 from digest.condense.extractive.units import unquoted
 from digest.text import STOPWORDS, word_set
 
