@@ -130,6 +130,23 @@ def test_a_fused_caption_goes_and_the_sentence_after_it_stays() -> None:
     assert without_captions(leaning) == "For instance, the crossing closed on Monday."
 
 
+def test_a_caption_opening_on_a_name_and_a_picture_verb_goes() -> None:
+    # A name glued to a word with no stop, then a picture's verb in the present: a caption starts.
+    glued = (
+        "Wardens closed the harbour road on Monday. Teodor Lind clears the fallen wall near the quay "
+        "Anna Kovacs poses with a shovel beside the wreck 'We lost the whole road,' said the mayor."
+    )
+    assert (
+        without_captions(glued)
+        == "Wardens closed the harbour road on Monday. 'We lost the whole road,' said the mayor."
+    )
+    # A word of grammar before the name, or "appears to", is the story's own sentence.
+    prose = "The storm passed where Kovacs appears in the old photographs of the quay."
+    assert without_captions(prose) == prose
+    seems = "Rivermouth council appears to have run out of money for the harbour road."
+    assert without_captions(seems) == seems
+
+
 def test_a_fused_run_that_reads_as_prose_keeps_its_place_with_a_full_stop() -> None:
     # Leaning on the sentence before ("Instead,") and reporting speech: the story's own sentence.
     lost = (
@@ -403,8 +420,13 @@ def test_a_bare_verb_after_a_plural_subject_ends_its_noun() -> None:
     topic = topic_of("The trams handle steep hills badly in winter, the operator admits.")
     assert topic is not None and "handle" not in topic
     # A noun only ever plural still modifies the next one.
-    phrases = _phrases(["The", "rights", "group", "leaders", "met", "the", "mayor."], [1, 2, 3])
+    phrases = _phrases(["The", "rights", "group", "leaders", "met", "the", "mayor."], [1, 2, 3], frozenset())
     assert phrases[0] == [1, 2, 3]
+    # Anywhere in a sentence: "as more patients reach treatment centres".
+    tokens = ["Deaths", "fell", "as", "more", "patients", "reach", "treatment", "centres."]
+    assert _phrases(tokens, [4, 5, 6, 7], frozenset()) == [[4], [6, 7]]
+    # A word the story uses as a noun ("the reach of the river") stays in the phrase.
+    assert _phrases(tokens, [4, 5, 6, 7], frozenset({"reach"})) == [[4, 5, 6, 7]]
 
 
 def test_a_shouted_label_is_no_topic() -> None:

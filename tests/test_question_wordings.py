@@ -208,6 +208,95 @@ def test_the_speaker_of_a_quote_is_the_one_named_outside_it() -> None:
     assert [a.text for a in cast.speakers(units)] == ["Ola Sand"]
 
 
+def test_a_courtesy_title_before_a_speaker_after_said_keeps_the_speaker() -> None:
+    units = units_of(
+        [
+            "Ola Brenn runs the ferry company.",
+            '"The crossing is safe and the boats are new," said Mr Brenn.',
+        ]
+    )
+    cast = Cast(units, "Ferries expand", "")
+    assert [a.text for a in cast.speakers(units[1:])] == ["Ola Brenn"]
+
+
+def test_a_name_set_off_after_a_role_is_the_speaker() -> None:
+    units = units_of(["The ferry firm's lawyer, Ana Duarte, said the fines would be appealed."])
+    cast = Cast(units, "Ferry firm fined", "")
+    assert [a.text for a in cast.speakers(units)] == ["Ana Duarte"]
+    # A role word opening the sentence before the name ("Witness") is no part of it.
+    witness = units_of(["Witness Teodor Lind told the court that the ferry left late.", "Lind was on deck."])
+    assert [a.text for a in Cast(witness, "Ferry late", "").speakers(witness[:1])] == ["Teodor Lind"]
+
+
+def test_a_forename_opening_a_sentence_stays_with_the_surname() -> None:
+    units = units_of(["Katrin Solberg battled the wind to finish second in the harbour race."])
+    cast = Cast(units, "Harbour race", "")
+    assert [n.words for n in cast.names(units[0].parts[0])] == [("Katrin", "Solberg")]
+    # A participle or a role opening the sentence is no forename.
+    speaking = units_of(["Speaking Solberg said little.", "Solberg won."])
+    assert [n.words for n in Cast(speaking, "x", "").names(speaking[0].parts[0])] == [("Solberg",)]
+
+
+def test_names_glued_together_come_apart() -> None:
+    story = [
+        "Rivermouth won the cup.",
+        "Teodor Lind scored for Rivermouth and Lind was named man of the match.",
+        "Lind said Rivermouth deserved it.",
+        "In Rivermouth Lind signed shirts for an hour.",
+    ]
+    units = units_of(story)
+    cast = Cast(units, "Cup final", "")
+    assert [n.words for n in cast.names(story[3])] == [("Lind",)]
+
+
+def test_something_announced_asks_what_was_announced() -> None:
+    question = framed(["The harbour board announced a new timetable for the winter ferries on Monday."])
+    assert question.question == "What did the harbour board announce?", question.question
+    suggested = framed(
+        ["Meanwhile, the head of the ferry union, Ana Duarte, has suggested a second crossing."],
+        before=["Ana Duarte leads the union.", "Duarte is new."],
+    )
+    assert suggested.question == "What has Ana Duarte suggested?", suggested.question
+
+
+def test_a_deed_of_a_person_or_a_body_asks_what_they_did() -> None:
+    question = framed(["The family recently started a fund to rebuild the pier at Port Sella."])
+    assert question.question == "What did the family do?", question.question
+    # A thing that "did" something reads oddly: no such question.
+    thing = framed(["The storm brought down the pier at Port Sella on Monday night."])
+    assert thing.question != "What did the storm do?", thing.question
+
+
+def test_a_subject_doing_something_now_asks_what_it_does() -> None:
+    question = framed(["The complaint describes several meetings between the two ferry owners."])
+    assert question.question == "What does the complaint describe?", question.question
+    firm = framed(["The firm works on software for harbour cranes and ferry ramps."])
+    assert firm.question == "What does the firm work on?", firm.question
+
+
+def test_a_sentence_saying_what_its_subject_is_asks_what_or_who_it_is() -> None:
+    thing = framed(["Harbour fever is a rare infection carried by gulls at the quay."])
+    assert thing.question == "What is harbour fever?", thing.question
+    person = framed(
+        ["Teodor Lind was a ferry captain for forty years before he retired."],
+        before=["Teodor Lind died on Monday.", "Lind was 90."],
+    )
+    assert person.question == "Who was Teodor Lind?", person.question
+
+
+def test_a_death_asks_what_happened() -> None:
+    question = framed(
+        ["Teodor Lind died in March after a long illness, aged 90."],
+        before=["Crews remember Lind as a calm captain."],
+    )
+    assert question.question == "What happened to Teodor Lind?", question.question
+
+
+def test_a_speaker_whose_plan_fits_no_wording_is_asked_what_they_said() -> None:
+    question = framed(["Ola Brenn, economist at Harbour Bank, said rates may rise again next spring."])
+    assert question.question.startswith("What did Ola Brenn say"), question.question
+
+
 # --- a whole briefing -------------------------------------------------------------------------
 
 PIER = [

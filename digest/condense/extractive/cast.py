@@ -45,6 +45,7 @@ from digest.condense.extractive.roles import (
     PLACE_ENDS,
     PLACE_OPENERS,
     POSSESSIVE,
+    ROLE_ENDS,
     VERBISH,
     Actor,
     bare,
@@ -119,6 +120,8 @@ def _sentence_starts(tokens: Sequence[str]) -> set[int]:
     return starts
 
 
+#: Endings of a sentence's first word that make it no forename ("Speaking", "Asked", "Witness").
+_NOT_FORENAME_ENDS = ("ing", "ed", "ly", "ist", "ness", "ment", "ion")
 _PLURAL_INITIALISM = re.compile(r"[A-Z]{2,}s")
 
 
@@ -215,7 +218,7 @@ class Cast:
             if (
                 first.lower() in STOPWORDS
                 or first.lower() in self._lower
-                or first not in (self._mid_alone if alone else self._mid_caps)
+                or (first not in (self._mid_alone if alone else self._mid_caps) and not self._forename(run))
             ):
                 run = run[1:]
         while run and (run[0][1] == "of" or run[0][1].lower() in STOPWORDS):
@@ -237,20 +240,61 @@ class Cast:
             # "Office Ricky Gervais", "Xbox Peter Moore": a name glued to the word before it, which the
             # text writes elsewhere without that word.
             words = words[-2:]
+        if (
+            len(words) >= 3
+            and "of" not in words
+            and words[-1] in self._mid_alone
+            and self._stands_apart(words[:-1], words[-1], after=True)
+        ):
+            # "Brendan Rodgers Liverpool": a caption's name glued to the name after it, which the text
+            # writes elsewhere without it.
+            words = words[:-1]
+        elif len(words) == 2 and not title and self._glued(words):
+            # "in Bahrain Hamilton finished second": two names the text writes apart, met once.
+            words = words[1:]
         if all(w in self._place_words for w in words) or (len(words) == 1 and words[0] in self._demonyms):
             return []
         last, opener = words[-1].lower(), words[0].lower()
         place = last in PLACE_ENDS or (opener in PLACE_OPENERS and last not in ORG_HEADS)
         return [Name(words, tuple(title), place)]
 
-    def _stands_apart(self, name: tuple[str, ...], before: str) -> bool:
-        """Whether the text writes ``name`` somewhere not after ``before``."""
+    def _stands_apart(self, name: tuple[str, ...], neighbour: str, after: bool = False) -> bool:
+        """Whether the text writes ``name`` somewhere not after ``neighbour`` (or not before it)."""
         phrase = re.escape(" ".join(name))
-        # Only the words just before each mention matter (the text's spaces are single).
-        reach = len(before) + 1
+        # Only the words just beside each mention matter (the text's spaces are single).
+        reach = len(neighbour) + 1
+        if after:
+            return any(
+                not self._text[match.end() : match.end() + reach].lstrip().startswith(neighbour)
+                for match in re.finditer(rf"\b{phrase}\b", self._text)
+            )
         return any(
-            not self._text[max(0, match.start() - reach) : match.start()].rstrip().endswith(before)
+            not self._text[max(0, match.start() - reach) : match.start()].rstrip().endswith(neighbour)
             for match in re.finditer(rf"\b{phrase}\b", self._text)
+        )
+
+    def _glued(self, words: tuple[str, ...]) -> bool:
+        """Whether two names met side by side once are each written alone at least twice elsewhere."""
+        together = len(re.findall(rf"\b{re.escape(' '.join(words))}\b", self._text))
+        return (
+            together == 1
+            and all(w in self._mid_alone for w in words)
+            and all(len(re.findall(rf"\b{re.escape(w)}\b", self._text)) >= together + 2 for w in words)
+        )
+
+    def _forename(self, run: Sequence[tuple[int, str, str]]) -> bool:
+        """Whether a sentence's capitalised first word, which the text writes nowhere else, is a
+        forename: "Katherine Endacott battled ...", but not a role ("Witness Solano") or a participle."""
+        if len(run) != 2:
+            return False
+        first = run[0][1]
+        return (
+            first.isalpha()
+            and first.istitle()
+            and not first.lower().endswith(_NOT_FORENAME_ENDS)
+            and first.lower() not in ACTOR_NOUNS
+            and first.lower() not in GROUP_NOUNS
+            and first.lower() not in _NOT_NAMES
         )
 
     def _remember(self, name: Name) -> None:
@@ -281,6 +325,12 @@ class Cast:
         if len(name.words) == 1 and not name.title and self.counts[name.key] < 2:
             return None
         return self._as_actor(name)
+
+    def written_capitalised(self, word: str) -> bool:
+        """Whether the story writes ``word`` (or its possessive) capitalised mid-sentence more often
+        than in lower case: a name's word, kept capitalised wherever a question shows it."""
+        word = bare(word)
+        return self._mid_caps[word] > self._lower[word.lower()]
 
     def named_first_in(self, name: Name, sentence: str) -> bool:
         """Whether ``sentence`` is where the story first names ``name`` (its surname, its whole name)."""
@@ -314,7 +364,12 @@ class Cast:
             skip += 1
         if skip < len(tokens) and tokens[skip][:1].isupper():
             names = self.names("x " + " ".join(tokens[skip:]))
-            if names and " ".join(tokens[skip:]).startswith((*names[0].title, *names[0].words)[0]):
+            # "said Mr Holzle": a courtesy title is no part of the name found.
+            shown = " ".join(tokens[skip + 1 :] if is_title(tokens[skip]) else tokens[skip:])
+            if names and (
+                " ".join(tokens[skip:]).startswith((*names[0].title, *names[0].words)[0])
+                or shown.startswith(names[0].words[0])
+            ):
                 return self._known_actor(names[0])
             return None
         if tokens[0] in ("the", "The"):
@@ -337,6 +392,9 @@ class Cast:
             while tokens and tokens[-1].lower() in _AUXILIARIES:
                 tokens.pop()
         if tokens and tokens[-1].endswith(","):
+            named = self._named_appositive(tokens)
+            if named is not None:
+                return named
             tokens = before_appositive(tokens)
         if not tokens or not tokens[-1] or tokens[-1][-1:] in ",;:":
             return None
@@ -349,6 +407,20 @@ class Cast:
             if actor is not None:
                 return actor
         return None
+
+    def _named_appositive(self, tokens: list[str]) -> Actor | None:
+        """The name set off after a role: "Kenteris's lawyer, Gregory Ioannidis," names the lawyer."""
+        opening = max((i for i, raw in enumerate(tokens[:-1]) if raw.endswith(",")), default=-1)
+        name = [raw.strip(",") for raw in tokens[opening + 1 :]]
+        role = bare(tokens[opening]).lower() if opening >= 0 else ""
+        if not 1 <= len(name) <= 3 or not all(w[:1].isupper() for w in name):
+            return None
+        if role not in ACTOR_NOUNS and not (role.isalpha() and role.endswith(ROLE_ENDS)):
+            return None
+        names = self.names("x " + " ".join(name))
+        if len(names) != 1 or names[0].words[-1] != name[-1]:
+            return None
+        return self._as_actor(names[0])
 
     def _noun_phrase(self, phrase: list[str], at_start: bool) -> Actor | None:
         """``phrase`` as an actor when it is a name, "the" + a role, a possessive role, or a group."""

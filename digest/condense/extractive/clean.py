@@ -59,7 +59,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from digest.text import normalize_space, word_count, word_set
+from digest.text import STOPWORDS, normalize_space, word_count, word_set
 
 #: A paragraph this short opening on one of these is furniture, not news.
 FURNITURE_MAX_WORDS = 25
@@ -98,6 +98,25 @@ _TITLE_OPENERS = r"It|The|This|These|Those|Last|Now|Then|There|Some|Many|Most|On
 #: "... account He joined": the point where a caption without a full stop meets the next sentence.
 _FUSE = re.compile(rf"(?<=[a-z0-9%)])\s+(?=(?:(?:{_ONLY_OPENERS})\s|(?:{_TITLE_OPENERS}|A|An)\s+[a-z]))")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
+#: What a picture's caption says its people do, in the present: "appears", "poses", "is pictured".
+_PICTURE_VERBS = (
+    r"appears|appear|poses|pose|posed|(?:is|are) (?:pictured|mobbed)|pictured|celebrates|celebrate|"
+    r"smiles|smile|looks on|look on|shakes hands|embraces|hugs|kisses|gestures"
+)
+#: "... he said Lind appears ...": what a name after these does is what was said.
+_SPEECH = word_set("said says told added say tell wrote claimed insisted believes thinks")
+_PICTURE_VERB = re.compile(rf"\b(?:{_PICTURE_VERBS})\b")
+#: "... the ball Coleman appears ...": a word with no stop, then a capitalised name (role words may
+#: stand inside: "Race winner Hamilton") and a picture's verb.
+_PICTURE_START = re.compile(
+    rf"(?P<word>\b[a-z0-9][\w'’-]*)(?<=[a-z0-9%)])(?P<gap>\s+)(?=[A-Z][\w'’-]*(?: [\w'’-]+){{0,4}}? "
+    rf"(?:{_PICTURE_VERBS})\b)"
+)
+#: Where such a caption meets the next sentence: a quote, or a group and what it does ("Campaigners
+#: lobbying"), after a word with no stop.
+_PICTURE_END = re.compile(
+    r"(?P<word>\b[\w'’-]+)(?<=[a-z0-9%)])(?P<gap>\s+)(?=['‘\"“][A-Z]|[A-Z][a-z]+s [a-z]+(?:ing|ed)\b)"
+)
 #: A fused run that is the story's prose, not a caption: it leans on what came before (a connective,
 #: or a pronoun as its subject within its first two words), or it reports speech in the past tense.
 _PROSE_RUN = re.compile(
@@ -194,11 +213,14 @@ def without_labelled_captions(paragraph: str) -> str:
 
 def without_captions(paragraph: str) -> str:
     """``paragraph`` less the caption runs fused to the sentences after them."""
-    if not _FUSE.search(paragraph):
+    fuses = sorted([*(m.span() for m in _FUSE.finditer(paragraph)), *_picture_fuses(paragraph)])
+    if not fuses:
         return paragraph  # nearly every paragraph of edited prose
     pieces: list[str] = []
     start = 0
-    for fuse in _FUSE.finditer(paragraph):
+    for fuse in (_Span(*span) for span in fuses):
+        if fuse.start() < start:
+            continue
         run_start = _run_start(paragraph, start, fuse.start())
         run = paragraph[run_start : fuse.start()]
         if _open_quote(paragraph[:run_start]) or _open_quote(run):
@@ -211,6 +233,43 @@ def without_captions(paragraph: str) -> str:
         start = fuse.end()
     pieces.append(paragraph[start:])
     return " ".join(piece.strip() for piece in pieces if piece.strip())
+
+
+class _Span:
+    """Where a fuse point starts and ends, read like a match."""
+
+    def __init__(self, start: int, end: int) -> None:
+        self._start, self._end = start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def _picture_fuses(paragraph: str) -> list[tuple[int, int]]:
+    """Fuse points a picture's caption gives away, where no opening word does.
+
+    A caption shows a scene in the present ("Coleman appears to apologise", "Race winner Hamilton
+    celebrates", "Davison is pictured ..."): one opening on a name glued to a word with no stop ("...
+    handles the ball Coleman appears ...") starts there; and a run holding such a verb ends where a
+    quote or a group doing something starts after a word with no stop ("... in 1913 Campaigners
+    lobbying ..."). A word of grammar before the name ("where Hamilton appears", "the
+    King's horse") keeps the sentence whole.
+    """
+    points: list[tuple[int, int]] = []
+    for found in _PICTURE_START.finditer(paragraph):
+        if found.group("word") not in STOPWORDS and found.group("word") not in _SPEECH:
+            points.append(found.span("gap"))
+    for verb in _PICTURE_VERB.finditer(paragraph):
+        if paragraph.startswith(" to ", verb.end()):
+            continue  # "appears to have run out of ideas": the story's own words
+        end = _SENTENCE_END.search(paragraph, verb.end())
+        after = _PICTURE_END.search(paragraph, verb.end(), end.start() if end else len(paragraph))
+        if after is not None and after.group("word") not in STOPWORDS and after.group("word") not in _SPEECH:
+            points.append(after.span("gap"))
+    return points
 
 
 def without_trailing_caption(paragraph: str) -> str:

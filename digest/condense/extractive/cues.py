@@ -74,7 +74,8 @@ YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 SAID_AFTER = re.compile(
     r"\b(?:said|says|added|stated|noted|explained|wrote|concluded|insisted|argued)\s+(.{1,120})"
 )
-SAID_BEFORE = re.compile(rf"\b(?:has |had |also )?(?:{ATTRIBUTION_VERBS})\b")
+#: "Activists say ..." too: a group speaks in the plural.
+SAID_BEFORE = re.compile(rf"\b(?:has |had |also )?(?:{ATTRIBUTION_VERBS}|say)\b")
 
 
 #: Verbs whose subject fears something ("Inspectors have warned ...").

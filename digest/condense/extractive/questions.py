@@ -49,7 +49,7 @@ from digest.text import STOPWORDS, content_words, word_set
 QUESTION_MAX_WORDS = 12
 #: What a question no form fits ("What is known about X?") gives up against one read from a later
 #: sentence: the reader is better served by opening the answer one or two sentences on.
-FALLBACK_COST = 0.9
+FALLBACK_COST = 1.3
 #: The units of a section that may open its answer (the earliest are the likeliest openers).
 OPENER_WINDOW = 4
 #: Kinds a speaker's words keep: "said it had ordered a survey" is a response, not just words.
@@ -380,7 +380,7 @@ def topic_phrase(
             if tokens[index][-1:] not in ',;:.!?)"”’':
                 continue
         if not listener:
-            for phrase in _phrases(tokens, run):
+            for phrase in _phrases(tokens, run, topics.nouns):
                 found = _best_of_run(tokens, phrase, section, topics)
                 if found is not None and (best is None or found[0] > best[0]):
                     best = found
@@ -443,7 +443,7 @@ def _acts_on(word: str, before: str, following: str, topics: Topics) -> bool:
     )
 
 
-def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
+def _phrases(tokens: Sequence[str], run: Sequence[int], nouns: frozenset[str]) -> list[list[int]]:
     """``run`` split where a name ends and an adjective opens another phrase ("Karim Benz | next summer")."""
     phrases: list[list[int]] = []
     for index in run:
@@ -471,7 +471,25 @@ def _phrases(tokens: Sequence[str], run: Sequence[int]) -> list[list[int]]:
                 # What follows the verb is its object, a phrase of its own ("steep hills").
                 phrases[0:1] = [part for part in (subject[:at], subject[at + 1 :]) if part]
                 break
-    return phrases
+    return [part for phrase in phrases for part in _split_at_plural_verb(tokens, phrase, nouns)]
+
+
+def _split_at_plural_verb(tokens: Sequence[str], phrase: list[int], nouns: frozenset[str]) -> list[list[int]]:
+    """``phrase`` split at a verb agreeing with the plural noun before it, anywhere in a sentence
+    ("as more patients reach treatment centres" gives "patients" and "treatment centres"): a bare word
+    the story never uses as a noun, between a plural and more words."""
+    for at in range(1, len(phrase) - 1):
+        word, before = _bare(tokens[phrase[at]]), _bare(tokens[phrase[at - 1]])
+        if (
+            word.islower()
+            and before.islower()
+            and word not in nouns
+            and not _verb_like_s(word)
+            and _verb_like_s(before)
+            and before not in _PLURAL_MODIFIERS
+        ):
+            return [phrase[:at], *_split_at_plural_verb(tokens, phrase[at + 1 :], nouns)]
+    return [phrase]
 
 
 #: Nouns in -s that modify another noun: "the sports car", "the arms trade", "the rights group".

@@ -60,6 +60,8 @@ PLACE_ENDS = word_set(
     """
 )
 PLACE_OPENERS = word_set("lake mount mt river cape port fort gulf")
+#: Endings of words for what a person does ("striker", "economist", "director", "witness").
+ROLE_ENDS = ("er", "ist", "or", "ian", "ant", "ent", "eer", "ive", "ess")
 #: Titles kept in front of a person's name ("Mayor Helen Vasquez").
 TITLES = word_set(
     """
@@ -140,6 +142,8 @@ def opens_clause(before: Sequence[str], phrase: Sequence[str]) -> bool:
                     rest[-1].lower() in TITLES
                     or rest[-1].lower() in ACTOR_NOUNS
                     or (rest[-1].islower() and rest[-1] not in STOPWORDS)
+                    # "Witness Louie Solano told ...": a role word opening the sentence.
+                    or (len(rest) == 1 and rest[0].istitle() and rest[0].lower().endswith(ROLE_ENDS))
                 )
             ):
                 rest.pop()

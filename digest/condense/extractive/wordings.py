@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.cues import cues
-from digest.condense.extractive.roles import ACTOR_NOUNS, ORG_HEADS, Actor
+from digest.condense.extractive.roles import ACTOR_NOUNS, GROUP_NOUNS, ORG_HEADS, ROLE_ENDS, Actor
 from digest.condense.extractive.units import unquoted
 from digest.text import STOPWORDS, word_set
 
@@ -103,7 +103,7 @@ _PAST = (
 )
 _ATTRIBUTING = word_set(
     "added stated noted explained reported claimed insisted argued asked concluded revealed suggested "
-    "admitted confirmed announced warned described called named aged based used"
+    "admitted confirmed announced warned described called named aged based used quoted told"
 )
 #: Words a subject of a passive cannot hold (it would be a clause, not a noun phrase).
 _NOT_IN_SUBJECT = word_set(
@@ -116,8 +116,6 @@ _NUMBER_WORDS = word_set(
 )
 #: A person introduced is named within this many words of the sentence's start (its subject).
 NEWCOMER_MAX_START = 5
-#: Endings of words for what a person does ("striker", "economist", "director").
-_ROLE_ENDS = ("er", "ist", "or", "ian", "ant", "ent", "eer", "ive")
 #: Words naming news outlets: whom a speaker told or who reported, never what a question asks about.
 _OUTLET_WORDS = word_set(
     """
@@ -158,6 +156,7 @@ def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
         # What someone says is what a section of their words answers, newcomer or not.
         yield from _kind_wordings(opening)
     yield from _finding(sentence, topic)
+    yield from _announcement(sentence, cast)
     if acts and actor is not None:
         yield from _decision(sentence, actor, topic, cast)
         yield from _reaction(sentence, actor, topic, cast)
@@ -173,8 +172,14 @@ def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
     if person:
         yield f"Who is {person}?", 2
     yield from (w for w in by_kind if w[1] < 2)
+    if acts and actor is not None and opening.kind not in ("", "say") and _speaks(sentence, actor):
+        # "Walker said rates may rise": a plan or a fear no wording of its kind fits is still their words.
+        yield from _kind_wordings(replace(opening, kind="say"))
     if acts and actor is not None and not opening.kind:
         yield from _deed(sentence, actor)
+    yield from _subject_deed(sentence, cast)
+    yield from _subject_present(sentence, cast)
+    yield from _definition(sentence, cast)
     happened = _passive_subject(sentence, cast)
     if happened:
         yield f"What happened to {happened[0]}?", 1
@@ -189,6 +194,16 @@ def fallbacks(opening: Opening) -> Iterable[tuple[str, int]]:
     if opening.actor is not None:
         yield f"What else is known about {opening.actor.text}?", 1
     yield from ((q, 0) for q in SPARE)
+
+
+def _speaks(sentence: str, actor: Actor) -> bool:
+    """Whether ``sentence`` reports ``actor``'s words ("Walker said", "said Mr Walker")."""
+    last = re.escape(actor.text.split()[-1])
+    text = unquoted(sentence)
+    return bool(
+        re.search(rf"\b{last}\b[^.;]{{0,80}}?\b(?:said|says|told)\b", text)
+        or re.search(rf"\b(?:said|says)(?: \w+){{0,3}} {last}\b", text)
+    )
 
 
 def _agree(actor: Actor) -> dict[str, str]:
@@ -269,6 +284,175 @@ def _deed(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
         yield f"What {_agree(actor)['has']} {actor.text} done?", 1
     else:
         yield f"What did {actor.text} do?", 1
+
+
+#: "The family recently started a campaign": a sentence's subject and the past verb after it.
+_SUBJECT_DEED = re.compile(
+    rf"^(?P<subject>(?:[\w'’-]+ ){{0,4}}?[\w'’-]+) (?:(?P<aux>has|have|had) )?(?:[a-z]+ly )?"
+    rf"(?P<verb>[a-z]+ed|{_PAST})\b"
+)
+
+
+def _subject_deed(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
+    """ "What did the family do?": a plain fact whose subject, not a known actor, did something."""
+    did = _SUBJECT_DEED.match(unquoted(sentence))
+    if did is None or did.group("verb") in _ATTRIBUTING or did.group("verb") in _NOT_DEEDS:
+        return
+    subject = _doer(did.group("subject").split(" "), cast)
+    if subject is None:
+        return
+    if did.group("verb") == "died":
+        yield f"What happened to {subject}?", 1
+        return
+    if did.group("aux") in ("has", "have"):
+        yield f"What {did.group('aux')} {subject} done?", 1
+    elif did.group("aux") is None:
+        yield f"What did {subject} do?", 1
+
+
+def _doer(words: list[str], cast: Cast) -> str | None:
+    """A subject that can do something, as a question shows it: a name the story repeats ("Capitol
+    Records"), or a role, a group or a person ("the family", "officials"); a thing ("the title") that
+    "did" something reads oddly and gives None."""
+    head = words[-1].lower()
+    if not _noun_phrase(words) and not (len(words) == 2 and head in _PEOPLE):
+        # ("family" ends like an adverb.)
+        return None
+    names = [n for n in cast.names("x " + " ".join(words)) if not n.place]
+    if (
+        len(names) == 1
+        and (*names[0].title, *names[0].words) == tuple(words)
+        and cast.counts[names[0].key] >= 2
+    ):
+        return " ".join(words)
+    if words[0].lower() not in _DETERMINERS or not (
+        head in ACTOR_NOUNS or head in GROUP_NOUNS or head in _PEOPLE
+    ):
+        return None
+    return " ".join([words[0].lower(), *words[1:]])
+
+
+#: Nouns for people, who do things ("the family", "the couple").
+_PEOPLE = word_set(
+    """
+    family families couple man men woman women boy boys girl girls child children mother father parents
+    wife husband son daughter pair victim victims suspect suspects teenager teenagers driver crew
+    gunman attacker owner player side squad pupils residents
+    """
+)
+#: What an actor makes known, in the past and as a question asks it ("What did the council announce?").
+_ANNOUNCED = {
+    "announced": "announce",
+    "unveiled": "unveil",
+    "launched": "launch",
+    "proposed": "propose",
+    "suggested": "suggest",
+    "promised": "promise",
+    "pledged": "pledge",
+    "revealed": "reveal",
+    "confirmed": "confirm",
+    "admitted": "admit",
+    "denied": "deny",
+    "recommended": "recommend",
+    "called for": "call for",
+}
+_ANNOUNCEMENT = re.compile(
+    r"\b(?:(?P<aux>has|have|had) )?(?:also )?(?P<verb>" + "|".join(_ANNOUNCED) + r")\b(?! that\b| to\b| by\b)"
+)
+#: The actor making something known opens the sentence: within this many words of its start.
+ANNOUNCER_MAX_START = 15
+
+
+def _announcement(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
+    """ "What did the ministry announce?", "What has Margaret Hodge suggested?": an actor near the
+    sentence's start and what it made known. A speaker who "confirmed that ..." only said something."""
+    text = unquoted(sentence)
+    found = _ANNOUNCEMENT.search(text)
+    if found is None or len(text[: found.start()].split()) > ANNOUNCER_MAX_START:
+        return
+    verb = found.group("verb")
+    subjects = [a for a in cast.subjects_of(text, re.compile(rf"\b{verb}\b")) if a is not None]
+    subject = cast.resolved(subjects[0]) if subjects else None
+    if subject is None or not subject.acts:
+        return
+    if found.group("aux") in ("has", "have"):
+        yield f"What {_agree(subject)['has']} {subject.text} {verb}?", 2
+    elif found.group("aux") is None:
+        yield f"What did {subject.text} {_ANNOUNCED[verb]}?", 2
+
+
+#: "The firm works on ...", "The group focuses on ...": a singular subject and its verb in the present.
+_SUBJECT_PRESENT = re.compile(
+    r"^(?P<subject>(?:[\w'’-]+ ){0,3}?[\w'’-]+) (?:also |now |still |often |only )?(?P<verb>[a-z]{3,}s)\b"
+    r"(?P<particle> (?:on|in|for|with|to|about|against|from))?"
+)
+_OBJECT_OPENERS = word_set("several many some all every each no both two three four five six")
+#: Verbs in the present that say what something is, not what it does ("remains", "seems").
+_STATES = word_set("is has was remains seems appears looks becomes means includes contains needs lies sits")
+
+
+def _subject_present(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
+    """ "What does the firm work on?": a subject that acts, doing something in the present."""
+    found = _SUBJECT_PRESENT.match(unquoted(sentence))
+    if found is None:
+        return
+    verb = found.group("verb")
+    if verb in _STATES or verb in STOPWORDS or verb.endswith(("ss", "us", "is", "ous")):
+        return
+    words = found.group("subject").split(" ")
+    subject = _doer(words, cast)
+    rest = unquoted(sentence)[found.end() :].split()
+    objects = rest and (
+        rest[0].lower() in _DETERMINERS or rest[0].lower() in _OBJECT_OPENERS or rest[0].isdigit()
+    )
+    if subject is None and (found.group("particle") or objects):
+        # "The complaint describes several meetings", "The doll features a swimsuit": a thing that
+        # does something to an object.
+        subject = _subject(words, cast) if words[0].lower() in _DETERMINERS else None
+    if subject is None or subject.split()[-1].lower() in GROUP_NOUNS or subject.split()[-1].endswith("s"):
+        return
+    if verb.endswith("ies"):
+        base = verb[:-3] + "y"
+    elif verb.endswith(("sses", "shes", "ches", "xes", "zes", "sses", "oes")) or verb.endswith("uses"):
+        base = verb[:-2]
+    else:
+        base = verb[:-1]
+    yield f"What does {subject} {base}{found.group('particle') or ''}?", 1
+
+
+#: "Burkitt's lymphoma is a rare form of cancer": a subject, "is" or "was", and what it is.
+_DEFINED = re.compile(r"^(?P<subject>(?:[\w'’-]+ ){0,3}?[\w'’-]+) (?P<be>is|was) (?:also )?(?:a|an) ")
+
+
+def _definition(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
+    """ "What is Burkitt's lymphoma?", "Who was Sammy Davis?": a sentence saying what its subject is."""
+    found = _DEFINED.match(unquoted(sentence))
+    if found is None:
+        return
+    words = found.group("subject").split(" ")
+    if words[0].lower() in STOPWORDS or not _noun_phrase(words):
+        return
+    names = [n for n in cast.names("x " + " ".join(words)) if not n.place]
+    person = (
+        len(names) == 1
+        and names[0].words == tuple(words[-len(names[0].words) :])
+        and names[0].words[-1].lower() not in ORG_HEADS
+        and cast.counts[names[0].key] >= 2
+    )
+    if person:
+        yield f"Who {found.group('be')} {' '.join(words)}?", 2
+    elif all(w.islower() or w == words[0] or "'" in w or "’" in w for w in words):
+        # A thing named in lower case ("Burkitt's lymphoma", "Dengue fever"), never a name's part.
+        yield (
+            f"What {found.group('be')} {words[0] if cast.written_capitalised(words[0]) else words[0].lower()}"
+            + (" " + " ".join(words[1:]) if len(words) > 1 else "")
+            + "?",
+            1,
+        )
+
+
+#: Past forms that say what something was or how it went, not a deed ("seemed", "remained").
+_NOT_DEEDS = word_set("seemed appeared remained lived needed used based aged named called")
 
 
 def _when(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
@@ -385,10 +569,12 @@ def _newcomer(sentence: str, cast: Cast) -> str | None:
         after = text[at + len(shown) :]
         titled = any(t.lower().rstrip(".") not in ("mr", "mrs", "ms", "miss") for t in name.title)
         role = bool(before) and (
-            before[0] in ACTOR_NOUNS or (before[0].islower() and before[0].endswith(_ROLE_ENDS))
+            before[0] in ACTOR_NOUNS or (before[0].islower() and before[0].endswith(ROLE_ENDS))
         )
         appositive = re.match(r", (?:a|an|the|who|\d+|his|her|[a-z]+ (?:at|of|for|with)) ", after)
-        if titled or role or appositive:
+        # "Amit Yoran was director of the division": what they are, said outright.
+        described = re.match(r" (?:is|was) (?:(?:a|an|the) )?(?:[a-z]+ )?[a-z]+ (?:of|at|for|with)\b", after)
+        if titled or role or appositive or described:
             return shown
     return None
 
@@ -419,7 +605,7 @@ _KIND_WORDINGS: dict[str, tuple[tuple[str, bool, bool, int], ...]] = {
     "position": (
         ("Where {does} {a} stand on {topic}?", True, True, 2),
         ("What is the position of {a}?", True, False, 1),
-        ("What is the dispute over {topic}?", False, True, 1),
+        ("What is the row over {topic}?", False, True, 1),
     ),
     "background": (
         ("What is the background to {topic}?", False, True, 1),
@@ -430,7 +616,7 @@ _KIND_WORDINGS: dict[str, tuple[tuple[str, bool, bool, int], ...]] = {
 _ABOUT_THINGS = frozenset(
     {
         "What is the background to {topic}?",
-        "What is the dispute over {topic}?",
+        "What is the row over {topic}?",
         "What is being done about {topic}?",
         "What are the risks for {topic}?",
     }
@@ -471,7 +657,7 @@ def _kind_wordings(opening: Opening) -> Iterable[tuple[str, int]]:
             continue
         if (acts or not needs_actor) and (topic or not needs_topic):
             if not needs_actor and template in _ABOUT_THINGS and topic and topic[:1].isupper():
-                # A person has no "background to" and is no "dispute over"; who they are is asked
+                # A person has no "background to" and is no "row over"; who they are is asked
                 # otherwise.
                 continue
             # A background topic named beside an actor says more than the topic alone.
