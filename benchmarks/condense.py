@@ -125,6 +125,9 @@ QUESTION_WORDS = STOPWORDS | {
     *"respond stand position background history known else know figures show risks risk stake".split(),
     *"people others reporting readers reported details unclear remains more get here add adds".split(),
     *"find show decide react reacted happened changed dispute argument debate comes led role".split(),
+    *"row announce announced unveil unveiled launch launched propose proposed suggest suggested".split(),
+    *"promise promised pledge pledged reveal revealed confirm confirmed admit admitted deny denied".split(),
+    *"recommend recommended call".split(),
 }
 #: A quotation: in double marks, or in single ones opening before a word (an apostrophe inside stays).
 QUOTATION = re.compile(r"\"[^\"]*\"|“[^”]*”|(?<!\w)‘(?:[^’]|’(?=\w))*’|(?<!\w)'(?:[^']|'(?=\w))*'(?!\w)")

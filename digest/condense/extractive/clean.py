@@ -103,6 +103,9 @@ _PICTURE_VERBS = (
     r"appears|appear|poses|pose|posed|(?:is|are) (?:pictured|mobbed)|pictured|celebrates|celebrate|"
     r"smiles|smile|looks on|look on|shakes hands|embraces|hugs|kisses|gestures"
 )
+#: A caption run ending where a quote starts is at most this long.
+CAPTION_MAX_WORDS = 25
+_TELLING_RUN = re.compile(r"\b(?:he|she|they|we|I)\s+[a-z]+(?:ed|s)\b")
 #: "... he said Lind appears ...": what a name after these does is what was said.
 _SPEECH = word_set("said says told added say tell wrote claimed insisted believes thinks")
 _PICTURE_VERB = re.compile(rf"\b(?:{_PICTURE_VERBS})\b")
@@ -267,7 +270,11 @@ def _picture_fuses(paragraph: str) -> list[tuple[int, int]]:
             continue  # "appears to have run out of ideas": the story's own words
         end = _SENTENCE_END.search(paragraph, verb.end())
         after = _PICTURE_END.search(paragraph, verb.end(), end.start() if end else len(paragraph))
-        if after is not None and after.group("word") not in STOPWORDS and after.group("word") not in _SPEECH:
+        if after is None or after.group("word") in STOPWORDS or after.group("word") in _SPEECH:
+            continue
+        run = paragraph[_run_start(paragraph, 0, verb.start()) : after.start()]
+        # A caption is short and tells no story of its own ("... and on the day before he commented").
+        if len(run.split()) <= CAPTION_MAX_WORDS and not _TELLING_RUN.search(run):
             points.append(after.span("gap"))
     return points
 

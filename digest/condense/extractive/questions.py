@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from itertools import chain
 
 from digest.condense.extractive.cast import Cast
-from digest.condense.extractive.cues import KIND_CUES, QUOTE, best_kind, cues
+from digest.condense.extractive.cues import KIND_CUES, QUOTE, SAID_BEFORE, best_kind, cues
 from digest.condense.extractive.roles import Actor
 from digest.condense.extractive.units import OPENING_QUOTES, Unit, opens_news, quoted_tokens, unquoted
 from digest.condense.extractive.wordings import SPARE, Opening, fallbacks, is_outlet, wordings
@@ -265,6 +265,10 @@ def frame(
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
+            if kind == "say" and not SAID_BEFORE.search(unquoted(unit.parts[0])):
+                # 'Turkey could help "Old Europe"': words in quotation marks nobody is said to speak
+                # make no speaker of the sentence's subject.
+                kind = ""
             writer = unquoted(unit.text)
             if actor is not None and actor.text.split()[-1] not in writer:
                 # '"Hanoi is full of bikes," Thompson said': who acts in a quote is not its speaker.
