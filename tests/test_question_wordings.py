@@ -297,6 +297,46 @@ def test_a_speaker_whose_plan_fits_no_wording_is_asked_what_they_said() -> None:
     assert question.question.startswith("What did Ola Brenn say"), question.question
 
 
+def test_words_in_quotation_marks_nobody_speaks_make_no_speaker() -> None:
+    question = framed(
+        ['Keldara could also ease a shortage of crews in "the old ports" once its colleges grow.'],
+        before=["Keldara wants to join the ferry league.", "Keldara has many sailors."],
+    ).question
+    assert not question.startswith("What does Keldara say"), question
+
+
+def test_a_person_the_story_marks_as_one_is_asked_who_they_are() -> None:
+    story = [
+        "Among the crowd at the quay stood the harbour master Ola Brenn and two pilots.",
+        "Mr Brenn waved.",
+    ]
+    question = framed(story[:1], before=story[1:]).question
+    assert question == "Who is Ola Brenn?", question
+
+
+def test_an_event_told_in_the_past_asks_what_happened_at_it() -> None:
+    question = framed(
+        [
+            "Hundreds of people marched along the quay during the rally, waving flags in the wind.",
+            "The rally ended at noon near the pier.",
+        ]
+    ).question
+    assert question == "What happened at the rally?", question
+
+
+def test_what_an_actor_did_is_asked_only_when_it_is_the_sentences_subject() -> None:
+    question = framed(
+        ["Almunia dived to save a shot at the far post, while Ashdown palmed away a late header."],
+        before=["Ashdown kept goal for the visitors.", "Almunia kept goal at home."],
+    ).question
+    assert question != "What did Ashdown do?", question
+
+
+def test_a_word_in_s_closing_a_phrase_after_a_noun_is_a_plural_noun() -> None:
+    sentence = "Some players can share radio shows, called podcasts, with other listeners."
+    assert topic_of(sentence, ["Radio shows are popular.", "The shows are free."]) == "radio shows"
+
+
 # --- a whole briefing -------------------------------------------------------------------------
 
 PIER = [

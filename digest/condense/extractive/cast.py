@@ -326,6 +326,25 @@ class Cast:
             return None
         return self._as_actor(name)
 
+    def is_person(self, text: str) -> bool:
+        """Whether ``text`` is a person's full name (two or three words) that the story marks as one:
+        with a courtesy title ("Mr Choudary"), an age ("Choudary, 47,"), or a role word before it
+        ("cleric Anjem Choudary")."""
+        words = text.split()
+        if not 2 <= len(words) <= 3 or not all(
+            re.fullmatch(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", w) for w in words
+        ):
+            return False
+        known = self._forms.get(words[-1])
+        if known is None or known.place or words[-1].lower() in ORG_HEADS:
+            return False
+        surname, full = re.escape(words[-1]), re.escape(text)
+        marked = (
+            rf"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? (?:[A-Z]\w+ )?{surname}\b|\b{surname}, \d{{1,3}},"
+            rf"|\b[a-z]+(?:er|ist|or|ian|ant|ent|ic)\s{full}\b"
+        )
+        return re.search(marked, self._text) is not None
+
     def written_capitalised(self, word: str) -> bool:
         """Whether the story writes ``word`` (or its possessive) capitalised mid-sentence more often
         than in lower case: a name's word, kept capitalised wherever a question shows it."""

@@ -303,7 +303,7 @@ def frame(
         opening = Opening(first, unit.text, kind, named, topic)
         fitted = ((q, s, 0.0) for q, s in wordings(opening, cast))
         for question, specificity, cost in chain(
-            fitted, ((q, s, FALLBACK_COST) for q, s in fallbacks(opening))
+            fitted, ((q, s, FALLBACK_COST) for q, s in fallbacks(opening, cast))
         ):
             if len(question.split()) > QUESTION_MAX_WORDS or question in asked:
                 continue
@@ -378,7 +378,7 @@ def topic_phrase(
             and (not inside[index] or _named_in_quote(tokens, index, inside, topics.named_outside[section]))
             and not (raw.islower() and raw in topics.names)
             and not _acts_on(raw, before, tokens[index + 1] if index + 1 < len(tokens) else "", topics)
-            and _topic_word(_bare(raw), index, exclude, before)
+            and _topic_word(_bare(raw), index, exclude, before, closes=tokens[index][-1:] in ",;")
         ):
             run.append(index)
             if tokens[index][-1:] not in ',;:.!?)"”’':
@@ -586,11 +586,14 @@ def _with_determiner(tokens: Sequence[str], start: int, words: Sequence[str]) ->
     return phrase
 
 
-def _topic_word(word: str, index: int, exclude: set[str], before: str = "") -> bool:
+def _topic_word(word: str, index: int, exclude: set[str], before: str = "", closes: bool = False) -> bool:
     lower = word.lower()
     acronym = len(word) == 2 and word.isupper()  # "the FA Cup"
     if (len(word) < 3 and not acronym) or not word.replace("-", "").isalpha() or lower in exclude:
         return False
+    if lower in _VERBS and lower.endswith("s") and closes and before.isalpha() and before not in STOPWORDS:
+        # "DIY radio shows, called podcasts": a word in -s closing a phrase after a noun is its plural.
+        return True
     if lower in STOPWORDS or lower in _FUNCTION_WORDS or lower in _VERBS or lower in _NEVER_NAMES:
         return False
     adverb = before.islower() and before.endswith("ly") and len(before) > 4
@@ -603,7 +606,8 @@ def _topic_word(word: str, index: int, exclude: set[str], before: str = "") -> b
     if word[:1].isupper():
         # A capital opening the sentence says nothing; a name elsewhere is a fine topic.
         return index > 0
-    if lower.endswith(_ADJECTIVE_ENDS):
+    if lower.endswith(_ADJECTIVE_ENDS) and not (lower.endswith("ly") and before.lower() in _DETERMINERS):
+        # ("the rally", "a family": after a determiner a word in -ly is a noun, never an adverb.)
         return False
     if lower.endswith("ed"):
         return False

@@ -114,6 +114,10 @@ _DETERMINERS = word_set("the a an its their his her our this that these those")
 _NUMBER_WORDS = word_set(
     "two three four five six seven eight nine ten eleven twelve dozens hundreds thousands"
 )
+#: Words opening a clause: an actor after one is not the sentence's subject.
+_CLAUSE_WORDS = word_set("that while as after when because where although though if whom who which")
+#: An actor whose deed a sentence tells is named within this many words of its start.
+DEED_MAX_START = 8
 #: A person introduced is named within this many words of the sentence's start (its subject).
 NEWCOMER_MAX_START = 5
 #: Words naming news outlets: whom a speaker told or who reported, never what a question asks about.
@@ -187,8 +191,13 @@ def wordings(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
         yield f"What do the figures show about {topic}?", 1 + acts
 
 
-def fallbacks(opening: Opening) -> Iterable[tuple[str, int]]:
-    """Wordings for a sentence no form fits: what is known about its topic, or its actor."""
+def fallbacks(opening: Opening, cast: Cast) -> Iterable[tuple[str, int]]:
+    """Wordings for a sentence no form fits: who its topic is when that is a person the story marks
+    as one, else what is known about its topic, or its actor."""
+    if opening.topic and cast.is_person(opening.topic):
+        yield f"Who is {opening.topic}?", 1
+    if opening.topic and _is_event(opening.topic, opening.sentence):
+        yield f"What happened at {opening.topic}?", 1
     if opening.topic:
         yield f"What is known about {opening.topic}?", 1
     if opening.actor is not None:
@@ -203,6 +212,25 @@ def _speaks(sentence: str, actor: Actor) -> bool:
     return bool(
         re.search(rf"\b{last}\b[^.;]{{0,80}}?\b(?:said|says|told)\b", text)
         or re.search(rf"\b(?:said|says)(?: \w+){{0,3}} {last}\b", text)
+    )
+
+
+#: Nouns for gatherings and contests a story can report on.
+_EVENTS = word_set(
+    """
+    rally protest march meeting hearing trial inquest concert festival match game final race derby
+    conference summit ceremony funeral wedding party parade vigil show premiere auction election vote
+    debate session tournament contest fight launch
+    """
+)
+
+
+def _is_event(topic: str, sentence: str) -> bool:
+    """Whether ``topic`` is an event the sentence tells of in the past ("the rally", "the match")."""
+    return (
+        topic.split()[-1].lower() in _EVENTS
+        and re.search(r"\b(?:was|were|had|[a-z]{3,}ed)\b", unquoted(sentence)) is not None
+        and re.search(r"\b(?:will|next|upcoming)\b", topic + " " + sentence) is None
     )
 
 
@@ -279,6 +307,10 @@ def _deed(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
     last = re.escape(actor.text.split()[-1])
     did = re.search(rf"\b{last} (?:(?P<aux>has|have|had) )?(?P<verb>[a-z]+ed|{_PAST})\b", unquoted(sentence))
     if did is None or did.group("verb") in _ATTRIBUTING:
+        return
+    before = unquoted(sentence)[: did.start()].split()
+    if len(before) > DEED_MAX_START or any(w.lower().strip(",") in _CLAUSE_WORDS for w in before):
+        # "Almunia saved, while Ashdown palmed away a shot": the sentence is not about what they did.
         return
     if did.group("aux") in ("has", "have"):
         yield f"What {_agree(actor)['has']} {actor.text} done?", 1
