@@ -63,6 +63,8 @@ TOPIC_MAX_WORDS = 3
 #: What each word of distance from the sentence's start takes off a topic's score.
 TOPIC_POSITION_DECAY = 0.03
 
+#: A sentence reporting speech: "said", "told", "saying".
+_SPOKEN = re.compile(rf"{SAID_BEFORE.pattern}|\bsaying\b")
 #: Characters never inside a name a question shows.
 _NOT_IN_NAMES = ':;()"“”'
 #: Nouns too vague to name what a section is about.
@@ -265,7 +267,7 @@ def frame(
             kind, actor = (kind if kind in _SPOKEN_KINDS and reported else "say"), speaker
         else:
             actor = cast.actor_of(unit, KIND_CUES.get(kind), _ANY_VERB)
-            if kind == "say" and not SAID_BEFORE.search(unquoted(unit.parts[0])):
+            if kind == "say" and not _SPOKEN.search(unquoted(unit.parts[0])):
                 # 'Turkey could help "Old Europe"': words in quotation marks nobody is said to speak
                 # make no speaker of the sentence's subject.
                 kind = ""

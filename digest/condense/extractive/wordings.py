@@ -437,7 +437,10 @@ def _subject_present(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     objects = rest and (
         rest[0].lower() in _DETERMINERS or rest[0].lower() in _OBJECT_OPENERS or rest[0].isdigit()
     )
-    if subject is None and (found.group("particle") or objects):
+    if not (found.group("particle") or objects):
+        # "Early HSDPA systems typically offer ...": a verb is followed by its object or a particle.
+        return
+    if subject is None:
         # "The complaint describes several meetings", "The doll features a swimsuit": a thing that
         # does something to an object.
         subject = _subject(words, cast) if words[0].lower() in _DETERMINERS else None
@@ -464,14 +467,7 @@ def _definition(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     words = found.group("subject").split(" ")
     if words[0].lower() in STOPWORDS or not _noun_phrase(words):
         return
-    names = [n for n in cast.names("x " + " ".join(words)) if not n.place]
-    person = (
-        len(names) == 1
-        and names[0].words == tuple(words[-len(names[0].words) :])
-        and names[0].words[-1].lower() not in ORG_HEADS
-        and cast.counts[names[0].key] >= 2
-    )
-    if person:
+    if cast.is_person(" ".join(words)):
         yield f"Who {found.group('be')} {' '.join(words)}?", 2
     elif all(w.islower() or w == words[0] or "'" in w or "’" in w for w in words):
         # A thing named in lower case ("Burkitt's lymphoma", "Dengue fever"), never a name's part.
