@@ -345,6 +345,10 @@ class Cast:
         )
         return re.search(marked, self._text) is not None
 
+    def used_as_noun(self, word: str) -> bool:
+        """Whether the story writes ``word`` after a determiner or a number ("the systems", "its prices")."""
+        return re.search(rf"\b{_NOUN_MARKERS} {re.escape(word.lower())}\b", self._lower_text) is not None
+
     def written_capitalised(self, word: str) -> bool:
         """Whether the story writes ``word`` (or its possessive) capitalised mid-sentence more often
         than in lower case: a name's word, kept capitalised wherever a question shows it."""

@@ -23,7 +23,14 @@ this order (the first form that fits, with its actor and topic, wins):
    background to a topic.
 7. **A thing something happened to** ("The car was found ..."): "What happened
    to the car?"; **figures**: "What do the figures show about X?".
-8. Last, "What is known about X?", and about the actor alone.
+8. **The subject's own deed** (``subjects``): what an actor announced or
+   suggested ("What has Margaret Hodge suggested?"), what a person or body
+   opening the sentence did ("What did the family do?") or does now to an
+   object ("What does the complaint describe?"), what or who it is ("What is
+   harbour fever?"), what happened to one who died.
+9. Last, "Who is X?" for a person the story marks as one (a title, an age, a
+   role before the name), "What happened at X?" for an event told in the past,
+   then "What is known about X?", and about the actor alone.
 
 The actor and topic come from ``questions`` (a clean noun phrase each). Forms
 that name both say more (specificity 2) than forms naming one (1).
@@ -38,6 +45,7 @@ from dataclasses import dataclass, replace
 from digest.condense.extractive.cast import Cast
 from digest.condense.extractive.cues import cues
 from digest.condense.extractive.roles import ACTOR_NOUNS, GROUP_NOUNS, ORG_HEADS, ROLE_ENDS, Actor
+from digest.condense.extractive.subjects import DETERMINERS, agree, doer, noun_phrase, subject_phrase
 from digest.condense.extractive.units import unquoted
 from digest.text import STOPWORDS, word_set
 
@@ -104,15 +112,6 @@ _PAST = (
 _ATTRIBUTING = word_set(
     "added stated noted explained reported claimed insisted argued asked concluded revealed suggested "
     "admitted confirmed announced warned described called named aged based used quoted told"
-)
-#: Words a subject of a passive cannot hold (it would be a clause, not a noun phrase).
-_NOT_IN_SUBJECT = word_set(
-    "and but or that which who when while as if because it they he she this these those there it's "
-    "no some any all few many such"
-)
-_DETERMINERS = word_set("the a an its their his her our this that these those")
-_NUMBER_WORDS = word_set(
-    "two three four five six seven eight nine ten eleven twelve dozens hundreds thousands"
 )
 #: Words opening a clause: an actor after one is not the sentence's subject.
 _CLAUSE_WORDS = word_set("that while as after when because where although though if whom who which")
@@ -234,15 +233,6 @@ def _is_event(topic: str, sentence: str) -> bool:
     )
 
 
-def _agree(actor: Actor) -> dict[str, str]:
-    return {
-        "does": "do" if actor.plural else "does",
-        "is": "are" if actor.plural else "is",
-        "has": "have" if actor.plural else "has",
-        "was": "were" if actor.plural else "was",
-    }
-
-
 def _finding(sentence: str, topic: str | None) -> Iterable[tuple[str, int]]:
     """ "What did the audit find?" when a study, survey or the figures report something."""
     found = _FINDING.search(sentence)
@@ -285,7 +275,7 @@ def _reaction(sentence: str, actor: Actor, topic: str | None, cast: Cast) -> Ite
     if _acted(sentence, _REACTION, actor, cast):
         if topic:
             yield f"How did {actor.text} react to {topic}?", 2
-        yield f"How {_agree(actor)['has']} {actor.text} reacted?", 1
+        yield f"How {agree(actor)['has']} {actor.text} reacted?", 1
 
 
 def _reason_for_act(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
@@ -297,9 +287,9 @@ def _reason_for_act(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
     verb, rest = acted.group("verb"), acted.group("rest")
     cause = _REASON.search(rest)
     thing = rest[: cause.start()].split() if cause else []
-    if not 1 <= len(thing) <= 5 or not _noun_phrase(thing):
+    if not 1 <= len(thing) <= 5 or not noun_phrase(thing):
         return
-    yield f"Why {_agree(actor)['has']} {actor.text} {verb} {' '.join(thing)}?", 2
+    yield f"Why {agree(actor)['has']} {actor.text} {verb} {' '.join(thing)}?", 2
 
 
 def _deed(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
@@ -313,7 +303,7 @@ def _deed(sentence: str, actor: Actor) -> Iterable[tuple[str, int]]:
         # "Almunia saved, while Ashdown palmed away a shot": the sentence is not about what they did.
         return
     if did.group("aux") in ("has", "have"):
-        yield f"What {_agree(actor)['has']} {actor.text} done?", 1
+        yield f"What {agree(actor)['has']} {actor.text} done?", 1
     else:
         yield f"What did {actor.text} do?", 1
 
@@ -330,7 +320,7 @@ def _subject_deed(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     did = _SUBJECT_DEED.match(unquoted(sentence))
     if did is None or did.group("verb") in _ATTRIBUTING or did.group("verb") in _NOT_DEEDS:
         return
-    subject = _doer(did.group("subject").split(" "), cast)
+    subject = doer(did.group("subject").split(" "), cast)
     if subject is None:
         return
     if did.group("verb") == "died":
@@ -342,36 +332,6 @@ def _subject_deed(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
         yield f"What did {subject} do?", 1
 
 
-def _doer(words: list[str], cast: Cast) -> str | None:
-    """A subject that can do something, as a question shows it: a name the story repeats ("Capitol
-    Records"), or a role, a group or a person ("the family", "officials"); a thing ("the title") that
-    "did" something reads oddly and gives None."""
-    head = words[-1].lower()
-    if not _noun_phrase(words) and not (len(words) == 2 and head in _PEOPLE):
-        # ("family" ends like an adverb.)
-        return None
-    names = [n for n in cast.names("x " + " ".join(words)) if not n.place]
-    if (
-        len(names) == 1
-        and (*names[0].title, *names[0].words) == tuple(words)
-        and cast.counts[names[0].key] >= 2
-    ):
-        return " ".join(words)
-    if words[0].lower() not in _DETERMINERS or not (
-        head in ACTOR_NOUNS or head in GROUP_NOUNS or head in _PEOPLE
-    ):
-        return None
-    return " ".join([words[0].lower(), *words[1:]])
-
-
-#: Nouns for people, who do things ("the family", "the couple").
-_PEOPLE = word_set(
-    """
-    family families couple man men woman women boy boys girl girls child children mother father parents
-    wife husband son daughter pair victim victims suspect suspects teenager teenagers driver crew
-    gunman attacker owner player side squad pupils residents
-    """
-)
 #: What an actor makes known, in the past and as a question asks it ("What did the council announce?").
 _ANNOUNCED = {
     "announced": "announce",
@@ -408,7 +368,7 @@ def _announcement(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     if subject is None or not subject.acts:
         return
     if found.group("aux") in ("has", "have"):
-        yield f"What {_agree(subject)['has']} {subject.text} {verb}?", 2
+        yield f"What {agree(subject)['has']} {subject.text} {verb}?", 2
     elif found.group("aux") is None:
         yield f"What did {subject.text} {_ANNOUNCED[verb]}?", 2
 
@@ -416,7 +376,7 @@ def _announcement(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
 #: "The firm works on ...", "The group focuses on ...": a singular subject and its verb in the present.
 _SUBJECT_PRESENT = re.compile(
     r"^(?P<subject>(?:[\w'’-]+ ){0,3}?[\w'’-]+) (?:also |now |still |often |only )?(?P<verb>[a-z]{3,}s)\b"
-    r"(?P<particle> (?:on|in|for|with|to|about|against|from))?"
+    r"(?P<particle> (?:on|in|for|with|about|against|from))?"
 )
 _OBJECT_OPENERS = word_set("several many some all every each no both two three four five six")
 #: Verbs in the present that say what something is, not what it does ("remains", "seems").
@@ -429,13 +389,20 @@ def _subject_present(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     if found is None:
         return
     verb = found.group("verb")
-    if verb in _STATES or verb in STOPWORDS or verb.endswith(("ss", "us", "is", "ous")):
+    if (
+        verb in _STATES
+        or verb in STOPWORDS
+        or verb in _MEASURES
+        or verb.endswith(("ss", "us", "is", "ous"))
+        or cast.used_as_noun(verb)
+    ):
+        # "Steel prices", "the systems": a noun in -s, not a verb.
         return
     words = found.group("subject").split(" ")
-    subject = _doer(words, cast)
+    subject = doer(words, cast)
     rest = unquoted(sentence)[found.end() :].split()
     objects = rest and (
-        rest[0].lower() in _DETERMINERS or rest[0].lower() in _OBJECT_OPENERS or rest[0].isdigit()
+        rest[0].lower() in DETERMINERS or rest[0].lower() in _OBJECT_OPENERS or rest[0].isdigit()
     )
     if not (found.group("particle") or objects):
         # "Early HSDPA systems typically offer ...": a verb is followed by its object or a particle.
@@ -443,7 +410,7 @@ def _subject_present(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     if subject is None:
         # "The complaint describes several meetings", "The doll features a swimsuit": a thing that
         # does something to an object.
-        subject = _subject(words, cast) if words[0].lower() in _DETERMINERS else None
+        subject = subject_phrase(words, cast) if words[0].lower() in DETERMINERS else None
     if subject is None or subject.split()[-1].lower() in GROUP_NOUNS or subject.split()[-1].endswith("s"):
         return
     if verb.endswith("ies"):
@@ -465,7 +432,7 @@ def _definition(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     if found is None:
         return
     words = found.group("subject").split(" ")
-    if words[0].lower() in STOPWORDS or not _noun_phrase(words):
+    if words[0].lower() in STOPWORDS or not noun_phrase(words):
         return
     if cast.is_person(" ".join(words)):
         yield f"Who {found.group('be')} {' '.join(words)}?", 2
@@ -490,7 +457,7 @@ def _when(sentence: str, cast: Cast) -> Iterable[tuple[str, int]]:
     # sensors, not the engineers.
     if found is None or not _TIME.match(found.group("rest").lstrip(" ,")):
         return
-    subject = _subject(found.group("subject").split(" "), cast)
+    subject = subject_phrase(found.group("subject").split(" "), cast)
     if subject is None or found.group("verb") in STOPWORDS:
         return
     # "The prizes will be awarded in May": "When will the prizes be awarded?"
@@ -524,46 +491,10 @@ def _passive_subject(sentence: str, cast: Cast) -> tuple[str, str, str, int] | N
     found = _PASSIVE.match(unquoted(sentence))
     if found is None or found.group("verb") in _ATTRIBUTING:
         return None
-    subject = _subject(found.group("subject").split(" "), cast)
+    subject = subject_phrase(found.group("subject").split(" "), cast)
     if subject is None:
         return None
     return subject, found.group("aux"), found.group("verb"), found.end()
-
-
-def _subject(words: list[str], cast: Cast) -> str | None:
-    """The noun phrase opening a sentence as a question shows it ("the match", "Eight guards" as
-    "eight guards", "Engineers" as "engineers"), or None when it is no noun phrase."""
-    first = words[0].lower()
-    if not _noun_phrase(words) or (first in STOPWORDS and first not in _DETERMINERS):
-        # "On Wednesday Adeli was jailed": a subject opens on its determiner or its noun.
-        return None
-    named = {word for name in cast.names(" ".join(words)) for word in name.words}
-    if first in STOPWORDS or first in _NUMBER_WORDS or words[0] not in named:
-        # A capital that only opens the sentence is not kept.
-        return " ".join([first, *words[1:]])
-    return " ".join(words) if _can_open_subject(words[0]) else None
-
-
-def _can_open_subject(word: str) -> bool:
-    """Whether a capitalised first word can open a subject: a name, not "When" or "It"."""
-    return word[:1].isupper() and word.lower() not in _NOT_IN_SUBJECT and word.lower() not in STOPWORDS
-
-
-def _noun_phrase(words: list[str]) -> bool:
-    """Whether ``words`` can be a noun phrase: no clause word, no verb form, no punctuation inside,
-    ending on a word that can be a noun."""
-    if not words or any(w[-1:] in ",;:" for w in words[:-1]):
-        return False
-    lowered = [w.lower().strip("\"'“”‘’") for w in words]
-    if any(
-        w in _NOT_IN_SUBJECT or w in ("said", "says", "is", "are", "was", "were", "has", "have")
-        for w in lowered
-    ):
-        return False
-    if any(w.endswith(("ed", "ing")) and w[:1].islower() and i > 0 for i, w in enumerate(words)):
-        return False
-    last = lowered[-1]
-    return bool(last) and last not in STOPWORDS and last.isalpha() and not last.endswith("ly")
 
 
 def _newcomer(sentence: str, cast: Cast) -> str | None:
@@ -673,7 +604,7 @@ def _kind_wordings(opening: Opening) -> Iterable[tuple[str, int]]:
     acts = actor is not None and actor.acts
     past = _PAST_SAID.search(opening.sentence) and not re.search(r"\bsays\b", opening.sentence)
     words = {
-        **(_agree(actor) if actor is not None else _agree(Actor(""))),
+        **(agree(actor) if actor is not None else agree(Actor(""))),
         "did": "did" if past else ("do" if actor is not None and actor.plural else "does"),
         "a": actor.text if actor is not None else "",
         "topic": topic or "",
