@@ -228,6 +228,12 @@ def test_a_name_set_off_after_a_role_is_the_speaker() -> None:
     assert [a.text for a in Cast(witness, "Ferry late", "").speakers(witness[:1])] == ["Teodor Lind"]
 
 
+def test_a_role_after_a_bodys_name_is_a_speaker() -> None:
+    units = units_of(["A Harbour Board spokesperson said the ferry would return in May."])
+    cast = Cast(units, "Ferry to return", "")
+    assert [a.text for a in cast.speakers(units)] == ["a Harbour Board spokesperson"]
+
+
 def test_a_forename_opening_a_sentence_stays_with_the_surname() -> None:
     units = units_of(["Katrin Solberg battled the wind to finish second in the harbour race."])
     cast = Cast(units, "Harbour race", "")
@@ -341,6 +347,9 @@ def test_what_an_actor_did_is_asked_only_when_it_is_the_sentences_subject() -> N
 def test_a_word_in_s_closing_a_phrase_after_a_noun_is_a_plural_noun() -> None:
     sentence = "Some players can share radio shows, called podcasts, with other listeners."
     assert topic_of(sentence, ["Radio shows are popular.", "The shows are free."]) == "radio shows"
+    # After a name it is the name's verb.
+    leaves = "He fears that if Keldara leaves, the ferry league could make crossings dearer."
+    assert topic_of(leaves, ["Keldara is small.", "Keldara leaves soon."]) != "Keldara leaves"
 
 
 # --- a whole briefing -------------------------------------------------------------------------

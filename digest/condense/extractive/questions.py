@@ -593,8 +593,16 @@ def _topic_word(word: str, index: int, exclude: set[str], before: str = "", clos
     acronym = len(word) == 2 and word.isupper()  # "the FA Cup"
     if (len(word) < 3 and not acronym) or not word.replace("-", "").isalpha() or lower in exclude:
         return False
-    if lower in _VERBS and lower.endswith("s") and closes and before.isalpha() and before not in STOPWORDS:
-        # "DIY radio shows, called podcasts": a word in -s closing a phrase after a noun is its plural.
+    if (
+        lower in _VERBS
+        and lower.endswith("s")
+        and closes
+        and before.isalpha()
+        and before.islower()
+        and before not in STOPWORDS
+    ):
+        # "DIY radio shows, called podcasts": a word in -s closing a phrase after a common noun is its
+        # plural ("if Britain leaves, ..." is a name and its verb).
         return True
     if lower in STOPWORDS or lower in _FUNCTION_WORDS or lower in _VERBS or lower in _NEVER_NAMES:
         return False

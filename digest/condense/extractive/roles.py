@@ -177,6 +177,15 @@ def role_phrase(tokens: Sequence[str]) -> Actor | None:
             return Actor(" ".join(["the", *words[1:]]), plural=True)
         return None
     middle = words[1:-1]
+    # "A Ministry of Justice spokesperson": a body's name before the role.
+    named_body = (
+        0 < len(middle) <= 4
+        and middle[0][:1].isupper()
+        and middle[-1][:1].isupper()
+        and all(w.isalpha() and (w[:1].isupper() or w == "of") for w in middle)
+    )
+    if named_body and words[0] in ("the", "The", "a", "A", "an", "An"):
+        return Actor(" ".join([words[0].lower(), *words[1:]]))
     if len(middle) > 2 or any(w.lower() in VERBISH or w.lower() in STOPWORDS for w in middle):
         return None
     if words[0] in ("the", "The", "a", "A", "an", "An"):
