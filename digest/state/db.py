@@ -9,6 +9,8 @@ the database URL with its password masked.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +26,8 @@ from digest.text import normalize_space
 
 #: Rows per ``IN (...)`` query: far below every database's limit on bound parameters.
 BATCH = 500
+#: How long an SQLite connection waits for another process's lock before giving up.
+SQLITE_BUSY_SECONDS = 30
 
 #: Every table of the store, each defined by the module of its concern; the migrations compare
 #: a database against it.
@@ -84,10 +88,27 @@ def _write_ahead_log(connection: Any, record: Any) -> None:
     its outcome after), which the rollback journal made cost more than the sending itself."""
     cursor = connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The mode is kept in the file once set, so only a new store's first connections change it.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Switching needs the file to itself, and SQLite answers "database is locked" at once, without
+    # its busy timeout, while another process holds it: several processes opening a new store
+    # together (digest run beside digest send) each wait for their turn here instead.
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
 
 
 class Database:
@@ -97,7 +118,7 @@ class Database:
         self.url = url
         try:
             # Another process (digest run beside digest status or send) may hold SQLite's lock a moment.
-            options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+            options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if url.startswith("sqlite") else {}
             self.engine: Engine = create_engine(url, **options)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _write_ahead_log)
