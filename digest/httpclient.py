@@ -180,6 +180,15 @@ def each_by_host(
     ``fetch`` runs in worker threads and must not raise: it turns failures into results. The
     caller's thread receives each result as it arrives, free to do CPU work on it meanwhile.
     """
+    for batch in batches_by_host(urls, fetch, per_host=per_host):
+        yield from batch
+
+
+def batches_by_host(
+    urls: Sequence[str], fetch: Callable[[int], Fetched], *, per_host: int = PER_HOST
+) -> Iterator[list[tuple[int, Fetched]]]:
+    """As ``each_by_host``, but every result that has arrived at once, in one list (never empty):
+    a caller that hands its work on in lots gets lots that grow while it works on the last one."""
     lanes = _lanes(urls, per_host)
     if not lanes:
         return
@@ -197,11 +206,17 @@ def each_by_host(
     with ThreadPoolExecutor(min(MAX_CONNECTIONS, len(lanes)), thread_name_prefix="digest-fetch") as pool:
         for lane in lanes:
             pool.submit(run, lane)
-        for _ in range(len(urls)):
-            item = arrived.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        left = len(urls)
+        while left:
+            batch: list[tuple[int, Fetched]] = []
+            # The first result is waited for; those that came meanwhile join it.
+            while not batch or (len(batch) < left and not arrived.empty()):
+                item = arrived.get()
+                if isinstance(item, BaseException):
+                    raise item
+                batch.append(item)
+            left -= len(batch)
+            yield batch
 
 
 def _lanes(urls: Sequence[str], per_host: int) -> list[list[int]]:
@@ -228,6 +243,7 @@ __all__ = [
     "USER_AGENT",
     "Body",
     "Validators",
+    "batches_by_host",
     "client",
     "each_by_host",
     "get",

@@ -2,11 +2,11 @@
 
 Fetching. ``fetch_sources`` downloads every source over one shared client (digest/httpclient.py:
 the User-Agent, a feed-preferring Accept header, the size cap, redirect and time limits), in
-threads, at most a few requests to one host at a time, and parses each document in the calling
-thread as it arrives (parsing is CPU work: threads would only take turns at it, at a cost). One
-client serves every source, so a host's connections are kept alive from one feed to the next.
-Each request sends If-None-Match / If-Modified-Since from the previous fetch's
-validators; a 304 becomes ``not-modified``.
+threads, at most a few requests to one host at a time, and parses the documents that have arrived
+through the ``map`` it is given, as one lot, while the threads go on (parsing is CPU work: threads
+would only take turns at it, at a cost; processes share it). One client serves every source, so
+a host's connections are kept alive from one feed to the next. Each request sends If-None-Match /
+If-Modified-Since from the previous fetch's validators; a 304 becomes ``not-modified``.
 
 Every failure of one source becomes ``FeedResult(status="failed", error="<url>: <reason>")``, one
 line, no traceback; the other sources go on. Local paths are read from disk under the same cap.
@@ -49,6 +49,7 @@ its Content-Type, then its suffix) as a feed, an HTML page or plain text. A page
 
 from __future__ import annotations
 
+import builtins
 import calendar
 import html
 import logging
@@ -70,7 +71,7 @@ from digest.errors import FetchError, InputError, ParseError, SourceError
 from digest.httpclient import Body, Validators
 from digest.readable import main_html
 from digest.text import WIRE_DATELINE, normalize_space, word_count
-from digest.types import Entry, FeedResult, Source
+from digest.types import Entry, FeedResult, Map, Source
 from digest.urls import without_credentials
 
 logger = logging.getLogger(__name__)
@@ -151,31 +152,35 @@ def fetch_sources(
     validators: Mapping[str, Validators],
     now: datetime,
     on_done: Callable[[FeedResult], None] | None = None,
+    map: Map = builtins.map,
 ) -> tuple[FeedResult, ...]:
     """Fetch and parse every source concurrently; results in the order of ``sources``.
 
     Never raises for one source's failure: it gives ``FeedResult(status="failed")`` with a
     one-line error naming the URL or path. ``validators`` maps a source URL to the (etag,
     last_modified) of its previous fetch; a 304 gives ``status="not-modified"``, no entries and
-    those same validators. ``on_done`` is called (in the calling thread) once per source as it
-    is parsed.
+    those same validators. Documents are parsed through ``map``, in lots of those that have
+    arrived; ``on_done`` is called (in the calling thread) once per source as it is parsed.
     """
     if not sources:
         return ()
     results: dict[int, FeedResult] = {}
     with httpclient.client(settings, FEED_ACCEPT, content=False) as client:
-        # The threads only download; each document is parsed here, as it arrives, while they go on.
-        # Parsing is CPU work under the GIL: sixteen threads taking turns at it doubled its cost.
-        downloads = httpclient.each_by_host(
+        # The threads only download. The documents that have arrived are parsed as one lot while
+        # the threads go on, and the next lot is what arrived meanwhile: parsing is CPU work, which
+        # threads of one process would only take turns at (sixteen of them doubled its cost).
+        lots = httpclient.batches_by_host(
             [source.url for source in sources],
             lambda index: _download(client, sources[index], settings, validators.get(sources[index].url)),
         )
-        for index, downloaded in downloads:
-            source = sources[index]
-            result = downloaded if isinstance(downloaded, FeedResult) else _parsed(source, downloaded, now)
-            results[index] = result
-            if on_done is not None:
-                on_done(result)
+        for lot in lots:
+            bodies = [(index, body) for index, body in lot if isinstance(body, Body)]
+            parsed = map(_parsed, [(sources[index], body, now) for index, body in bodies])
+            done = dict(zip([index for index, _ in bodies], parsed, strict=True))
+            for index, fetched in lot:
+                results[index] = fetched if isinstance(fetched, FeedResult) else done[index]
+                if on_done is not None:
+                    on_done(results[index])
     return tuple(results[index] for index in range(len(sources)))
 
 
@@ -197,8 +202,9 @@ def _download(
     return body
 
 
-def _parsed(source: Source, body: Body, now: datetime) -> FeedResult:
+def _parsed(download: tuple[Source, Body, datetime]) -> FeedResult:
     """The FeedResult of one downloaded source; a failed one when it is not a feed."""
+    source, body, now = download
     try:
         title, entries = parse_feed(body.data, source, now, body.content_type)
     except Exception as err:

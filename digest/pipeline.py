@@ -103,7 +103,7 @@ def build_edition(
 
     progress(ProgressEvent("fetching", edition.name, 0, len(edition.sources)))
     fetched = counting_sources(edition.name, len(edition.sources), progress)
-    results = fetch(config, edition, state, now, fetched)
+    results = fetch(config, edition, state, now, fetched, map)
     check_stop(stop)
     news = new_entries(results, edition.name, state, now, window)
     learnt = BuildRecord(
@@ -175,14 +175,14 @@ def fetch(
     state: State,
     now: datetime,
     on_feed: FeedCallback | None,
+    map: Map = builtins.map,
 ) -> tuple[FeedResult, ...]:
-    """Every source, concurrently (threads of this process); failures are logged and kept in the
-    results. The validators the sources sent are committed with the rest of the build (``BuildRecord``).
-    Not through the workers: fetching mostly waits on the network, and a build whose every source
-    answers 304 needs no process at all (their start costs a second of imports)."""
+    """Every source, concurrently (threads of this process), each document parsed through ``map``
+    (a build whose every source answers 304 hands it nothing); failures are logged and kept in the
+    results. The validators the sources sent are committed with the rest of the build (``BuildRecord``)."""
     sources = tuple(Source(url=s.url, name=s.name, full_text=s.full_text) for s in edition.sources)
     validators = state.fetch.validators(s.url for s in sources)
-    results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed)
+    results = ingest.fetch_sources(sources, config.fetch, validators, now, on_done=on_feed, map=map)
     for result in results:
         if result.status == "failed":
             log.warning("edition %s: source failed: %s", edition.name, result.error)

@@ -12,8 +12,8 @@ server on Linux (started once; each worker imports the stage modules as it start
 spawned elsewhere; neither inherits this process's threads, locks, open
 database or pipes, as a bare fork would. Starting the pool takes a Python start-up and the
 stage modules' imports (most of a second), so it starts in a background thread with the first
-map that has work to share (a build's previews, once it has news), and until it is ready a map
-works here alone.
+map that has work to share (a build's parsing, once two feeds have sent documents), and until it
+is ready a map works here alone.
 ``map`` cuts the items into chunks and works through them from the back itself while it hands
 them to the ready pool from the front, a few at a time, until the two meet. With one core, or
 fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
@@ -77,7 +77,7 @@ R = TypeVar("R")
 #: machine for a fork server it did not use, since a pool still starting is waited for.
 PRELOAD = ("digest.workers",)
 #: What a worker imports once started, while the build goes on: the modules whose functions it runs.
-STAGES = ("digest.ingest", "digest.extract", "digest.cluster", "digest.condense")
+STAGES = ("digest.ingest", "digest.feedparse", "digest.extract", "digest.cluster", "digest.condense")
 #: Chunks a map is cut into per process working on it (the workers and this one): enough for the
 #: processes to end together when chunks differ in cost, few enough that handing them over is cheap.
 CHUNKS_PER_PROCESS = 4
@@ -256,8 +256,8 @@ class Workers(_Closed):
         if len(work) < 2 or self.processes < 1:
             return builtins.map(function, work)
         with self._lock:
-            # Started by the first map with work to share (a build's previews, once it has news), in the
-            # background: this one goes on here meanwhile.
+            # Started by the first map with work to share (a build's parsing, once feeds sent documents),
+            # in the background: this one goes on here meanwhile.
             if self._pool is None and not self._closed:
                 self._pool = _Pool(self.processes, warm_up=_import_stages)
             pool = self._pool

@@ -12,7 +12,15 @@ from httpserver import LoopbackServer
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
-from digest.httpclient import PER_HOST, USER_AGENT, client, each_by_host, get, get_document
+from digest.httpclient import (
+    PER_HOST,
+    USER_AGENT,
+    batches_by_host,
+    client,
+    each_by_host,
+    get,
+    get_document,
+)
 
 
 def test_each_by_host_keeps_to_a_few_requests_per_host_and_returns_every_result() -> None:
@@ -48,6 +56,26 @@ def test_each_by_host_raises_what_a_fetch_raised_instead_of_waiting() -> None:
 
     with pytest.raises(RuntimeError, match="a bug in the fetch"):
         list(each_by_host([f"http://h.example/{n}" for n in range(8)], fetch))
+
+
+def test_batches_by_host_hand_over_what_arrived_at_once_each_result_once() -> None:
+    urls = [f"http://h{n % 3}.example/{n}" for n in range(40)]
+    slow = threading.Event()
+
+    def fetch(index: int) -> int:
+        if index == 0:
+            slow.wait(5)  # the others arrive while the first lot is being worked on
+        return index
+
+    batches = []
+    for batch in batches_by_host(urls, fetch):
+        assert batch
+        batches.append(batch)
+        slow.set()
+        time.sleep(0.05)
+    arrived = [index for batch in batches for index, _ in batch]
+    assert sorted(arrived) == list(range(40))
+    assert len(batches) < len(urls), "results that arrived together came in one lot"
 
 
 def test_each_by_host_of_nothing_is_nothing() -> None:

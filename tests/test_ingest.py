@@ -17,6 +17,7 @@ from digest.errors import InputError, ParseError
 from digest.httpclient import USER_AGENT
 from digest.ingest import fetch_sources, parse_feed, read_inputs, sanitize_html
 from digest.types import FeedResult, Source
+from digest.workers import Workers
 
 NOW = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
 SETTINGS = FetchConfig()
@@ -238,6 +239,22 @@ def test_one_failing_source_loses_no_other_and_order_is_kept(http_server: Loopba
     assert sorted(finished) == sorted([first, broken, third])
     # The slow one finishes last: on_done reports sources as they finish, not in list order.
     assert finished[-1] == third
+
+
+def test_documents_parsed_by_worker_processes_give_the_results_parsed_here(tmp_path: Path) -> None:
+    sources = []
+    for number in range(12):
+        feed = tmp_path / f"feed{number}.xml"
+        feed.write_bytes(rss_with(f"Story {number}") if number != 5 else b"<html>not a feed</html>")
+        sources.append(Source(str(feed)))
+    here = fetch_sources(sources, SETTINGS, {}, NOW)
+    with Workers(1) as workers:
+        assert workers.start()
+        finished: list[FeedResult] = []
+        shared = fetch_sources(sources, SETTINGS, {}, NOW, on_done=finished.append, map=workers.map)
+    assert shared == here
+    assert sorted(finished, key=lambda r: r.source.url) == sorted(here, key=lambda r: r.source.url)
+    assert [r.status for r in shared].count("failed") == 1
 
 
 def test_no_sources_gives_no_results() -> None:
