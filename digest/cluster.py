@@ -43,15 +43,17 @@ extracts only the stories its issue reaches.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.text import TfIdf, content_words
-from digest.types import Candidate, Preview
+from digest.types import Candidate, Map, Preview
 
 TIME_WINDOW = timedelta(hours=48)
 TITLE_JACCARD = 0.6
@@ -89,12 +91,16 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("", host, path, urlencode(query), ""))
 
 
-def cluster(articles: Sequence[Preview]) -> tuple[Candidate, ...]:
-    """The stories told by ``articles``, duplicates dropped, in the order they were first seen."""
+def cluster(articles: Sequence[Preview], map: Map = builtins.map) -> tuple[Candidate, ...]:
+    """The stories told by ``articles``, duplicates dropped, in the order they were first seen.
+
+    The candidate pairs (from the titles and times) and the texts' vectors do not depend on each
+    other: they are handed to ``map`` together, which may make them side by side.
+    """
     unique = _drop_duplicate_ids(articles)
     groups = _UnionFind(len(unique))
     _join_same_urls(unique, groups)
-    _join_similar(unique, groups)
+    _join_similar(unique, groups, map)
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(unique)):
         members[groups.find(index)].append(index)
@@ -144,10 +150,37 @@ def _join_same_urls(articles: list[Preview], groups: _UnionFind) -> None:
             first_with_url[key] = index
 
 
-def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
-    titles = [frozenset(content_words(a.entry.title)) for a in articles]
+@dataclass(frozen=True)
+class _Titles:
+    """What the candidate pairs are found from: each article's title and time."""
+
+    titles: list[str]
+    stamps: list[float]
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Pairs of articles close enough in time whose titles may tell one story, with the Jaccard
+    similarity of their titles' content words."""
+
+    pairs: list[tuple[int, int]]
+    title_similarities: list[float]
+
+
+def _made(work: _Titles | tuple[tuple[str, ...], ...]) -> _Pairs | TfIdf:
+    """One of the two halves of comparing articles: the pairs of ``_Titles``, or the vectors
+    of a tuple of texts (every one: nearly every text is in some pair)."""
+    if isinstance(work, _Titles):
+        return _title_pairs(work)
+    texts = TfIdf(work)
+    texts.vectors()
+    return texts
+
+
+def _title_pairs(work: _Titles) -> _Pairs:
+    titles = [frozenset(content_words(title)) for title in work.titles]
     window = TIME_WINDOW.total_seconds()
-    stamps = [a.entry.published.timestamp() for a in articles]
+    stamps = work.stamps
     pairs: list[tuple[int, int]] = []
     title_similarities: list[float] = []
     for first, second in _candidate_pairs(titles):
@@ -156,10 +189,20 @@ def _join_similar(articles: list[Preview], groups: _UnionFind) -> None:
             if title_similarity >= COPY_TITLE_JACCARD:
                 pairs.append((first, second))
                 title_similarities.append(title_similarity)
-    texts = TfIdf([a.opening for a in articles])
-    text_similarities = texts.similarities(pairs)
+    return _Pairs(pairs, title_similarities)
+
+
+def _join_similar(articles: list[Preview], groups: _UnionFind, map: Map) -> None:
+    work: list[_Titles | tuple[tuple[str, ...], ...]] = [
+        _Titles([a.entry.title for a in articles], [a.entry.published.timestamp() for a in articles]),
+        tuple(a.opening for a in articles),
+    ]
+    # The texts come last: a map works on its last item itself, so their vectors stay here.
+    found, texts = map(_made, work)
+    assert isinstance(found, _Pairs) and isinstance(texts, TfIdf)
+    text_similarities = texts.similarities(found.pairs)
     for (first, second), title_similarity, text_similarity in zip(
-        pairs, title_similarities, text_similarities, strict=True
+        found.pairs, found.title_similarities, text_similarities, strict=True
     ):
         judgeable = min(texts.size(first), texts.size(second)) >= MIN_JUDGEABLE_WORDS
         if (

@@ -124,7 +124,7 @@ def build_edition(
     entries = extract.with_full_text(
         news.entries, {s.url for s in edition.sources if s.full_text}, config.fetch
     )
-    stories = assemble.rank(cluster.cluster(extract.preview_all(entries, map)))
+    stories = assemble.rank(cluster.cluster(extract.preview_all(entries, map), map))
     condenser = condense.get_condenser(edition.condense, cache_dir=condense_cache(config))
     progress(ProgressEvent("condensing", edition.name, total=min(len(stories), edition.max_stories)))
     condensed = condense_stories(stories, edition, tz, condenser, map)
@@ -359,7 +359,7 @@ def condense_inputs(
             if title and not entry.title:
                 entry = dataclasses.replace(entry, title=title)
             entries.append(entry)
-    stories = cluster.cluster(extract.preview_all(entries, map))
+    stories = cluster.cluster(extract.preview_all(entries, map), map)
     condensed = condense_stories(
         stories,
         edition.model_copy(update={"max_stories": max(len(stories), 1)}),

@@ -15,7 +15,8 @@ stage modules' imports (most of a second), so it starts in a background thread w
 map that has work to share (a build's parsing, once two feeds have sent documents), and until it
 is ready a map works here alone.
 ``map`` cuts the items into chunks and works through them from the back itself while it hands
-them to the ready pool from the front, a few at a time, until the two meet. With one core, or
+them to the ready pool from the front, a few at a time, until the two meet; the last chunk is
+always its own (a map of two items shares them). With one core, or
 fewer than two items, ``map`` is builtins.map. A worker that dies (killed, out of memory)
 raises WorkerError, naming the function; no map waits on a dead process. Closing waits for a
 process still starting (one half started would fail noisily once the build is gone), then kills
@@ -278,7 +279,8 @@ class Workers(_Closed):
                 if pool.ready.is_set():
                     for index in [i for i, future in handed.items() if future.done()]:
                         done[index] = handed.pop(index).result()
-                    while len(handed) < IN_FLIGHT_PER_WORKER * self.processes and front < back:
+                    # The last chunk is always this process's own: it would only wait for it.
+                    while len(handed) < IN_FLIGHT_PER_WORKER * self.processes and front < back - 1:
                         handed[front] = pool.executor.submit(_run_chunk, function, chunks[front])
                         front += 1
                 if front < back:

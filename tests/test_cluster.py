@@ -11,6 +11,7 @@ import pytest
 from digest.cluster import _candidate_pairs, canonical_url, cluster
 from digest.extract import preview
 from digest.types import Entry, Preview
+from digest.workers import Workers
 
 NOON = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 
@@ -159,6 +160,10 @@ def test_two_thousand_articles_cluster_into_their_stories() -> None:
     stories = cluster(articles)
     assert len(stories) == 1000
     assert all({i.split("-")[0] for i in s.entry_ids} == {s.id.split("-")[0]} for s in stories)
+    # Through worker processes, the titles' pairs made in one and the texts' vectors here: the same.
+    with Workers(1) as workers:
+        assert workers.start()
+        assert cluster(articles, workers.map) == stories
 
 
 def test_a_one_word_overlap_joins_short_titles_of_copied_texts() -> None:

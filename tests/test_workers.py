@@ -87,6 +87,13 @@ def test_a_map_gives_what_builtins_map_gives_and_the_pool_leaves_no_process() ->
     assert gone(pids - {PARENT}) == set()
 
 
+def test_the_calling_process_always_works_on_the_last_chunk_itself() -> None:
+    with Workers(1) as workers:
+        assert workers.start()
+        # Two items, two chunks: the pool could take both, and this process would only wait.
+        assert list(workers.map(whose, [1, 2]))[-1] == PARENT
+
+
 def wait_for(path: Path) -> None:
     """A warm-up that lasts until ``path`` exists (bounded)."""
     for _ in range(3000):
