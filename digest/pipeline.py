@@ -262,7 +262,7 @@ def write(
     learnt: BuildRecord,
 ) -> Path:
     """Render every output of the issue in memory, then move the finished folder into place; what the
-    build learnt is written meanwhile (as the PDF is made) and committed after. A folder whose commit
+    build learnt is prepared meanwhile (as the PDF is made) and committed after. A folder whose commit
     fails is withdrawn: unrecorded, the next build would publish it again, under another id."""
     from digest import output
 
@@ -271,7 +271,7 @@ def write(
     try:
         with state.committing_build(learnt) as pending:
             progress(ProgressEvent("rendering", edition.name))
-            rendered = render(config, edition, issue, renderer, meanwhile=pending.write)
+            rendered = render(config, edition, issue, renderer, meanwhile=pending.prepare)
             progress(ProgressEvent("writing", edition.name))
             path = output.write_issue(edition_dir, issue.issue_id, rendered)
     except BaseException:

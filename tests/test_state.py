@@ -133,15 +133,18 @@ def test_a_build_written_in_a_block_commits_when_the_block_ends_and_not_if_it_ra
         pytest.raises(RuntimeError, match="the folder could not be written"),
         state.committing_build(learnt) as pending,
     ):
-        pending.write()
+        pending.prepare()
         raise RuntimeError("the folder could not be written")
     assert state.issues.issue_ids("morning") == set()
     assert state.fetch.validators(["https://a.example/feed"]) == {}
     assert state.entries.seen_before(["a"]) == {}
 
     with state.committing_build(learnt) as pending:
-        pending.write()
-        pending.write()  # once only: a second write would break the store's primary keys
+        pending.prepare()
+        # No transaction is held open across the block: another writer goes on meanwhile.
+        assert state.secrets.secret("written meanwhile", lambda: "yes") == ("yes", True)
+        assert state.issues.issue_ids("morning") == set()
+        pending.prepare()
     assert state.issues.issue_ids("morning") == {"2026-03-14"}
     assert state.entries.used_entries("morning") == {"a"}
     assert state.fetch.validators(["https://a.example/feed"]) == {"https://a.example/feed": ('"v1"', None)}

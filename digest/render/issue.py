@@ -24,7 +24,7 @@ naming the template, before anything is written.
 The PDF takes seconds where the rest takes a fraction of one, so
 ``render_issue`` hands briefing.html to the renderer it is given first and
 renders the other files while the PDF is made; then it runs the caller's
-``meanwhile`` (a build writes what it learnt to the state store, uncommitted)
+``meanwhile`` (a build prepares what it learnt for the state store)
 before it waits for the PDF.
 """
 

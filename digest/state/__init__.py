@@ -127,19 +127,18 @@ class State:
 
         Raises StateError when the issue id is taken or an entry was already used by the edition.
         """
-        with self.committing_build(record) as pending:
-            pending.write()
+        self._db.run(PendingBuild(record).write)
 
     @contextmanager
     def committing_build(self, record: BuildRecord) -> Iterator[PendingBuild]:
-        """``commit_build`` around a block: the transaction opens here, ``write()`` writes the
-        record in it whenever the block is ready to (at the latest as the block ends), and it
-        commits when the block ends; if the block raises, nothing is committed. A build writes
-        while its PDF is rendered, and commits once the issue's folder is in place."""
-        with self._db.transaction() as conn:
-            pending = PendingBuild(conn, record)
-            yield pending
-            pending.write()
+        """``commit_build`` around a block: the block may ``prepare()`` the record's rows while it
+        waits (a build does, while its PDF is rendered); they are written and committed in one
+        short transaction when the block ends, and not at all if it raises. The transaction is
+        not held open across the block: on SQLite it would stop every other writer (a scheduler's
+        lease heartbeat, a send, an unsubscribe) for as long as the PDF takes."""
+        pending = PendingBuild(record)
+        yield pending
+        self._db.run(pending.write)
 
     def mark_sending(self, edition: str, issue_id: str, address: str, holder: str, now: datetime) -> bool:
         """Write a message's ``sending`` mark, if ``holder`` still holds the edition's send lease
@@ -162,22 +161,32 @@ class State:
 
 
 class PendingBuild:
-    """A build's record being written in an open transaction (``State.committing_build``)."""
+    """A build's record waiting for its commit (``State.committing_build``)."""
 
-    def __init__(self, conn: Connection, record: BuildRecord) -> None:
-        self._conn, self._record = conn, record
-        self._written = False
+    def __init__(self, record: BuildRecord) -> None:
+        self._record = record
+        self._encoded: dict[str, str] | None = None
 
-    def write(self) -> None:
-        """Write the record (once; later calls do nothing). Raises StateError as ``commit_build``."""
-        if self._written:
-            return
-        self._written = True
-        conn, record = self._conn, self._record
+    def prepare(self) -> None:
+        """Encode the kept entries now (the costly part for a large build), touching no table."""
+        if self._encoded is None:
+            self._encoded = entries.encoded(self._record.kept)
+
+    def write(self, conn: Connection) -> None:
+        """Write the record in ``conn``'s transaction. Raises StateError as ``commit_build``."""
+        self.prepare()
+        assert self._encoded is not None
+        record = self._record
         fetch.write_validators(conn, record.results)
         entries.add_seen(conn, record.first_seen)
         entries.replace_kept(
-            conn, record.edition, record.now, record.kept, record.kept_before, record.kept_unread
+            conn,
+            record.edition,
+            record.now,
+            record.kept,
+            record.kept_before,
+            record.kept_unread,
+            self._encoded,
         )
         if record.issue is not None:
             _record_issue(conn, record.issue, record.used)

@@ -124,9 +124,11 @@ def replace_kept(
     kept: Iterable[Entry],
     before: Iterable[Entry],
     unread: Iterable[str],
+    encoded: Mapping[str, str] | None = None,
 ) -> None:
     """The edition's kept entries become ``kept`` and ``unread`` (ids kept as they are). A row still
-    equal to what the build read (``before``) stays; only what changed is rewritten."""
+    equal to what the build read (``before``) stays; only what changed is rewritten. ``encoded``
+    holds rows already made by ``encoded()``."""
     keep = {e.id: e for e in kept}
     read = {e.id: e for e in before}
     untouched = set(unread) - set(keep)
@@ -142,7 +144,7 @@ def replace_kept(
             "entry_id": i,
             "published": stamp(e.published),
             "kept_at": when,
-            "entry": _json(e),
+            "entry": encoded[i] if encoded is not None and i in encoded else _json(e),
         }
         for i, e in keep.items()
         if i not in stored or i in stale
@@ -165,6 +167,11 @@ def _seen(conn: Connection, wanted: list[str]) -> dict[str, datetime]:
         for entry_id, first in conn.execute(query.where(entries_seen.c.entry_id.in_(batch))):
             seen[entry_id] = instant(first)
     return seen
+
+
+def encoded(kept: Iterable[Entry]) -> dict[str, str]:
+    """Each entry's stored form, by id: made ahead of the transaction that writes them."""
+    return {e.id: _json(e) for e in kept}
 
 
 def _json(entry: Entry) -> str:
