@@ -224,6 +224,22 @@ def test_newsroom_credits_go() -> None:
     ) == ["The inquiry opened.", "Nurses contributed to the rescue effort."]
 
 
+def test_copyright_lines_follow_prompts_and_an_outlet_tag_go() -> None:
+    assert clean_paragraphs(
+        [
+            "(The Valmora Courier)The ferry service resumed on Monday.",
+            "Crews worked overnight. ©2026 The Valmora Courier. All rights reserved.",
+            "The harbour reopened. You can follow the Courier on Twitter and Facebook.",
+            "Fishermen follow the tides on the estuary.",
+        ]
+    ) == [
+        "The ferry service resumed on Monday.",
+        "Crews worked overnight.",
+        "The harbour reopened.",
+        "Fishermen follow the tides on the estuary.",
+    ]
+
+
 def test_a_briefing_shows_no_caption_of_its_source() -> None:
     paragraphs = [
         "The town council of Rivermouth voted on Tuesday to close the old toll bridge to cars from March, "

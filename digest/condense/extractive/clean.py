@@ -87,7 +87,8 @@ _COMMA_CUE = re.compile(
     r"centre|center|with [^,]{1,30}))?,(?=\s)",
     re.IGNORECASE,
 )
-_WIRE_TAG = re.compile(r"^\((?:CNN|AP|AFP|Reuters|BBC)\)\s*[-—–]*\s*")
+#: "(CNN) --", "(The Hollywood Reporter)": the outlet's tag before the first sentence, capitalised words only.
+_WIRE_TAG = re.compile(r"^\((?:[A-Z][\w&'’.-]*\s){0,3}[A-Z][\w&'’.-]*\)\s*[-—–]*\s*")
 #: Words that open sentences and never stand capitalised inside one ("I" does, so it is not here);
 #: those that also open titles ("It Follows", "The Times") only before a lower-case word.
 _ONLY_OPENERS = (
@@ -147,10 +148,12 @@ _CAPTION_END = re.compile(
 _TITLE_LINKS = word_set("of the a an and or for to in on at by with from called named titled")
 #: "Above, a picture of the band ...", "Pictured, left, ...": a caption written as a sentence.
 _CAPTION_SENTENCE = re.compile(r"(?:^|(?<=[.!?] ))(?:Above|Below|Pictured|Left|Right|Inset),[^.!?]*[.!?]?\s*")
-#: "CNN's Rob Frehse and Laura Ly contributed to this report.": the newsroom's credits, not news.
+#: "CNN's Rob Frehse and Laura Ly contributed to this report.", "©2015 The Hollywood Reporter. All
+#: rights reserved.", "You can follow BBC Monitoring on Twitter": the newsroom's credits, not news.
 _CREDIT_SENTENCE = re.compile(
     r"(?:^|(?<=[.!?] )|(?<=[.!?][\"'”’] ))[^.!?]{0,300}\b(?:contributed (?:to this report|reporting)|"
-    r"additional reporting by)\b[^.!?]*[.!?]?\s*",
+    r"additional reporting by|all rights reserved|(?:you can )?follow [^.!?]{1,60} on (?:twitter|facebook|"
+    r"instagram)\b)[^.!?]*[.!?]?\s*|(?:^|(?<=[.!?] ))(?:©|copyright ©?)\s*\d{4}\b[^.!?]{0,80}[.!?]?\s*",
     re.IGNORECASE,
 )
 
